@@ -50,14 +50,15 @@ def speaker_cer(script: dict[str, Any], transcript: Transcript, speaker: str) ->
     return character_error_rate(script_text(script, speaker), transcript_text(transcript, speaker))
 
 
+def _overlap_s(segment, turn: dict[str, Any]) -> float:
+    return min(segment.end_s, turn["end_s"]) - max(segment.start_s, turn["start_s"])
+
+
 def role_score(script: dict[str, Any], transcript: Transcript) -> RoleScore:
     counts = {"correct": 0, "wrong": 0, "unknown": 0}
     for segment in transcript.segments:
-        def overlap(turn: dict[str, Any]) -> float:
-            return min(segment.end_s, turn["end_s"]) - max(segment.start_s, turn["start_s"])
-
-        best = max(script["turns"], key=overlap)
-        if overlap(best) <= 0 or segment.speaker == "unknown":
+        best = max(script["turns"], key=lambda turn: _overlap_s(segment, turn))  # noqa: B023 (used at once)
+        if _overlap_s(segment, best) <= 0 or segment.speaker == "unknown":
             counts["unknown"] += 1
         elif segment.speaker == best["speaker"]:
             counts["correct"] += 1

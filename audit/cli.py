@@ -17,7 +17,7 @@ from rich.table import Table
 from audit import __version__
 from audit.asr import Transcriber, resolve_model
 from audit.errors import AuditError, ModelError
-from audit.pipeline import BatchReport, CallOutcome, collect_inputs, transcribe_batch
+from audit.pipeline import BatchReport, CallOutcome, audit_batch, collect_inputs, transcribe_batch
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="催收质检 collection-call auditor: transcribe and audit recorded Mandarin collection calls.")
@@ -123,15 +123,101 @@ def run(
     compute_type: Optional[str] = typer.Option(None, help="CTranslate2 compute type (default int8 on CPU)."),
     channel_layout: Optional[str] = typer.Option(None, "--channel-layout", help=LAYOUT_HELP),
     cache_dir: Optional[Path] = typer.Option(None, help="Model and transcript cache (default ~/.cache/...)."),
+    profile: str = typer.Option("cn", "--profile", help="Rule profile (a folder under lexicons/)."),
 ) -> None:
-    """The main job: transcribe every call of a batch and write the results."""
+    """The main job: transcribe and audit every call of a batch, and write the results."""
     transcripts_dir = out / "transcripts"
     report = _run_batch(paths or [], metadata, transcripts_dir, model, device, compute_type, channel_layout,
                         cache_dir, no_cache=False)
     _print_summary(report, transcripts_dir)
-    console.print(f"Transcripts: {transcripts_dir}/<call_id>.json; batch report: {transcripts_dir}/batch_report.json")
+    auditor = _auditor(profile)
+    audits_path = out / "audits.jsonl"
+    audits = audit_batch(auditor, report, audits_path)
+    table = Table(title=f"audit ({auditor.pack.profile} rules, version {auditor.pack.version})")
+    for column in ("call", "verdict", "score", "critical", "findings", "missing disclosures", "signals"):
+        table.add_column(column)
+    colour = {"pass": "green", "review": "yellow", "fail": "red"}
+    for audit in audits:
+        table.add_row(audit.call_id, f"[{colour[audit.verdict]}]{audit.verdict}[/]", f"{audit.score:g}",
+                      "yes" if audit.critical else "",
+                      ", ".join(sorted({f.category for f in audit.findings})),
+                      ", ".join(d.disclosure for d in audit.disclosures if d.status == "missing"),
+                      ", ".join(sorted({s.signal for s in audit.signals})))
+    console.print(table)
+    console.print(f"Transcripts: {transcripts_dir}/<call_id>.json; audits (one call per line, the `audit scan` "
+                  f"shape): {audits_path}")
     if report.failed:
         raise typer.Exit(EXIT_PARTIAL)
+
+
+def _auditor(profile: str):
+    from audit.auditor import Auditor  # spaCy and the rule pack load only for commands that audit
+
+    try:
+        return Auditor(profile=profile)
+    except AuditError as error:
+        raise _fail(error) from error
+
+
+@app.command()
+def scan(
+    input_path: Path = typer.Argument(..., metavar="INPUT.jsonl", help="One call per line: call_id, turns, ..."),
+    out: Path = typer.Option(..., "--out", help="Output JSONL: one audit per line."),
+    profile: str = typer.Option("cn", "--profile", help="Rule profile (a folder under lexicons/)."),
+) -> None:
+    """Audit transcripts from another ASR system (JSONL), without audio."""
+    from audit.scan import scan_file
+
+    auditor = _auditor(profile)
+    with Progress(TextColumn("scanning"), TextColumn("{task.completed} calls"), TimeElapsedColumn(),
+                  console=console) as progress:
+        task = progress.add_task("scan")
+        try:
+            report = scan_file(auditor, input_path, out, on_call=lambda: progress.advance(task))
+        except AuditError as error:
+            raise _fail(error) from error
+    for problem in report.problems:
+        console.print(f"[yellow]skipped:[/] {problem}")
+    console.print(f"{report.audited} calls audited -> {out} (rules {auditor.pack.profile} {auditor.pack.version})")
+    if report.problems:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+@app.command(name="eval")
+def evaluate_command(
+    labeled: Path = typer.Argument(..., metavar="LABELED.jsonl", help="Calls with gold 'labels'."),
+    profile: str = typer.Option("cn", "--profile", help="Rule profile (a folder under lexicons/)."),
+    max_listed: int = typer.Option(50, help="How many misses / false alarms to list."),
+) -> None:
+    """Compare the detector against labelled calls: precision, recall and F1 per category, and every error."""
+    from audit.evaluate import evaluate, format_report
+
+    auditor = _auditor(profile)
+    try:
+        report = evaluate(auditor, labeled)
+    except AuditError as error:
+        raise _fail(error) from error
+    typer.echo(f"rules {auditor.pack.profile} {auditor.pack.version}; " + format_report(report, max_listed))
+
+
+@app.command()
+def rules(profile: str = typer.Option("cn", "--profile", help="Rule profile (a folder under lexicons/).")) -> None:
+    """Validate a rule profile and list its rules."""
+    from audit.rulepack import load_rule_pack
+
+    try:
+        pack = load_rule_pack(profile)
+    except AuditError as error:
+        raise _fail(error) from error
+    table = Table(title=f"{pack.name} — version {pack.version}")
+    for column in ("rule", "category", "severity", "terms", "patterns", "description"):
+        table.add_column(column)
+    for rule in pack.conduct_rules:
+        table.add_row(rule.id, rule.category, rule.severity, str(len(rule.terms)), str(len(rule.patterns)),
+                      rule.description)
+    for rule in pack.disclosures:
+        table.add_row(rule.id, f"disclosure:{rule.disclosure}", "", "", str(len(rule.patterns)), rule.description)
+    console.print(table)
 
 
 @app.command()

@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 from audit.asr import Transcriber, write_transcript
 from audit.audio import AUDIO_EXTENSIONS
 from audit.errors import AuditError, ModelError
-from audit.jsonio import write_json_atomic
+from audit.jsonio import write_json_atomic, write_jsonl_atomic
 from audit.metadata import MetadataTable, load_metadata
 
 METADATA_FILE_NAME = "metadata.csv"
@@ -155,3 +155,14 @@ def transcribe_batch(
     write_json_atomic(out_dir / "batch_report.json", report.to_dict())
     return report
 
+
+
+def audit_batch(auditor, report: BatchReport, audits_path: str | Path) -> list:
+    """Audit every transcript a batch wrote, into one JSONL file in the ``audit scan`` output shape."""
+    from audit.asr import read_transcript
+    from audit.scan import audit_to_line
+
+    audits = [auditor.audit_transcript(read_transcript(outcome.output_path))
+              for outcome in report.outcomes if outcome.ok]
+    write_jsonl_atomic(audits_path, (audit_to_line(audit) for audit in audits))
+    return audits

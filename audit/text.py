@@ -7,7 +7,6 @@ between characters; everything downstream (rules, reviewers, exports) works on S
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
 import opencc
@@ -28,15 +27,42 @@ def to_simplified(text: str) -> str:
     return _t2s().convert(text) if text else text
 
 
-def normalize_transcript_text(text: str) -> str:
-    """What every segment's ``text`` goes through: NFKC width folding (Ｆ->F), Simplified, tidy spaces.
+# Full-width digits and Latin letters (８７２１, ＯＫ) and the ideographic space, folded to ASCII one for one. This is
+# the part of NFKC that occurs in transcripts; full-width punctuation (，。？) is kept, it marks clauses.
+_FULLWIDTH = {code: code - 0xFEE0 for code in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B))}
+_FULLWIDTH[0x3000] = 0x20
 
-    Chinese punctuation is kept full-width (NFKC would turn ，into a comma), because it carries sentence boundaries
-    that the rules use.
+
+def normalize_with_offsets(text: str) -> tuple[str, tuple[int, ...]]:
+    """``normalize_transcript_text`` plus, for each output character, the index of the input character it came from
+    (and one more entry for the end), so evidence found in the normalised text is quoted from the text as given."""
+    origin = list(range(len(text)))
+    if "\ufffd" in text:  # a byte token Whisper left unfinished
+        origin = [i for i, char in enumerate(text) if char != "\ufffd"]
+        text_kept = "".join(text[i] for i in origin)
+    else:
+        text_kept = text
+    folded = text_kept.translate(_FULLWIDTH)  # one character for one: offsets unchanged
+    simplified = to_simplified(folded)
+    if len(simplified) != len(folded):  # a phrase conversion changed the length: convert char by char instead
+        simplified = "".join(c if len(c) == 1 else f for f, c in ((f, to_simplified(f)) for f in folded))
+    if not any(char.isspace() for char in simplified):
+        return simplified, tuple(origin) + (len(text),)
+    drop = {i for match in _SPACE_BETWEEN_CJK.finditer(simplified) for i in range(match.start(), match.end())}
+    kept = [i for i in range(len(simplified)) if i not in drop]
+    while kept and simplified[kept[0]].isspace():
+        kept.pop(0)
+    while kept and simplified[kept[-1]].isspace():
+        kept.pop()
+    return "".join(simplified[i] for i in kept), tuple(origin[i] for i in kept) + (len(text),)
+
+
+def normalize_transcript_text(text: str) -> str:
+    """What every segment's ``text`` goes through: full-width letters and digits folded (８７２１ -> 8721),
+    Traditional -> Simplified, spaces between Chinese characters removed. Chinese punctuation stays full-width,
+    because it carries the clause boundaries the rules use.
     """
-    folded = "".join(ch if unicodedata.category(ch).startswith("P") else unicodedata.normalize("NFKC", ch) for ch in text)
-    simplified = to_simplified(folded.replace("\ufffd", ""))  # U+FFFD: a byte token Whisper left unfinished
-    return _SPACE_BETWEEN_CJK.sub("", simplified).strip()
+    return normalize_with_offsets(text)[0]
 
 
 def is_simplified(text: str) -> bool:

@@ -1,6 +1,5 @@
 """The real Whisper model on real audio: sample calls, silence and noise, the cache, model resolution."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 from audio_files import write_audio
 from audit.cli import app
 from audit.models import Transcript
-from conftest import SAMPLES
+from conftest import SAMPLES, load_script
 
 runner = CliRunner()
 
@@ -39,7 +39,11 @@ def test_batch_with_bad_files_finishes_the_good_ones_and_names_the_bad(tmp_path,
         ["batch_report.json", f"{good.call_id}.json", "silent.json", "truncated.json"])
 
 
-def test_main_job_on_the_samples_folder_uses_its_metadata(tmp_path, model_cache, sample_metadata, sample_transcripts):
+CRITICAL = {"violence_threat", "intimidation", "impersonation", "false_legal_threat", "third_party_disclosure",
+            "privacy_exposure", "unofficial_channel"}
+
+
+def test_main_job_transcribes_and_audits_the_samples(tmp_path, model_cache, sample_metadata, sample_transcripts):
     out = tmp_path / "results"
     result = runner.invoke(app, ["run", str(SAMPLES), "--out", str(out), "--cache-dir", str(model_cache)])
     assert result.exit_code == 0, result.output
@@ -47,6 +51,23 @@ def test_main_job_on_the_samples_folder_uses_its_metadata(tmp_path, model_cache,
     assert written == set(sample_metadata.by_call_id)
     transcript = Transcript.from_dict(json.loads((out / "transcripts" / f"{min(written)}.json").read_text("utf-8")))
     assert transcript.metadata == sample_metadata.by_call_id[min(written)]
+
+    audits = {a["call_id"]: a for a in map(json.loads, (out / "audits.jsonl").read_text("utf-8").splitlines())}
+    assert set(audits) == written
+    for call_id, audit in audits.items():
+        script = load_script(call_id)
+        expected = {v["category"] for v in script["expected"]["violations"]}
+        found = {f["category"] for f in audit["findings"]}
+        assert bool(found) == bool(expected), (call_id, found)  # compliant calls and hard negatives stay clean
+        assert found <= expected | CRITICAL, (call_id, found)
+        assert audit["critical"] == bool(expected & CRITICAL) or script["expected"]["call_time_violation"], call_id
+        assert audit["call_time_violation"] == script["expected"]["call_time_violation"], call_id
+        segments = sample_transcripts[call_id].segments
+        for finding in audit["findings"]:  # evidence points at the words, in the text and in the audio
+            segment = segments[finding["turn"]]
+            assert finding["quote"] == segment.text[finding["char_start"]:finding["char_end"]]
+            assert segment.start_s - 0.5 <= finding["start_s"] <= finding["end_s"] <= segment.end_s + 0.5
+    assert "vulnerability" in {s["signal"] for s in audits["c13_vulnerable_promise"]["signals"]}
 
 
 def test_unknown_channel_layout_is_a_usage_error(tmp_path):

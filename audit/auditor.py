@@ -1,0 +1,72 @@
+"""Auditing one call: turns in, ``CallAudit`` out. Runs every rule family of a rule pack over the call.
+
+Build one ``Auditor`` per process (it loads the rule pack and the spaCy/jieba/pinyin engine, about a second) and call
+it for each call; it holds no per-call state.
+"""
+
+from __future__ import annotations
+
+from audit.models import CallAudit, Transcript, Turn
+from audit.nlp import Analyzer
+from audit.rulepack import RulePack, load_rule_pack
+from audit.rules import CallView, TurnView, apply_precedence
+from audit.rules.call_time import check_call_time
+from audit.rules.conduct import ConductRules
+from audit.rules.disclosures import check_disclosures
+from audit.rules.signals import find_signals
+from audit.rules.third_party import find_third_party
+from audit.scoring import score_call, verdict_for
+from audit.text import normalize_with_offsets
+
+
+class Auditor:
+    def __init__(self, pack: RulePack | None = None, profile: str = "cn"):
+        self.pack = pack or load_rule_pack(profile)
+        self.analyzer = Analyzer(self.pack.terms(), self.pack.vocabulary)
+        self.conduct = ConductRules(self.pack, self.analyzer)
+        borrowed_categories = {rule.signal: rule.from_categories for rule in self.pack.signals if rule.from_categories}
+        self.borrowed = {signal: ConductRules(self.pack, self.analyzer, categories)
+                         for signal, categories in borrowed_categories.items()}
+
+    def view(self, turns: tuple[Turn, ...]) -> CallView:
+        views = []
+        for index, turn in enumerate(turns):
+            text, offsets = normalize_with_offsets(turn.text)
+            views.append(TurnView(index, turn, self.analyzer.analyze(text), offsets))
+        return CallView(tuple(views))
+
+    def audit(self, call_id: str, turns: tuple[Turn, ...], started_at: str | None = None,
+              debtor_tz: str | None = None) -> CallAudit:
+        """Audit a call given as turns (any text: Traditional, spaced, full-width is normalised for matching, and
+        evidence is quoted from the text as given)."""
+        call = self.view(turns)
+        conduct = self.conduct.find(call)
+        third_party_answered, third_party = find_third_party(self.pack, call)
+        findings = apply_precedence(conduct + [f for f in third_party if not _covered(f, conduct)],
+                                    [turn.text for turn in turns], self.pack.scope.yields_to)
+        findings.sort(key=lambda f: (f.turn, f.char_start))
+        disclosures = check_disclosures(self.pack, call, third_party_answered)
+        signals = find_signals(self.pack, call, self.borrowed)
+        call_time = check_call_time(self.pack.call_time, started_at, debtor_tz)
+        critical, verdict, reasons = verdict_for(findings, disclosures, signals, call_time["violation"])
+        return CallAudit(
+            call_id=call_id, rule_pack_version=self.pack.version, profile=self.pack.profile,
+            findings=tuple(findings), disclosures=tuple(disclosures), signals=tuple(signals),
+            call_time_violation=call_time["violation"], call_time=call_time, critical=critical,
+            score=score_call(findings, disclosures, call_time["violation"], self.pack.scoring),
+            verdict=verdict, review_reasons=reasons, third_party_answered=third_party_answered)
+
+    def audit_transcript(self, transcript: Transcript) -> CallAudit:
+        metadata = transcript.metadata
+        return self.audit(transcript.call_id, turns_from_transcript(transcript),
+                          metadata.started_at if metadata else None, metadata.debtor_tz if metadata else None)
+
+
+def _covered(finding, others) -> bool:
+    return any(o.turn == finding.turn and o.category == finding.category for o in others)
+
+
+def turns_from_transcript(transcript: Transcript) -> tuple[Turn, ...]:
+    """Segments become turns one to one, so findings point at segments (and so at audio times)."""
+    return tuple(Turn(segment.speaker, segment.text, segment.start_s, segment.end_s, segment.avg_logprob,
+                      segment.words) for segment in transcript.segments)

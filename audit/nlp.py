@@ -1,0 +1,214 @@
+"""The text engine under the rules: spaCy (blank ``zh``, jieba segmenter), the lexicon as jieba user words, and a
+homophone index on toneless pinyin.
+
+This is the only module that imports spacy, jieba or pypinyin.
+
+Speech recognition mishears key words as other characters with the same sound (逾期 -> 于七, 录音 -> 路音,
+工号 -> 公号). ``Analyzer.analyze`` finds such spans by pinyin and rewrites them to the lexicon's spelling in a
+*canonical* copy of the text of exactly the same length, so that every matcher downstream (terms, patterns,
+disclosures, signals) is homophone-robust while each hit's offsets still index the original text, from which the
+quote is taken. Words the user dictionary knows bound term matches, so 打电话 never matches a term 打.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from typing import Any, Callable, Iterable
+
+import ahocorasick
+import jieba
+import spacy
+from pypinyin import Style, lazy_pinyin, pinyin
+
+jieba.setLogLevel(logging.WARNING)
+
+# A homophone of a two-character term is believed only if the span is not itself a common word: 于七 is an ASR error
+# for 逾期, 预期 ("expected") is a real word that sounds the same. jieba's dictionary counts say which is which.
+COMMON_WORD_FREQ = 20
+USER_WORD_FREQ = 200_000  # high enough that jieba keeps a lexicon term whole inside a longer run of characters
+
+
+def is_cjk(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf" or "\uf900" <= char <= "\ufaff"
+
+
+def _loose(syllable: str) -> str:
+    """Fold the distinctions ASR and regional accents blur: zh/z, ch/c, sh/s, l/n, -ng/-n (not -ong)."""
+    for retroflex, flat in (("zh", "z"), ("ch", "c"), ("sh", "s")):
+        if syllable.startswith(retroflex):
+            syllable = flat + syllable[2:]
+            break
+    if syllable.startswith("l"):
+        syllable = "n" + syllable[1:]
+    if syllable.endswith("ng") and not syllable.endswith("ong"):
+        syllable = syllable[:-1]
+    return syllable
+
+
+@lru_cache(maxsize=65_536)
+def loose_default(char: str) -> str:
+    return _loose(default_reading(char))
+
+
+@lru_cache(maxsize=65_536)
+def default_reading(char: str) -> str:
+    """The most common toneless reading of a character; a non-Chinese character reads as itself."""
+    return pinyin(char, style=Style.NORMAL)[0][0] if is_cjk(char) else char
+
+
+def sounds_of(text: str) -> list[str]:
+    """One toneless reading per character, chosen in context (pypinyin's phrase table: 还款 -> huan kuan, 还有 ->
+    hai you). Rare dictionary readings are never used: with them, 捷信 'sounds like' 借款 (款 has an archaic xin)."""
+    sounds = lazy_pinyin(text, style=Style.NORMAL, errors=lambda chars: list(chars))
+    if len(sounds) != len(text):  # characters pypinyin splits or merges oddly: fall back to one char at a time
+        sounds = [default_reading(char) for char in text]
+    return sounds
+
+
+@dataclass(frozen=True)
+class HomophoneSpan:
+    """A span of the original text read as a lexicon term through its sound."""
+
+    char_start: int
+    char_end: int
+    heard: str  # what the text says (于七)
+    term: str  # what it was read as (逾期)
+
+
+@dataclass(frozen=True)
+class AnalyzedText:
+    """One turn's text prepared for matching. Word boundaries come from spaCy's jieba tokenizer, computed only when
+    a term needs them (most turns contain no lexicon term at all)."""
+
+    text: str  # as given (normalised Simplified Chinese)
+    canonical: str  # same length; homophones of lexicon terms rewritten to the lexicon's spelling
+    homophones: tuple[HomophoneSpan, ...]
+    tokenize: Callable[[str], Any] = field(repr=False, compare=False)
+
+    @cached_property
+    def _bounds(self) -> tuple[frozenset[int], frozenset[int]]:
+        doc = self.tokenize(self.canonical)
+        return (frozenset(token.idx for token in doc), frozenset(token.idx + len(token.text) for token in doc))
+
+    def on_word_boundaries(self, start: int, end: int) -> bool:
+        starts, ends = self._bounds
+        return start in starts and end in ends
+
+    def via_homophone(self, start: int, end: int) -> bool:
+        return any(span.char_start < end and start < span.char_end for span in self.homophones)
+
+
+@dataclass(frozen=True)
+class TermHit:
+    char_start: int
+    char_end: int
+    term: str
+
+
+class Analyzer:
+    """Holds the spaCy pipeline, the jieba user words and the pinyin index for one set of lexicon terms."""
+
+    def __init__(self, terms: Iterable[str], homophone_terms: Iterable[str] = ()):
+        self.terms = tuple(sorted({term for term in terms if len(term) >= 2}))
+        self._load_user_words()
+        self.nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+        # spaCy's tokenizer drives the process-wide jieba instance; load the user words again in case creating the
+        # pipeline reset it, or multi-character terms silently split and stop matching.
+        self._load_user_words()
+        self._exact = ahocorasick.Automaton()
+        for term in self.terms:
+            self._exact.add_word(term, term)
+        self._exact.make_automaton()
+        self._by_first_reading: dict[str, list[tuple[str, tuple[frozenset[str], ...]]]] = defaultdict(list)
+        for term in sorted(set(homophone_terms) | set(self.terms)):
+            if len(term) >= 2 and all(is_cjk(char) for char in term):
+                # each position accepts the term's own reading in context and the character's default reading
+                sounds = tuple(frozenset({_loose(in_term), _loose(default_reading(char))})
+                               for in_term, char in zip(sounds_of(term), term))
+                for first in sounds[0]:
+                    self._by_first_reading[first].append((term, sounds))
+
+    def _load_user_words(self) -> None:
+        for term in self.terms:
+            jieba.add_word(term, freq=USER_WORD_FREQ)
+
+    # -- homophones --------------------------------------------------------------------------------------------------
+
+    def _homophones(self, text: str, doc_of_text) -> tuple[HomophoneSpan, ...]:
+        # Candidates by each character's own default reading (cached, fast); the term side accepts both its reading
+        # in context and each character's default, and two-character candidates are re-checked in context below.
+        cjk = [is_cjk(char) for char in text]
+        sounds = [loose_default(char) if is_cjk_char else char for char, is_cjk_char in zip(text, cjk)]
+        exact_spans = [(end - len(term) + 1, end + 1) for end, term in self._exact.iter(text)]
+        candidates: list[HomophoneSpan] = []
+        for start, first in enumerate(sounds):
+            if not cjk[start]:
+                continue
+            for term, term_sounds in self._by_first_reading.get(first, ()):
+                end = start + len(term)
+                if end > len(text) or not all(cjk[start:end]):
+                    continue
+                heard = text[start:end]
+                if heard == term:
+                    continue
+                if not all(sounds[start + k] in term_sounds[k] for k in range(1, len(term))):
+                    continue
+                if len(term) == 2 and not self._believable_two_char(heard, term):
+                    continue
+                if any(s < end and start < e for s, e in exact_spans):
+                    continue  # the text already spells a lexicon word here
+                candidates.append(HomophoneSpan(start, end, heard, term))
+        if candidates:
+            # A misheard word still sits where a word was spoken: 于七 is segmented 于|七 at the edges of its span,
+            # while 涛先 in 孙涛先生 cuts through the name 孙涛 and the word 先生. Demand one aligned edge (jieba
+            # sometimes glues a misheard word to its neighbour: 我公号 -> 我公|号).
+            doc = doc_of_text()
+            starts = {token.idx for token in doc}
+            ends = {token.idx + len(token.text) for token in doc}
+            candidates = [c for c in candidates if c.char_start in starts or c.char_end in ends]
+        chosen: list[HomophoneSpan] = []
+        for span in sorted(candidates, key=lambda s: (-(s.char_end - s.char_start), s.char_start)):
+            if all(span.char_end <= c.char_start or c.char_end <= span.char_start for c in chosen):
+                chosen.append(span)
+        return tuple(sorted(chosen, key=lambda s: s.char_start))
+
+    @staticmethod
+    def _believable_two_char(heard: str, term: str) -> bool:
+        """Two syllables match by chance often: demand the exact (not accent-folded) sound, and no real word."""
+        if sounds_of(heard) != sounds_of(term) and [default_reading(c) for c in heard] != sounds_of(term):
+            return False
+        return jieba.dt.FREQ.get(heard, 0) < COMMON_WORD_FREQ
+
+    # -- public ---------------------------------------------------------------------------------------------------
+
+    def analyze(self, text: str) -> AnalyzedText:
+        docs: dict[str, Any] = {}
+
+        def tokenize(value: str):
+            if value not in docs:
+                docs[value] = self.nlp.make_doc(value)
+            return docs[value]
+
+        homophones = self._homophones(text, lambda: tokenize(text))
+        canonical = list(text)
+        for span in homophones:
+            canonical[span.char_start:span.char_end] = span.term
+        return AnalyzedText(text, "".join(canonical), homophones, tokenize)
+
+    def find_terms(self, analyzed: AnalyzedText, terms: frozenset[str] | None = None) -> list[TermHit]:
+        """Lexicon terms in the canonical text, on word boundaries (optionally only those in ``terms``)."""
+        hits = []
+        for end, term in self._exact.iter(analyzed.canonical):
+            if terms is not None and term not in terms:
+                continue
+            start = end - len(term) + 1
+            if analyzed.on_word_boundaries(start, end + 1):
+                hits.append(TermHit(start, end + 1, term))
+        return hits
+
+    def tokens(self, text: str) -> list[str]:
+        self._load_user_words()
+        return [token.text for token in self.nlp.make_doc(text)]

@@ -1,0 +1,211 @@
+"""Rule families, one per module: conduct (prohibited agent conduct), third_party, disclosures, signals,
+call_time. They share the per-call view built here and never know about storage, the CLI or the app.
+
+Turns are the units findings point into (``turn`` index, ``char_start``/``char_end`` into that turn's text). For the
+disclosure windows ("within the first 3 agent turns") a run of consecutive agent segments counts as one agent turn,
+because the recogniser cuts one spoken turn into several segments at pauses.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from audit.models import Finding, Turn
+from audit.nlp import AnalyzedText
+from audit.rulepack import ConductRule, ScopeConfig
+
+AGENT_SIDE = ("agent", "unknown")  # an unknown speaker may be the agent: checked, but flagged for review
+CUSTOMER_SIDE = ("customer", "unknown")
+
+
+@dataclass(frozen=True)
+class TurnView:
+    """One turn prepared for the rules. Rules match in ``analyzed`` (normalised, homophones resolved); ``offsets``
+    maps its characters back to ``turn.text`` as given, where every quote and char offset in the output points."""
+
+    index: int
+    turn: Turn
+    analyzed: AnalyzedText
+    offsets: tuple[int, ...]
+
+    def original(self, start: int, end: int) -> tuple[int, int]:
+        """Span in the normalised text -> span in the turn's own text."""
+        return self.offsets[start], (self.offsets[end - 1] + 1) if end > start else self.offsets[start]
+
+    def quote(self, start: int, end: int) -> tuple[int, int, str]:
+        original_start, original_end = self.original(start, end)
+        return original_start, original_end, self.turn.text[original_start:original_end]
+
+    @property
+    def speaker(self) -> str:
+        return self.turn.speaker
+
+    @property
+    def canonical(self) -> str:
+        return self.analyzed.canonical
+
+    def times(self, char_start: int, char_end: int) -> tuple[float | None, float | None]:
+        """Audio time of a span of ``turn.text``: from word timestamps when known, else interpolated in the turn."""
+        turn = self.turn
+        if turn.words:
+            located = _locate_words(turn.text, turn.words)
+            covering = [(s, e, w) for s, e, w in located if s < char_end and char_start < e]
+            if covering:
+                return covering[0][2].start_s, covering[-1][2].end_s
+        if turn.start_s is None or turn.end_s is None or not turn.text:
+            return turn.start_s, turn.end_s
+        span = turn.end_s - turn.start_s
+        return (round(turn.start_s + span * char_start / len(turn.text), 2),
+                round(turn.start_s + span * char_end / len(turn.text), 2))
+
+
+def _locate_words(text: str, words) -> list[tuple[int, int, object]]:
+    """Character span of each word in the turn's text (words may have lost or gained punctuation)."""
+    located, position = [], 0
+    for word in words:
+        piece = word.text.strip()
+        if not piece:
+            continue
+        found = text.find(piece, position)
+        if found < 0 or found - position > 3:
+            continue
+        located.append((found, found + len(piece), word))
+        position = found + len(piece)
+    return located
+
+
+@dataclass(frozen=True)
+class CallView:
+    """The turns of one call, analysed once, plus which agent turn (run) each segment belongs to."""
+
+    turns: tuple[TurnView, ...]
+
+    @cached_property
+    def agent_run(self) -> dict[int, int]:
+        runs: dict[int, int] = {}
+        ordinal, previous = -1, None
+        for view in self.turns:
+            if view.speaker == "agent":
+                if previous != "agent":
+                    ordinal += 1
+                runs[view.index] = ordinal
+            previous = view.speaker
+        return runs
+
+    @property
+    def agent_runs(self) -> int:
+        return max(self.agent_run.values(), default=-1) + 1
+
+
+def clause_bounds(scope: ScopeConfig, text: str, start: int, end: int) -> tuple[int, int]:
+    """The clause around [start, end): from just after the previous clause break to just before the next one."""
+    clause_start, clause_end = 0, len(text)
+    for match in scope.clause_breaks.finditer(text):
+        if match.end() <= start:
+            clause_start = match.end()
+        elif match.start() >= end:
+            clause_end = match.start()
+            break
+    return clause_start, clause_end
+
+
+SCOPE_BEFORE_CHARS = 14  # how far before a hit reported speech or a lawful notice may stand
+SCOPE_AFTER_CHARS = 20  # how far after a hit a disavowal or lawful notice may stand
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]")
+_OPEN_QUOTES, _CLOSE_QUOTES = "「“‘\"『", "」”’\"』"
+
+
+def out_of_scope(scope: ScopeConfig, text: str, start: int, end: int, category: str) -> str | None:
+    """Why a hit at [start, end) is not the agent's own prohibited act (negated, disavowed, reported, quoted,
+    a lawful notice), or None."""
+    clause_start, clause_end = clause_bounds(scope, text, start, end)
+    before = text[clause_start:start]
+    consequence = before
+    markers = list(scope.conditional_markers.finditer(before))
+    if markers:
+        consequence = before[markers[-1].end():]
+    # Only before the hit: threats carry 不 inside them (你跑不了, 弄不死你); a hit that negates itself
+    # (「通讯录里的人我们一个都不会联系」) is caught by the disavowal check below.
+    negation = scope.negation_cue.search(consequence[-scope.negation_window_chars:]) or (
+        scope.weak_negation_cue.search(consequence[-scope.weak_negation_window_chars:]))
+    if negation:
+        return f"negated by 「{negation.group(0)}」"
+    # Bounded windows: ASR text often has no punctuation, and then a "sentence" is the whole turn; a reassurance
+    # or lawful notice half a turn away must not cancel a threat.
+    sentence_end = next((m.start() for m in _SENTENCE_END.finditer(text, end)), len(text))
+    sentence_start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    disavowal = scope.disavowal.search(text, end, min(sentence_end, end + SCOPE_AFTER_CHARS) + 1) or (
+        scope.disavowal.search(text, start, end))
+    if disavowal:
+        return f"disavowed by 「{disavowal.group(0)}」"
+    reported = scope.reported_speech.search(text, max(sentence_start, start - SCOPE_BEFORE_CHARS), end)
+    if reported:
+        return f"reported speech 「{reported.group(0)}」"
+    opened = sum(text.count(q, sentence_start, start) for q in _OPEN_QUOTES)
+    closed = sum(text.count(q, sentence_start, start) for q in _CLOSE_QUOTES)
+    if opened > closed:
+        return "inside quotation marks"
+    if category in scope.lawful_categories:
+        lawful = scope.lawful_notice.search(text[max(clause_start, start - SCOPE_BEFORE_CHARS):
+                                                 min(clause_end, end + SCOPE_AFTER_CHARS)])
+        if lawful:
+            return f"lawful notice 「{lawful.group(0)}」"
+    return None
+
+
+def excepted(rule: ConductRule, scope: ScopeConfig, text: str, start: int, end: int) -> re.Match | None:
+    clause_start, clause_end = clause_bounds(scope, text, start, end)
+    clause = text[clause_start:clause_end]
+    return next((m for m in (pattern.search(clause) for pattern in rule.exceptions) if m), None)
+
+
+def make_finding(rule: ConductRule, view: TurnView, start: int, end: int, matched: str, kind: str,
+                 why: str) -> Finding:
+    """A finding with its evidence: quote from the turn's own text, audio times, homophone flag, basis."""
+    pinyin = view.analyzed.via_homophone(start, end)
+    heard_in = [h for h in view.analyzed.homophones if h.char_start < end and start < h.char_end]
+    start, end, quote = view.quote(start, end)
+    start_s, end_s = view.times(start, end)
+    notes = []
+    if pinyin:
+        heard = "、".join(f"{h.heard}→{h.term}" for h in heard_in)
+        notes.append(f"read through homophones ({heard})")
+    if view.speaker == "unknown":
+        notes.append("speaker not identified: check who said it")
+    explanation = f"{rule.id} {rule.description}: {why}" + (f"; {'; '.join(notes)}" if notes else "")
+    return Finding(
+        rule_id=rule.id, category=rule.category, severity=rule.severity, turn=view.index, speaker=view.speaker,
+        char_start=start, char_end=end, quote=quote, matched=matched, match_kind=kind,
+        pinyin_match=pinyin, legal_basis=rule.basis, explanation=explanation, start_s=start_s, end_s=end_s,
+        needs_review=pinyin or view.speaker == "unknown",
+    )
+
+
+def best_per_category(findings: list[Finding]) -> list[Finding]:
+    """One finding per (turn, category): the longest quote, so a reviewer sees the fullest evidence once."""
+    best: dict[tuple[int, str], Finding] = {}
+    for finding in findings:
+        key = (finding.turn, finding.category)
+        current = best.get(key)
+        if current is None or (finding.char_end - finding.char_start) > (current.char_end - current.char_start):
+            best[key] = finding
+    return sorted(best.values(), key=lambda f: (f.turn, f.char_start, f.category))
+
+
+def apply_precedence(findings: list[Finding], turn_texts: list[str],
+                     yields_to: dict[str, frozenset[str]]) -> list[Finding]:
+    """Drop a generic category where a more specific one (``yields_to``) fired in the same sentence of the turn."""
+    def same_sentence(a: Finding, b: Finding) -> bool:
+        first, second = sorted((a, b), key=lambda f: f.char_start)
+        return first.char_end >= second.char_start or not _SENTENCE_END.search(
+            turn_texts[a.turn], first.char_end, second.char_start)
+
+    return [f for f in findings if not any(
+        other.turn == f.turn and other.category in yields_to.get(f.category, ()) and same_sentence(f, other)
+        for other in findings)]
+
+
+__all__ = ["AGENT_SIDE", "CUSTOMER_SIDE", "CallView", "TurnView", "apply_precedence", "best_per_category",
+           "clause_bounds", "excepted", "make_finding", "out_of_scope"]

@@ -1,0 +1,116 @@
+"""Mandatory disclosures: was each said by the agent where it must be?
+
+Each comes out present (with the turn and quote that satisfied it), missing, not_applicable (e.g. no repayment was
+discussed, so no official channel was needed; or a third party answered, so the debt must not be discussed at all),
+or unverifiable: the window has no agent speech, or its recognition was too poor to prove the words were not said.
+"""
+
+from __future__ import annotations
+
+from audit.models import DisclosureResult
+from audit.rules import CallView, TurnView
+from audit.rulepack import DisclosureRule, RulePack
+
+LOW_CONFIDENCE_LOGPROB = -1.0  # mean avg_logprob of a window's segments below this: absence cannot be proven
+NOT_APPLICABLE_WHEN_THIRD_PARTY = frozenset({"purpose", "official_channel"})
+
+
+def _first_match(rule: DisclosureRule, view: TurnView, before_char: int | None = None):
+    text = view.canonical if before_char is None else view.canonical[:before_char]
+    for pattern in rule.patterns:
+        for match in pattern.finditer(text):
+            if not any(exception.search(text, max(0, match.start() - 6), match.end() + 6)
+                       for exception in rule.exceptions):
+                return match
+    return None
+
+
+def _window(rule: DisclosureRule, call: CallView) -> list[TurnView]:
+    """The turns the disclosure must appear in: agent turns by run, plus unknown-speaker turns among them."""
+    runs, total = call.agent_run, call.agent_runs
+
+    def in_window(run: int) -> bool:
+        if rule.window == "first_agent_turn":
+            return run == 0
+        if rule.window == "first_agent_turns":
+            return run < rule.n
+        if rule.window == "last_agent_turns":
+            return run >= total - rule.n
+        return True
+
+    chosen = [view for view in call.turns if view.index in runs and in_window(runs[view.index])]
+    if not chosen:
+        return [view for view in call.turns if view.speaker == "unknown"]
+    first, last = chosen[0].index, chosen[-1].index
+    # unknown-speaker turns inside the window's span may be the agent's words
+    return [view for view in call.turns if first <= view.index <= last and
+            (view.index in runs and in_window(runs[view.index]) or view.speaker == "unknown")]
+
+
+def _present(rule: DisclosureRule, view: TurnView, match) -> DisclosureResult:
+    start, end, quote = view.quote(match.start(), match.end())
+    return DisclosureResult(
+        disclosure=rule.disclosure, status="present", rule_id=rule.id, turn=view.index, quote=quote,
+        char_start=start, char_end=end, start_s=view.times(start, end)[0], legal_basis=rule.basis,
+        explanation=f"{rule.description}: said in turn {view.index} 「{quote}」")
+
+
+def _absent(rule: DisclosureRule, window: list[TurnView], what: str) -> DisclosureResult:
+    agent_turns = [view for view in window if view.speaker == "agent"]
+    logprobs = [view.turn.avg_logprob for view in window if view.turn.avg_logprob is not None]
+    if not agent_turns:
+        return DisclosureResult(rule.disclosure, "unverifiable", rule.id,
+                                f"{rule.description}: no agent speech was recognised where it must be ({what})",
+                                legal_basis=rule.basis)
+    if logprobs and sum(logprobs) / len(logprobs) < LOW_CONFIDENCE_LOGPROB:
+        return DisclosureResult(rule.disclosure, "unverifiable", rule.id,
+                                f"{rule.description}: not found, but speech recognition of {what} was too poor "
+                                "to prove it was not said", legal_basis=rule.basis)
+    return DisclosureResult(rule.disclosure, "missing", rule.id, f"{rule.description}: not said {what}",
+                            legal_basis=rule.basis)
+
+
+def _first_debt_detail(pack: RulePack, call: CallView) -> tuple[int, int] | None:
+    """(turn index, char offset) of the first debt detail the agent gave, or None."""
+    for view in call.turns:
+        if view.speaker != "agent":
+            continue
+        match = pack.third_party.debt_detail.search(view.canonical)
+        if match:
+            return view.index, match.start()
+    return None
+
+
+def check_disclosures(pack: RulePack, call: CallView, third_party_answered: bool) -> list[DisclosureResult]:
+    results = []
+    repayment_discussed = any(pack.repayment_discussed.search(view.canonical) for view in call.turns)
+    debt_detail = _first_debt_detail(pack, call)
+    for rule in pack.disclosures:
+        window = _window(rule, call)
+        if rule.window == "before_debt_detail":
+            if debt_detail is not None:
+                detail_turn, detail_char = debt_detail
+                window = [v for v in window if v.index <= detail_turn]
+                found = next(((v, m) for v in window if (m := _first_match(
+                    rule, v, detail_char if v.index == detail_turn else None))), None)
+                results.append(_present(rule, *found) if found else _absent(
+                    rule, window, f"before the first debt detail (turn {detail_turn})"))
+                continue
+        found = next(((v, m) for v in window if (m := _first_match(rule, v))), None)
+        if found:
+            results.append(_present(rule, *found))
+        elif third_party_answered and rule.disclosure in NOT_APPLICABLE_WHEN_THIRD_PARTY:
+            results.append(DisclosureResult(rule.disclosure, "not_applicable", rule.id,
+                                            f"{rule.description}: a third party answered; the debt must not be "
+                                            "discussed with them", legal_basis=rule.basis))
+        elif (rule.applies_if == "repayment_discussed" and not repayment_discussed) or (
+                rule.window == "before_debt_detail"):
+            reason = "no repayment was discussed" if rule.applies_if else "no debt detail was given"
+            results.append(DisclosureResult(rule.disclosure, "not_applicable", rule.id,
+                                            f"{rule.description}: {reason}", legal_basis=rule.basis))
+        else:
+            where = {"first_agent_turn": "in the first agent turn",
+                     "first_agent_turns": f"in the first {rule.n} agent turns",
+                     "last_agent_turns": f"in the last {rule.n} agent turns"}.get(rule.window, "in the call")
+            results.append(_absent(rule, window, where))
+    return results

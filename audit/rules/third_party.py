@@ -1,0 +1,64 @@
+"""Calls answered by someone other than the debtor.
+
+The first customer-side turn that says who is on the line decides: a third party (「我是他妈妈」「他不在」) or the
+debtor (「我就是」). While a third party is on the line, every debt detail the agent gives is third_party_disclosure
+(also details given before they said who they were, since they were on the line all along), and every demand that
+they pay is third_party_collection. Asking them to pass on a message (「麻烦您转告他回电」) carries no debt detail
+and fires nothing.
+"""
+
+from __future__ import annotations
+
+from audit.models import Finding
+from audit.rules import AGENT_SIDE, CUSTOMER_SIDE, CallView, best_per_category, make_finding, out_of_scope
+from audit.rulepack import RulePack
+
+
+def _line_holder(pack: RulePack, text: str) -> str | None:
+    config = pack.third_party
+    if any(p.search(text) for p in config.right_party):
+        return "debtor"
+    if any(p.search(text) for p in config.answer):
+        return "third_party"
+    return None
+
+
+def find_third_party(pack: RulePack, call: CallView) -> tuple[bool, list[Finding]]:
+    """(whether a third party answered, the findings)."""
+    config = pack.third_party
+    scope = pack.scope
+    holder: str | None = None
+    answered = False
+    pending: list[Finding] = []  # agent debt details before anyone said who they are
+    findings: list[Finding] = []
+    for view in call.turns:
+        text = view.canonical
+        said = _line_holder(pack, text) if view.speaker in CUSTOMER_SIDE else None
+        if view.speaker == "customer" or said:  # an unknown speaker saying who they are is the customer side
+            if said == "third_party" and holder is None:
+                findings.extend(pending)
+            if said:
+                holder = said
+                answered = answered or said == "third_party"
+                pending = []
+            continue
+        if view.speaker not in AGENT_SIDE or holder == "debtor":
+            continue
+        turn_findings = []
+        for match in config.debt_detail.finditer(text):
+            if out_of_scope(scope, text, match.start(), match.end(), config.disclosure_rule.category) is None:
+                turn_findings.append(make_finding(
+                    config.disclosure_rule, view, match.start(), match.end(), config.debt_detail.pattern, "context",
+                    f"debt detail 「{match.group(0)}」 given while the person on the line "
+                    "is not the debtor"))
+        if holder == "third_party":
+            for pattern in config.collection_rule.patterns:
+                for match in pattern.finditer(text):
+                    if out_of_scope(scope, text, match.start(), match.end(), "third_party_collection") is None:
+                        turn_findings.append(make_finding(
+                            config.collection_rule, view, match.start(), match.end(), pattern.pattern, "context",
+                            f"「{match.group(0)}」 asks a non-debtor to pay"))
+            findings.extend(turn_findings)
+        else:
+            pending.extend(turn_findings)
+    return answered, best_per_category(findings)

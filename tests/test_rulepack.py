@@ -1,0 +1,64 @@
+"""The rule pack: the shipped profile loads; a broken file is an error naming the file, the line and the field."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from audit.errors import LexiconError
+from audit.lexicons import lexicon_dir
+from audit.rulepack import CONDUCT_CATEGORIES, DISCLOSURES, load_rule_pack
+
+
+def test_shipped_profile_has_every_category_and_disclosure_with_legal_basis():
+    pack = load_rule_pack("cn")
+    assert set(pack.categories) == set(CONDUCT_CATEGORIES)
+    assert {rule.disclosure for rule in pack.disclosures} == set(DISCLOSURES)
+    assert all(rule.basis for rule in pack.conduct_rules)
+    assert len({rule.id for rule in pack.conduct_rules}) == len(pack.conduct_rules)
+    assert len(pack.version) == 12 and set(pack.file_versions) >= {"profile.yaml", "conduct.yaml"}
+
+
+@pytest.fixture
+def profile_copy(tmp_path) -> Path:
+    target = tmp_path / "cn"
+    shutil.copytree(lexicon_dir() / "cn", target)
+    return target
+
+
+def test_version_changes_when_a_rule_changes(profile_copy):
+    before = load_rule_pack(root=profile_copy).version
+    conduct = profile_copy / "conduct.yaml"
+    conduct.write_text(conduct.read_text(encoding="utf-8").replace("打断你的腿", "打断你的手", 1), encoding="utf-8")
+    assert load_rule_pack(root=profile_copy).version != before
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "message"),
+    [
+        ("conduct.yaml", '- "放(?:你)?(?:点|些)?血', '- "放((?:你)?(?:点|些)?血',
+         r"line \d+, field 'patterns': invalid regular expression"),
+        ("conduct.yaml", "category: violence_threat\n    description: Harm verb",
+         "category: violent_stuff\n    description: Harm verb", r"line \d+, field 'category': 'violent_stuff'"),
+        ("conduct.yaml", "  - id: CN-VIO-102", "  - id: CN-VIO-101", r"line \d+, field 'id': 'CN-VIO-101'"),
+        ("disclosures.yaml", "window: first_agent_turn\n", "window: sometime\n", r"field 'window': must be one of"),
+        ("profile.yaml", 'quiet_start: "22:00"', 'quiet_start: "late"', r"field 'quiet_start'"),
+        ("third_party.yaml", "  id: CN-TPD-201", "  id: CN-VIO-001", r"rule ids used more than once.*CN-VIO-001"),
+        ("signals.yaml", "signal: dispute", "signal: grumpy", r"unknown signal 'grumpy'"),
+    ],
+)
+def test_broken_profile_is_an_error_naming_file_line_and_field(profile_copy, file, old, new, message):
+    path = profile_copy / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(LexiconError, match=message) as caught:
+        load_rule_pack(root=profile_copy)
+    assert caught.value.source in (str(path), str(profile_copy))
+
+
+def test_yaml_bomb_is_refused_before_expansion(profile_copy):
+    path = profile_copy / "signals.yaml"
+    path.write_text('a: &a ["x","x"]\nb: &b [*a,*a]\nc: &c [*b,*b]\n' + path.read_text(encoding="utf-8"))
+    with pytest.raises(LexiconError, match="aliases"):
+        load_rule_pack(root=profile_copy)

@@ -1,0 +1,194 @@
+"""The rule families on text: conduct (hand-written cases), scope, third parties, disclosures, signals, call time."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from audit.auditor import Auditor
+from audit.models import Turn
+from audit.rulepack import CONDUCT_CATEGORIES
+
+CASES = yaml.safe_load((Path(__file__).parent / "data" / "conduct_cases.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def auditor():
+    return Auditor()
+
+
+def categories(auditor, *turns: tuple[str, str], **call) -> list[str]:
+    audit = auditor.audit("t", tuple(Turn(speaker, text) for speaker, text in turns), **call)
+    return sorted({finding.category for finding in audit.findings})
+
+
+def test_cases_cover_every_category_and_many_hard_negatives():
+    expected = {category for case in CASES for category in case["expect"]}
+    assert expected == set(CONDUCT_CATEGORIES)
+    assert sum(not case["expect"] for case in CASES) >= 40
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["text"][:24] for case in CASES])
+def test_agent_turn_fires_exactly_the_expected_categories(auditor, case):
+    assert categories(auditor, ("agent", case["text"])) == sorted(case["expect"])
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["expect"]][:40], ids=lambda c: c["text"][:24])
+def test_the_same_words_from_the_customer_are_never_a_violation(auditor, case):
+    assert categories(auditor, ("customer", case["text"])) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我们不会上门打扰您，请放心。", []),  # negation
+        ("绝对不会联系您的家人，这点您放心。", []),
+        ("那些说催收会把信息发朋友圈的，都是违规行为，我们不会这么做。", []),  # disavowal after the hit
+        ("您刚才说我们威胁您，我们没有这个意思。", []),  # reported speech
+        ("如协商不成，我司可能依法向人民法院提起诉讼。", []),  # lawful, accurate notice
+        ("逾期记录会按规定报送征信。", []),
+        ("麻烦您今天之内给我回个电话。", []),  # 打电话-like words are not triggers
+        ("你不还钱我就上门找你。", ["intimidation"]),  # 不 negates 还, not 上门
+        ("你要是再不还，我就找人收拾你", ["violence_threat"]),
+        ("你這個老賴，趕緊還錢", ["insult"]),  # Traditional input
+        ("你这个老赖赶紧还钱", ["insult"]),  # no punctuation
+    ],
+)
+def test_scope_negation_reports_and_lawful_notices(auditor, text, expected):
+    assert categories(auditor, ("agent", text)) == expected
+
+
+def test_quote_is_the_exact_slice_of_the_text_as_given(auditor):
+    text = "你這個  老賴，趕緊還錢！"  # Traditional, double space: normalised for matching, quoted as given
+    audit = auditor.audit("t", (Turn("agent", text),))
+    finding = audit.findings[0]
+    assert finding.quote == text[finding.char_start:finding.char_end] == "老賴"
+
+
+def test_finding_in_an_unknown_speakers_turn_asks_for_review(auditor):
+    audit = auditor.audit("t", (Turn("unknown", "信不信我找人打断你的腿"),))
+    assert [f.category for f in audit.findings] == ["violence_threat"]
+    assert audit.findings[0].needs_review and audit.verdict == "review" and not audit.critical
+
+
+def test_homophone_finding_is_marked_and_sent_to_review(auditor):
+    audit = auditor.audit("t", (Turn("agent", "我是发院执行局的"),))  # 法院 heard as 发院
+    finding = audit.findings[0]
+    assert finding.category == "impersonation" and finding.pinyin_match
+    assert "发院→法院" in finding.explanation
+    assert audit.critical and audit.verdict == "review"
+
+
+MOTHER_ANSWERS = [
+    ("agent", "您好，我是长河银行信用卡中心的王芳，工号八七二一，本次通话将被录音。请问是刘浩先生吗？"),
+    ("customer", "不是，我是他妈妈，他不在家。"),
+]
+
+
+@pytest.mark.parametrize(
+    ("agent_says", "expected"),
+    [
+        ("他在我们这欠款一万五，已经逾期两个月了。", ["third_party_disclosure"]),
+        ("这个钱您看能不能先帮他还上？", ["third_party_collection"]),
+        ("好的，那麻烦您转告他回个电话，谢谢您。", []),
+    ],
+)
+def test_third_party_on_the_line(auditor, agent_says, expected):
+    assert categories(auditor, *MOTHER_ANSWERS, ("agent", agent_says)) == expected
+
+
+def test_debt_details_are_fine_once_the_debtor_is_on_the_line(auditor):
+    turns = [MOTHER_ANSWERS[0], ("customer", "对，我就是刘浩。"), ("agent", "您的欠款一万五，已经逾期两个月了。")]
+    assert categories(auditor, *turns) == []
+
+
+COMPLIANT = [
+    ("agent", "您好，我是长河银行信用卡中心的王芳，工号八七二一，本次通话将被录音。请问您是张伟先生本人吗？"),
+    ("customer", "对，我是。"),
+    ("agent", "您的信用卡已经逾期四十五天，欠款一万二千三百五十元，请通过我行手机银行还款。"),
+    ("customer", "好，我下周五还两千。"),
+    ("agent", "好的，感谢您的接听，再见。"),
+]
+
+
+def statuses(auditor, turns, **call):
+    audit = auditor.audit("t", tuple(Turn(*turn) if isinstance(turn, tuple) else turn for turn in turns), **call)
+    return {d.disclosure: d.status for d in audit.disclosures}, audit
+
+
+def test_compliant_call_has_every_disclosure_with_evidence(auditor):
+    found, audit = statuses(auditor, COMPLIANT)
+    assert set(found.values()) == {"present"}
+    evidence = {d.disclosure: d for d in audit.disclosures}
+    assert evidence["recording_notice"].turn == 0 and "录音" in evidence["recording_notice"].quote
+    assert audit.verdict == "pass" and audit.score == 100
+
+
+@pytest.mark.parametrize(
+    ("change", "disclosure", "status"),
+    [
+        ({0: ("agent", "喂，请问您是张伟先生本人吗？")}, "recording_notice", "missing"),
+        ({0: ("agent", "张伟是吧，你欠我们一万二，什么时候还？")}, "right_party_verification", "missing"),
+        ({4: ("agent", "好，就这样。")}, "closing", "missing"),
+        ({2: ("agent", "您的信用卡已经逾期四十五天了。"), 3: ("customer", "知道了。")}, "official_channel",
+         "not_applicable"),
+    ],
+)
+def test_disclosure_missing_or_not_applicable(auditor, change, disclosure, status):
+    turns = [change.get(i, turn) for i, turn in enumerate(COMPLIANT)]
+    assert statuses(auditor, turns)[0][disclosure] == status
+
+
+def test_disclosure_is_unverifiable_where_recognition_was_poor(auditor):
+    turns = [Turn("agent", "喂您好请问张伟先生吗", avg_logprob=-1.6)] + [Turn(*t) for t in COMPLIANT[1:]]
+    assert statuses(auditor, turns)[0]["recording_notice"] == "unverifiable"
+
+
+def test_disclosure_is_unverifiable_without_any_agent_speech(auditor):
+    found, audit = statuses(auditor, [("unknown", "喂？"), ("customer", "喂，说话啊。")])
+    assert found["greeting"] == "unverifiable" and audit.verdict == "review"
+
+
+@pytest.mark.parametrize(
+    ("customer_says", "signal"),
+    [
+        ("我真的不想活了", "vulnerability"),
+        ("我真的不想火了", "vulnerability"),  # the ASR homophone must not hide it
+        ("活着都没什么意思了", "vulnerability"),
+        ("我从来没在你们那借过钱", "dispute"),
+        ("我刚失业，家里老人还住院了", "vulnerability"),
+        ("你再打我就去12378投诉你们", "complaint_intent"),
+        ("这钱不是我借的，我从来没办过这张卡", "dispute"),
+        ("你个王八蛋", "customer_abuse"),
+    ],
+)
+def test_customer_signals(auditor, customer_says, signal):
+    audit = auditor.audit("t", (Turn("agent", "您好，请问是张伟吗？"), Turn("customer", customer_says)))
+    assert signal in {s.signal for s in audit.signals}
+    assert not audit.findings  # the customer's words are never the agent's violation
+
+
+def test_promise_to_pay_carries_amount_and_date(auditor):
+    audit = auditor.audit("t", (Turn("customer", "我下个月十号还三千六百八十元"),))
+    promise = next(s for s in audit.signals if s.signal == "promise_to_pay")
+    assert promise.details == {"amount": "三千六百八十元", "date": "下个月十号"}
+
+
+@pytest.mark.parametrize(
+    ("started_at", "debtor_tz", "violation"),
+    [
+        ("2026-11-05T21:59:00+08:00", "Asia/Shanghai", False),
+        ("2026-11-05T22:00:00+08:00", "Asia/Shanghai", True),
+        ("2026-11-05T22:40:00+08:00", None, True),  # the offset alone gives local time
+        ("2026-11-06T07:59:00+08:00", "Asia/Shanghai", True),
+        ("2026-11-06T08:00:00+08:00", "Asia/Shanghai", False),
+        ("2026-11-05T22:30:00+08:00", "Asia/Urumqi", False),  # 20:30 in Urumqi (UTC+6)
+        ("2026-11-05T10:00:00+08:00", "America/New_York", False),  # 21:00 the evening before in New York
+        ("2026-11-05T12:00:00+08:00", "America/New_York", True),  # 23:00 there
+        (None, None, False),  # unknown time: not checked, never guessed
+    ],
+)
+def test_call_time_in_the_debtors_zone(auditor, started_at, debtor_tz, violation):
+    audit = auditor.audit("t", (Turn("agent", "您好"),), started_at, debtor_tz)
+    assert audit.call_time_violation is violation
+    assert audit.call_time["explanation"]
