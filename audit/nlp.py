@@ -23,6 +23,8 @@ import jieba
 import spacy
 from pypinyin import Style, lazy_pinyin, pinyin
 
+from audit.errors import LexiconError
+
 jieba.setLogLevel(logging.WARNING)
 
 # A homophone of a two-character term is believed only if the span is not itself a common word: 于七 is an ASR error
@@ -89,9 +91,14 @@ class AnalyzedText:
     tokenize: Callable[[str], Any] = field(repr=False, compare=False)
 
     @cached_property
+    def doc(self):
+        """The spaCy Doc of the canonical text (jieba tokens), made on first use."""
+        return self.tokenize(self.canonical)
+
+    @cached_property
     def _bounds(self) -> tuple[frozenset[int], frozenset[int]]:
-        doc = self.tokenize(self.canonical)
-        return (frozenset(token.idx for token in doc), frozenset(token.idx + len(token.text) for token in doc))
+        return (frozenset(token.idx for token in self.doc),
+                frozenset(token.idx + len(token.text) for token in self.doc))
 
     def on_word_boundaries(self, start: int, end: int) -> bool:
         starts, ends = self._bounds
@@ -209,6 +216,71 @@ class Analyzer:
                 hits.append(TermHit(start, end + 1, term))
         return hits
 
+    def token_matcher(self, patterns: dict[str, tuple[tuple[dict, ...], ...]],
+                      where: dict[str, str]) -> Callable[[AnalyzedText], list[tuple[str, int, int]]]:
+        """Compile spaCy Matcher patterns per key (a rule id); return a function giving (key, char_start, char_end).
+
+        A turn is tokenized for the matcher only if it contains one of a pattern's literal words: most turns
+        contain none, and segmenting every turn would cost more than all other matching together.
+        """
+        from spacy.matcher import Matcher
+
+        matcher = Matcher(self.nlp.vocab, validate=True)
+        literals: dict[str, list[list[set[str]]] | None] = {}
+        for key, key_patterns in patterns.items():
+            try:
+                matcher.add(key, [list(pattern) for pattern in key_patterns])
+            except (ValueError, KeyError, TypeError) as error:
+                raise LexiconError(where.get(key), f"rule {key}, field 'token_patterns': {error}") from error
+            literals[key] = _literals(key_patterns)
+        for pattern_sets in literals.values():
+            # so the words the patterns name come out as tokens; single characters are tokens already, and weighting
+            # one (我) would change how every sentence is segmented
+            for word in {w for sets in pattern_sets or () for words in sets for w in words if len(w) >= 2}:
+                jieba.add_word(word, freq=USER_WORD_FREQ)
+
+        def possible(pattern_sets: list[list[set[str]]] | None, text: str) -> bool:
+            return pattern_sets is None or any(all(any(w in text for w in words) for words in sets)
+                                               for sets in pattern_sets)
+
+        def match(analyzed: AnalyzedText) -> list[tuple[str, int, int]]:
+            wanted = {key for key, pattern_sets in literals.items() if possible(pattern_sets, analyzed.canonical)}
+            if not wanted:
+                return []
+            doc = analyzed.doc
+            found = []
+            for match_id, start, end in matcher(doc):
+                key = self.nlp.vocab.strings[match_id]
+                if key in wanted:
+                    found.append((key, doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text)))
+            return found
+
+        return match
+
     def tokens(self, text: str) -> list[str]:
         self._load_user_words()
         return [token.text for token in self.nlp.make_doc(text)]
+
+
+def _literals(patterns: tuple[tuple[dict, ...], ...]) -> list[list[set[str]]] | None:
+    """For each pattern, one set of words per required token that names words: the pattern can only match a text
+    containing a word of every set. None when some pattern requires no particular word (it must always run)."""
+    result = []
+    for pattern in patterns:
+        sets = []
+        for token in pattern:
+            if token.get("OP") in ("?", "*", "!") or str(token.get("OP", "")).startswith(("{0", "{,")):
+                continue
+            words: set[str] = set()
+            for attr in ("TEXT", "ORTH", "LOWER", "NORM"):
+                value = token.get(attr)
+                if isinstance(value, str):
+                    words.add(value)
+                elif isinstance(value, dict) and isinstance(value.get("IN"), list):
+                    words.update(v for v in value["IN"] if isinstance(v, str))
+            if words:
+                sets.append(words)
+        if not sets:
+            return None
+        result.append(sets)
+    return result

@@ -48,6 +48,9 @@ class ConductRule:
     terms: tuple[str, ...] = ()
     patterns: tuple[re.Pattern, ...] = ()
     exceptions: tuple[re.Pattern, ...] = ()
+    # spaCy Matcher patterns over jieba tokens, e.g. [{"TEXT": "陪"}, {"TEXT": "我"}, {"TEXT": {"IN": ["吃饭"]}}]
+    token_patterns: tuple[tuple[dict, ...], ...] = ()
+    where: str = ""  # "conduct.yaml, line 12": for errors found when the patterns are compiled
 
 
 @dataclass(frozen=True)
@@ -227,12 +230,34 @@ def _load_conduct(file: _File) -> tuple[dict[str, Category], tuple[ConductRule, 
         if any(len(term) < 2 for term in terms):
             raise file.error(spec, "terms", "terms must be at least 2 characters (one character matches too much)")
         patterns = file.regexes(spec, "patterns")
-        if not terms and not patterns:
-            raise file.error(spec, "terms", "a rule needs terms or patterns")
+        token_patterns = _token_patterns(file, spec)
+        if not terms and not patterns and not token_patterns:
+            raise file.error(spec, "terms", "a rule needs terms, patterns or token_patterns")
         rules.append(ConductRule(rule_id, category, _severity(file, spec, categories[category].severity),
                                  file.require(spec, "description", str), categories[category].basis, terms,
-                                 patterns, file.regexes(spec, "exceptions")))
+                                 patterns, file.regexes(spec, "exceptions"), token_patterns,
+                                 f"{file.path}, line {spec['__line__']}"))
     return categories, tuple(rules)
+
+
+def _plain(value: Any) -> Any:
+    """YAML data without the loader's line markers."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if k != "__line__"}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _token_patterns(file: _File, spec: dict) -> tuple[tuple[dict, ...], ...]:
+    """Shape check only (a list of non-empty lists of mappings); spaCy validates the rest when nlp compiles them."""
+    value = spec.get("token_patterns")
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(
+            isinstance(p, list) and p and all(isinstance(t, dict) for t in p) for p in value):
+        raise file.error(spec, "token_patterns", "must be a list of spaCy Matcher patterns (lists of token mappings)")
+    return tuple(tuple(_plain(token) for token in pattern) for pattern in value)
 
 
 def _load_disclosures(file: _File) -> tuple[tuple[DisclosureRule, ...], re.Pattern]:
@@ -347,7 +372,7 @@ def load_rule_pack(profile: str = "cn", root: str | Path | None = None) -> RuleP
                                  call_time["quiet_end"], _severity(profile_file, call_time),
                                  profile_file.strings(call_time, "basis", True),
                                  profile_file.require(call_time, "description", str)),
-        scoring={k: v for k, v in profile_file.require(spec, "scoring", dict).items() if k != "__line__"},
+        scoring=_plain(profile_file.require(spec, "scoring", dict)),
         vocabulary=profile_file.strings(spec, "vocabulary"),
         file_versions={f.path.name: content_version(f.raw) for f in ordered},
     )

@@ -62,3 +62,13 @@ def test_yaml_bomb_is_refused_before_expansion(profile_copy):
     path.write_text('a: &a ["x","x"]\nb: &b [*a,*a]\nc: &c [*b,*b]\n' + path.read_text(encoding="utf-8"))
     with pytest.raises(LexiconError, match="aliases"):
         load_rule_pack(root=profile_copy)
+
+
+def test_invalid_spacy_token_pattern_names_the_rule_file_and_line(profile_copy):
+    from audit.auditor import Auditor
+
+    path = profile_copy / "conduct.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("- {TEXT: 陪}", "- {TEXTY: 陪}", 1), encoding="utf-8")
+    with pytest.raises(LexiconError, match=r"conduct.yaml, line \d+: rule CN-IMC-103, field 'token_patterns'"):
+        Auditor(load_rule_pack(root=profile_copy))

@@ -192,3 +192,15 @@ def test_call_time_in_the_debtors_zone(auditor, started_at, debtor_tz, violation
     audit = auditor.audit("t", (Turn("agent", "您好"),), started_at, debtor_tz)
     assert audit.call_time_violation is violation
     assert audit.call_time["explanation"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("要不陪我去吃个饭，这事好商量", ["improper_conduct"]),  # tokens apart: 陪 我 去 吃个饭 (要不 is no negation)
+        ("陪我睡一晚，利息全免", ["improper_conduct"]),
+        ("我陪您核对一下账单", []),
+    ],
+)
+def test_token_patterns_match_over_jieba_tokens(auditor, text, expected):
+    assert categories(auditor, ("agent", text)) == expected

@@ -32,7 +32,8 @@ class TurnView:
 
     def original(self, start: int, end: int) -> tuple[int, int]:
         """Span in the normalised text -> span in the turn's own text."""
-        return self.offsets[start], (self.offsets[end - 1] + 1) if end > start else self.offsets[start]
+        original_end = self.offsets[end - 1] + 1 if end > start else self.offsets[start]
+        return self.offsets[start], original_end
 
     def quote(self, start: int, end: int) -> tuple[int, int, str]:
         original_start, original_end = self.original(start, end)

@@ -1,7 +1,7 @@
 """Prohibited agent conduct: the twelve categories of ``lexicons/<profile>/conduct.yaml``.
 
-A rule fires on a term (a lexicon phrase on word boundaries, homophones included) or a pattern (a regex over the
-canonical text, for paraphrases and proximity), in an agent turn or a turn whose speaker is unknown, unless the hit
+A rule fires on a term (a lexicon phrase on word boundaries, homophones included), a pattern (a regex over the
+canonical text, for paraphrases and proximity) or a token pattern (spaCy Matcher over the jieba tokens), in an agent turn or a turn whose speaker is unknown, unless the hit
 is negated, reported speech, a lawful notice, or matches one of the rule's exceptions in the same clause.
 """
 
@@ -26,6 +26,9 @@ class ConductRules:
             for term in rule.terms:
                 self.rules_by_term[term].append(rule)
         self.terms = frozenset(self.rules_by_term)
+        self.rules_by_id = {rule.id: rule for rule in self.rules}
+        self.match_tokens = analyzer.token_matcher({r.id: r.token_patterns for r in self.rules if r.token_patterns},
+                                                   {r.id: r.where for r in self.rules})
         # One scan of all patterns at once decides whether the per-rule scans are needed: most turns match none.
         self.any_pattern = re.compile("|".join(f"(?:{p.pattern})" for r in self.rules for p in r.patterns) or "(?!)")
 
@@ -43,6 +46,8 @@ class ConductRules:
                     for match in pattern.finditer(text):
                         if match.end() > match.start():
                             found.append((rule, match.start(), match.end(), pattern.pattern, "pattern"))
+        for rule_id, start, end in self.match_tokens(view.analyzed):
+            found.append((self.rules_by_id[rule_id], start, end, "token pattern", "token_pattern"))
         return [(rule, start, end, matched, kind) for rule, start, end, matched, kind in found
                 if not excepted(rule, scope, text, start, end)
                 and out_of_scope(scope, text, start, end, rule.category) is None]
