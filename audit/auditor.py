@@ -6,6 +6,8 @@ it for each call; it holds no per-call state.
 
 from __future__ import annotations
 
+from dataclasses import asdict, replace
+
 from audit.models import CallAudit, Transcript, Turn
 from audit.nlp import Analyzer
 from audit.rulepack import RulePack, load_rule_pack
@@ -15,13 +17,16 @@ from audit.rules.conduct import ConductRules
 from audit.rules.disclosures import check_disclosures
 from audit.rules.signals import find_signals
 from audit.rules.third_party import find_third_party
-from audit.scoring import score_call, verdict_for
+from audit.quality import CallQuality, measure_transcript
+from audit.scorecard import Scorecard, load_scorecard, score_call
 from audit.text import normalize_with_offsets
 
 
 class Auditor:
-    def __init__(self, pack: RulePack | None = None, profile: str = "cn"):
+    def __init__(self, pack: RulePack | None = None, profile: str = "cn",
+                 scorecard: Scorecard | str = "default"):
         self.pack = pack or load_rule_pack(profile)
+        self.scorecard = scorecard if isinstance(scorecard, Scorecard) else load_scorecard(scorecard)
         self.analyzer = Analyzer(self.pack.terms(), self.pack.vocabulary)
         self.conduct = ConductRules(self.pack, self.analyzer)
         borrowed_categories = {rule.signal: rule.from_categories for rule in self.pack.signals if rule.from_categories}
@@ -36,30 +41,33 @@ class Auditor:
         return CallView(tuple(views))
 
     def audit(self, call_id: str, turns: tuple[Turn, ...], started_at: str | None = None,
-              debtor_tz: str | None = None) -> CallAudit:
+              debtor_tz: str | None = None, quality: CallQuality | None = None) -> CallAudit:
         """Audit a call given as turns (any text: Traditional, spaced, full-width is normalised for matching, and
-        evidence is quoted from the text as given)."""
+        evidence is quoted from the text as given), then score it with the scorecard."""
         call = self.view(turns)
         conduct = self.conduct.find(call)
         third_party_answered, third_party = find_third_party(self.pack, call)
         findings = apply_precedence(conduct + [f for f in third_party if not _covered(f, conduct)],
                                     [turn.text for turn in turns], self.pack.scope.yields_to)
         findings.sort(key=lambda f: (f.turn, f.char_start))
-        disclosures = check_disclosures(self.pack, call, third_party_answered)
-        signals = find_signals(self.pack, call, self.borrowed)
         call_time = check_call_time(self.pack.call_time, started_at, debtor_tz)
-        critical, verdict, reasons = verdict_for(findings, disclosures, signals, call_time["violation"])
-        return CallAudit(
+        audit = CallAudit(
             call_id=call_id, rule_pack_version=self.pack.version, profile=self.pack.profile,
-            findings=tuple(findings), disclosures=tuple(disclosures), signals=tuple(signals),
-            call_time_violation=call_time["violation"], call_time=call_time, critical=critical,
-            score=score_call(findings, disclosures, call_time["violation"], self.pack.scoring),
-            verdict=verdict, review_reasons=reasons, third_party_answered=third_party_answered)
+            findings=tuple(findings), disclosures=tuple(check_disclosures(self.pack, call, third_party_answered)),
+            signals=tuple(find_signals(self.pack, call, self.borrowed)), call_time_violation=call_time["violation"],
+            call_time=call_time, critical=any(f.severity == "critical" and f.speaker == "agent" for f in findings)
+            or call_time["violation"], score=0.0, verdict="review", third_party_answered=third_party_answered)
+        result = score_call(self.scorecard, audit, quality)
+        return replace(audit, score=result.score, verdict=result.verdict, review_reasons=result.review_reasons,
+                       scorecard=result.scorecard, scorecard_version=result.scorecard_version,
+                       deductions=tuple(asdict(d) for d in result.deductions),
+                       quality=asdict(quality) if quality else None)
 
     def audit_transcript(self, transcript: Transcript) -> CallAudit:
         metadata = transcript.metadata
         return self.audit(transcript.call_id, turns_from_transcript(transcript),
-                          metadata.started_at if metadata else None, metadata.debtor_tz if metadata else None)
+                          metadata.started_at if metadata else None, metadata.debtor_tz if metadata else None,
+                          measure_transcript(transcript))
 
 
 def _covered(finding, others) -> bool:

@@ -25,6 +25,7 @@ console = Console(stderr=True)
 EXIT_PARTIAL, EXIT_USAGE, EXIT_MODEL = 1, 2, 3
 
 LAYOUT_HELP = "Default channel layout for the batch: stereo_agent_left, stereo_agent_right or mono (metadata wins)."
+ScorecardOption = typer.Option("default", "--scorecard", help="Scorecard name (scorecards/<name>.yaml) or path.")
 ModelOption = typer.Option("base", "--model", help="'base' (bundled, offline), a CTranslate2 model folder, or a "
                                                    "faster-whisper model name such as large-v3 (needs internet once).")
 DeviceOption = typer.Option("cpu", "--device", help="cpu, cuda or auto.")
@@ -124,16 +125,23 @@ def run(
     channel_layout: Optional[str] = typer.Option(None, "--channel-layout", help=LAYOUT_HELP),
     cache_dir: Optional[Path] = typer.Option(None, help="Model and transcript cache (default ~/.cache/...)."),
     profile: str = typer.Option("cn", "--profile", help="Rule profile (a folder under lexicons/)."),
+    db: Optional[Path] = typer.Option(None, "--db", help="SQLite file (default OUT/audit.db; AUDIT_DB_URL wins)."),
+    scorecard: str = ScorecardOption,
 ) -> None:
     """The main job: transcribe and audit every call of a batch, and write the results."""
     transcripts_dir = out / "transcripts"
     report = _run_batch(paths or [], metadata, transcripts_dir, model, device, compute_type, channel_layout,
                         cache_dir, no_cache=False)
     _print_summary(report, transcripts_dir)
-    auditor = _auditor(profile)
+    auditor = _auditor(profile, scorecard)
     audits_path = out / "audits.jsonl"
-    audits = audit_batch(auditor, report, audits_path)
-    table = Table(title=f"audit ({auditor.pack.profile} rules, version {auditor.pack.version})")
+    store = _store(db or out / "audit.db")
+    try:
+        audits = audit_batch(auditor, report, audits_path, store)
+    except AuditError as error:
+        raise _fail(error) from error
+    table = Table(title=f"audit ({auditor.pack.profile} rules {auditor.pack.version}, scorecard "
+                        f"{auditor.scorecard.name} {auditor.scorecard.version})")
     for column in ("call", "verdict", "score", "critical", "findings", "missing disclosures", "signals"):
         table.add_column(column)
     colour = {"pass": "green", "review": "yellow", "fail": "red"}
@@ -145,16 +153,16 @@ def run(
                       ", ".join(sorted({s.signal for s in audit.signals})))
     console.print(table)
     console.print(f"Transcripts: {transcripts_dir}/<call_id>.json; audits (one call per line, the `audit scan` "
-                  f"shape): {audits_path}")
+                  f"shape): {audits_path}; database: {store.url}")
     if report.failed:
         raise typer.Exit(EXIT_PARTIAL)
 
 
-def _auditor(profile: str):
+def _auditor(profile: str, scorecard: str = "default"):
     from audit.auditor import Auditor  # spaCy and the rule pack load only for commands that audit
 
     try:
-        return Auditor(profile=profile)
+        return Auditor(profile=profile, scorecard=scorecard)
     except AuditError as error:
         raise _fail(error) from error
 
@@ -164,11 +172,12 @@ def scan(
     input_path: Path = typer.Argument(..., metavar="INPUT.jsonl", help="One call per line: call_id, turns, ..."),
     out: Path = typer.Option(..., "--out", help="Output JSONL: one audit per line."),
     profile: str = typer.Option("cn", "--profile", help="Rule profile (a folder under lexicons/)."),
+    scorecard: str = ScorecardOption,
 ) -> None:
     """Audit transcripts from another ASR system (JSONL), without audio."""
     from audit.scan import scan_file
 
-    auditor = _auditor(profile)
+    auditor = _auditor(profile, scorecard)
     with Progress(TextColumn("scanning"), TextColumn("{task.completed} calls"), TimeElapsedColumn(),
                   console=console) as progress:
         task = progress.add_task("scan")
@@ -218,6 +227,74 @@ def rules(profile: str = typer.Option("cn", "--profile", help="Rule profile (a f
     for rule in pack.disclosures:
         table.add_row(rule.id, f"disclosure:{rule.disclosure}", "", "", str(len(rule.patterns)), rule.description)
     console.print(table)
+
+
+def _store(path):
+    from audit.storage import Store
+
+    try:
+        return Store(path)
+    except AuditError as error:
+        raise _fail(error) from error
+
+
+DbOption = typer.Option(Path("results/audit.db"), "--db", help="SQLite file (AUDIT_DB_URL wins).")
+
+
+@app.command()
+def review(
+    finding_id: int = typer.Argument(..., help="Finding id (as stored in the database)."),
+    verdict: str = typer.Option(..., "--verdict", help="upheld, dismissed, severity_changed, appeal, appeal_upheld "
+                                                       "or appeal_rejected."),
+    reviewer: str = typer.Option(..., "--reviewer", help="Who decides (recorded in the trail)."),
+    note: str = typer.Option("", "--note"),
+    severity: Optional[str] = typer.Option(None, "--severity", help="New severity, with severity_changed."),
+    db: Path = DbOption,
+) -> None:
+    """Append a reviewer's verdict on a finding to the review trail."""
+    store = _store(db)
+    try:
+        row = store.add_review(finding_id, reviewer, verdict, note, severity)
+    except AuditError as error:
+        raise _fail(error) from error
+    typer.echo(f"review {row.id} recorded ({row.verdict} by {row.reviewer}); chain hash {row.row_hash[:12]}")
+
+
+@app.command()
+def agents(
+    team: Optional[str] = typer.Option(None, "--team"),
+    since: Optional[str] = typer.Option(None, "--since", help="First day, YYYY-MM-DD."),
+    until: Optional[str] = typer.Option(None, "--until", help="Last day, YYYY-MM-DD."),
+    raw: bool = typer.Option(False, "--raw", help="Machine figures, before reviewers' verdicts."),
+    db: Path = DbOption,
+) -> None:
+    """The scorecard table per agent, after reviewers' verdicts (dismissed findings no longer count)."""
+    from audit.aggregate import agent_scorecards
+
+    rows = _store(db).aggregate_rows()
+    frame = agent_scorecards(**rows, reviewed=not raw, team=team, since=since, until=until)
+    if frame.empty:
+        console.print("no audited calls match (run `audit run` first, or widen --team/--since/--until)")
+        return
+    table = Table(title=f"agents ({'machine figures' if raw else 'after reviews'})")
+    columns = ["rank", "agent_id", "agent_name", "team", "calls", "mean_score", "pass_rate", "critical_per_100",
+               "complaints_per_100", "vulnerability_per_100"]
+    for column in columns:
+        table.add_column(column)
+    for record in frame.to_dict("records"):
+        table.add_row(*(f"{record[c]:.2f}" if isinstance(record[c], float) else str(record[c]) for c in columns))
+    console.print(table)
+
+
+@app.command(name="verify-trail")
+def verify_trail(db: Path = DbOption) -> None:
+    """Check that no review was edited, deleted or inserted after the fact (exit 1 if the chain is broken)."""
+    check = _store(db).verify_trail()
+    if check.ok:
+        typer.echo(f"review trail intact: {check.reviews} reviews, every hash chains to the one before")
+        return
+    console.print(f"[bold red]review trail broken:[/] {check.problem}")
+    raise typer.Exit(EXIT_PARTIAL)
 
 
 @app.command()

@@ -230,6 +230,10 @@ class CallAudit:
     verdict: Literal["pass", "fail", "review"]
     review_reasons: tuple[str, ...] = ()
     third_party_answered: bool = False
+    scorecard: str = ""
+    scorecard_version: str = ""
+    deductions: tuple[dict[str, Any], ...] = ()  # item, points, reason: the score breakdown
+    quality: dict[str, Any] | None = None  # call-quality measures, when the turns carry timing
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

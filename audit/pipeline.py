@@ -157,12 +157,22 @@ def transcribe_batch(
 
 
 
-def audit_batch(auditor, report: BatchReport, audits_path: str | Path) -> list:
-    """Audit every transcript a batch wrote, into one JSONL file in the ``audit scan`` output shape."""
+def audit_batch(auditor, report: BatchReport, audits_path: str | Path, store=None) -> list:
+    """Audit every transcript a batch wrote, into one JSONL file in the ``audit scan`` output shape, and into the
+    database when a ``store`` is given (saving is idempotent, so a re-run adds nothing twice)."""
     from audit.asr import read_transcript
     from audit.scan import audit_to_line
 
-    audits = [auditor.audit_transcript(read_transcript(outcome.output_path))
-              for outcome in report.outcomes if outcome.ok]
-    write_jsonl_atomic(audits_path, (audit_to_line(audit) for audit in audits))
+    audits, lines = [], []
+    for outcome in report.outcomes:
+        if not outcome.ok:
+            continue
+        transcript = read_transcript(outcome.output_path)
+        audit = auditor.audit_transcript(transcript)
+        line = audit_to_line(audit)
+        if store is not None:
+            store.save(transcript, audit, line)
+        audits.append(audit)
+        lines.append(line)
+    write_jsonl_atomic(audits_path, lines)
     return audits

@@ -126,7 +126,6 @@ class RulePack:
     third_party: ThirdPartyConfig
     scope: ScopeConfig
     call_time: CallTimeConfig
-    scoring: dict[str, Any]
     vocabulary: tuple[str, ...]
     file_versions: dict[str, str] = field(default_factory=dict)
 
@@ -372,7 +371,6 @@ def load_rule_pack(profile: str = "cn", root: str | Path | None = None) -> RuleP
                                  call_time["quiet_end"], _severity(profile_file, call_time),
                                  profile_file.strings(call_time, "basis", True),
                                  profile_file.require(call_time, "description", str)),
-        scoring=_plain(profile_file.require(spec, "scoring", dict)),
         vocabulary=profile_file.strings(spec, "vocabulary"),
         file_versions={f.path.name: content_version(f.raw) for f in ordered},
     )

@@ -51,6 +51,7 @@ def test_scan_audits_good_lines_and_names_each_bad_line(tmp_path):
         assert 1.0 <= finding["start_s"] <= finding["end_s"] <= 4.0  # interpolated inside the turn
         assert finding["legal_basis"] and finding["rule_id"].startswith("CN-") and finding["explanation"]
     assert first["disclosures"]["greeting"] == "missing"
+    assert first["scorecard"]["name"] == "default" and first["deductions"]
     assert [s["signal"] for s in first["signals"]] == ["vulnerability"]
 
 

@@ -1,0 +1,235 @@
+"""Per-agent and per-team scorecards, weekly trend and ranking, computed after reviewer verdicts (raw beside them).
+
+The only module of the project that imports pandas. It takes plain rows as the storage layer returns them (lists of
+dicts; see ``*_FIELDS`` below for the keys read) and returns DataFrames. Nothing here reads files or databases.
+
+Which findings count
+    raw (``reviewed=False``): the machine's view -- findings on agent turns, at the machine's severity.
+    reviewed (default): agent findings a reviewer did not dismiss, plus unknown-speaker findings a reviewer confirmed
+    (``upheld``, or ``severity_changed``, which confirms the finding at another severity); a ``severity_changed``
+    finding counts at its ``review_severity``. Unreviewed unknown-speaker findings never count.
+
+Per call
+    critical: at least one counted critical finding, or a call-time violation.
+    verdict, raw: the machine verdict. verdict, reviewed (deliberately simple):
+        ``fail``   if the call is critical after reviews;
+        ``review`` if the machine said ``review`` and something that may have caused it is still open: a finding
+                   with no review verdict, an unverifiable disclosure or a vulnerability signal;
+        ``pass``   otherwise -- so a call that failed only on findings a reviewer dismissed or downgraded passes
+                   (even if it also carries unreviewed minor findings).
+    score: always the machine score; reviews do not rescore a call (that is audit.scorecard's job).
+
+Dates: ``started_at`` is ISO 8601 (extended format, with offset); a call belongs to the date written in it, the
+local date as given, never converted to UTC. ``since``/``until`` are inclusive dates (``"2024-03-01"``; a full
+ISO timestamp is cut to its date); calls with no ``started_at`` are dropped by either filter and left out of the trend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+CALL_FIELDS = ["call_id", "agent_id", "agent_name", "team", "started_at", "score", "verdict", "call_time_violation"]
+FINDING_FIELDS = ["call_id", "finding_id", "category", "severity", "speaker", "review_verdict", "review_severity"]
+DISCLOSURE_FIELDS = ["call_id", "disclosure", "status"]
+SIGNAL_FIELDS = ["call_id", "signal"]
+
+MEASURES = ["calls", "mean_score", "median_score", "pass_rate", "critical_per_100", "complaints_per_100",
+            "vulnerability_per_100"]
+AGENT_COLUMNS = ["agent_id", "agent_name", "team", *MEASURES]  # then findings_<category>..., disclosure_<id>..., rank
+TEAM_COLUMNS = ["team", "agents", *MEASURES]  # then findings_<category>..., disclosure_<id>..., rank
+TREND_COLUMNS = ["week_start", "agent_id", "agent_name", "team", "calls", "mean_score", "pass_rate",
+                 "critical_per_100"]
+IDENTITY = ["agent_id", "agent_name", "team", "calls"]  # shared, unsuffixed, by raw_and_reviewed
+
+COLUMN_NOTES = {
+    "calls": "calls audited",
+    "agents": "distinct agents with at least one call in the team",
+    "mean_score": "machine score (0-100); reviews do not rescore a call",
+    "median_score": "machine score (0-100); reviews do not rescore a call",
+    "pass_rate": "share of calls (0-1) whose verdict is pass; 'review' calls are not passes",
+    "critical_per_100": "critical calls (a counted critical finding or a call-time violation) per 100 calls",
+    "complaints_per_100": "calls with a complaint_intent signal per 100 calls",
+    "vulnerability_per_100": "calls with a vulnerability signal per 100 calls",
+    "findings_<category>": "counted findings of that category",
+    "disclosure_<id>": "present / (present + missing); not_applicable and unverifiable ignored; NaN if none",
+    "rank": "1 = best: critical_per_100 ascending, then mean_score descending; equal figures share a rank",
+    "week_start": "Monday of the ISO week of the call's local date",
+}
+
+
+def agent_scorecards(calls: Iterable[dict[str, Any]], findings: Iterable[dict[str, Any]],
+                     disclosures: Iterable[dict[str, Any]], signals: Iterable[dict[str, Any]], *,
+                     reviewed: bool = True, team: str | None = None, since: str | None = None,
+                     until: str | None = None) -> pd.DataFrame:
+    """One row per agent, best first (see ``rank``); an agent's name and team are those of their latest call."""
+    facts, counted, disc, categories, disclosure_ids = _prepare(calls, findings, disclosures, signals, reviewed,
+                                                                team=team, since=since, until=until)
+    table = _measures(facts, counted, disc, ["agent_id"], categories, disclosure_ids)
+    table = table.join(_latest(facts, "agent_id", ["agent_name", "team"])).reset_index()
+    columns = [*AGENT_COLUMNS, *_extra_columns(categories, disclosure_ids)]
+    return _noted(_ranked(table[columns], "agent_id"))
+
+
+def team_scorecards(calls: Iterable[dict[str, Any]], findings: Iterable[dict[str, Any]],
+                    disclosures: Iterable[dict[str, Any]], signals: Iterable[dict[str, Any]], *,
+                    reviewed: bool = True, team: str | None = None, since: str | None = None,
+                    until: str | None = None) -> pd.DataFrame:
+    """The same measures per team (each call counts for the team written on it), best first."""
+    facts, counted, disc, categories, disclosure_ids = _prepare(calls, findings, disclosures, signals, reviewed,
+                                                                team=team, since=since, until=until)
+    table = _measures(facts, counted, disc, ["team"], categories, disclosure_ids)
+    table.insert(0, "agents", facts.groupby("team", dropna=False)["agent_id"].nunique().astype(int))
+    table = table.reset_index()
+    columns = [*TEAM_COLUMNS, *_extra_columns(categories, disclosure_ids)]
+    return _noted(_ranked(table[columns], "team"))
+
+
+def weekly_trend(calls: Iterable[dict[str, Any]], findings: Iterable[dict[str, Any]],
+                 disclosures: Iterable[dict[str, Any]], signals: Iterable[dict[str, Any]], *,
+                 reviewed: bool = True, agent_id: str | None = None, team: str | None = None) -> pd.DataFrame:
+    """One row per ISO week (``week_start``, the Monday, as a Timestamp) and agent, oldest week first."""
+    facts, counted, disc, _, _ = _prepare(calls, findings, disclosures, signals, reviewed, team=team,
+                                          agent_id=agent_id)
+    facts = facts[facts["date"].notna()].assign(week_start=lambda f: f["date"] - pd.to_timedelta(
+        f["date"].dt.day_of_week, unit="D"))
+    table = _measures(facts, counted, disc, ["week_start", "agent_id"], [], [])
+    table = table.join(_latest(facts, "agent_id", ["agent_name", "team"]), on="agent_id").reset_index()
+    table["week_start"] = pd.to_datetime(table["week_start"])
+    return _noted(table[TREND_COLUMNS].sort_values(["week_start", "agent_id"], kind="stable")
+                  .reset_index(drop=True))
+
+
+def raw_and_reviewed(calls: Iterable[dict[str, Any]], findings: Iterable[dict[str, Any]],
+                     disclosures: Iterable[dict[str, Any]], signals: Iterable[dict[str, Any]],
+                     **filters: Any) -> pd.DataFrame:
+    """The agent table with machine and reviewed figures side by side: agent_id, agent_name, team, calls, then for
+    every other column ``<name>_raw`` next to ``<name>_reviewed``; rows in reviewed rank order. ``filters`` are
+    ``agent_scorecards``' (team, since, until)."""
+    calls, findings, disclosures, signals = list(calls), list(findings), list(disclosures), list(signals)
+    raw = agent_scorecards(calls, findings, disclosures, signals, reviewed=False, **filters)
+    rev = agent_scorecards(calls, findings, disclosures, signals, reviewed=True, **filters)
+    both = rev.drop(columns=IDENTITY[1:]).merge(raw, on="agent_id", how="left", suffixes=("_reviewed", "_raw"))
+    figures = [c for c in rev.columns if c not in IDENTITY]
+    return _noted(both[[*IDENTITY, *(f"{c}_{kind}" for c in figures for kind in ("raw", "reviewed"))]])
+
+
+# --- internals -------------------------------------------------------------------------------------------------------
+
+def _frame(rows: Iterable[dict[str, Any]], fields: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(list(rows), columns=fields)
+
+
+def _day(value: str) -> pd.Timestamp:
+    return pd.Timestamp(str(value)[:10])
+
+
+def _prepare(calls, findings, disclosures, signals, reviewed: bool, *, team=None, since=None, until=None,
+             agent_id=None):
+    """Filtered per-call facts, the counted findings (call_id, category), the disclosure rows, and the category and
+    disclosure ids of the whole input (so the columns do not depend on the filters or on reviews)."""
+    c = _frame(calls, CALL_FIELDS)
+    f = _frame(findings, FINDING_FIELDS)
+    d = _frame(disclosures, DISCLOSURE_FIELDS)
+    s = _frame(signals, SIGNAL_FIELDS)
+    categories = sorted(f["category"].dropna().unique())
+    disclosure_ids = sorted(d["disclosure"].dropna().unique())
+
+    c["date"] = pd.to_datetime(c["started_at"].astype("string").str.slice(0, 10), format="%Y-%m-%d",
+                               errors="coerce")
+    keep = pd.Series(True, index=c.index)
+    if team is not None:
+        keep &= c["team"] == team
+    if agent_id is not None:
+        keep &= c["agent_id"] == agent_id
+    if since is not None:
+        keep &= c["date"] >= _day(since)
+    if until is not None:
+        keep &= c["date"] <= _day(until)
+    c = c[keep].copy()
+    f = f[f["call_id"].isin(c["call_id"])]
+    d = d[d["call_id"].isin(c["call_id"])]
+    s = s[s["call_id"].isin(c["call_id"])]
+
+    if reviewed:
+        confirmed = f["review_verdict"].isin(["upheld", "severity_changed"])
+        counts = (((f["speaker"] == "agent") & (f["review_verdict"] != "dismissed"))
+                  | ((f["speaker"] == "unknown") & confirmed))
+        changed = (f["review_verdict"] == "severity_changed") & f["review_severity"].notna()
+        severity = f["review_severity"].where(changed, f["severity"])
+    else:
+        counts = f["speaker"] == "agent"
+        severity = f["severity"]
+    critical_calls = f.loc[counts & (severity == "critical"), "call_id"]
+
+    c["score"] = pd.to_numeric(c["score"], errors="coerce")
+    c["critical"] = c["call_id"].isin(critical_calls) | c["call_time_violation"].fillna(False).astype(bool)
+    if reviewed:
+        still_open = (c["call_id"].isin(f.loc[f["review_verdict"].isna(), "call_id"])
+                      | c["call_id"].isin(d.loc[d["status"] == "unverifiable", "call_id"])
+                      | c["call_id"].isin(s.loc[s["signal"] == "vulnerability", "call_id"]))
+        verdict = pd.Series("pass", index=c.index)
+        verdict[(c["verdict"] == "review") & still_open] = "review"
+        verdict[c["critical"]] = "fail"
+        c["verdict"] = verdict
+    c["passed"] = c["verdict"] == "pass"
+    c["complaint"] = c["call_id"].isin(s.loc[s["signal"] == "complaint_intent", "call_id"])
+    c["vulnerable"] = c["call_id"].isin(s.loc[s["signal"] == "vulnerability", "call_id"])
+    return c, f.loc[counts, ["call_id", "category"]], d, categories, disclosure_ids
+
+
+def _measures(facts: pd.DataFrame, counted: pd.DataFrame, disc: pd.DataFrame, keys: list[str],
+              categories: list[str], disclosure_ids: list[str]) -> pd.DataFrame:
+    """The scorecard measures per group of ``keys`` (the index of the result)."""
+    table = facts.groupby(keys, dropna=False).agg(
+        calls=("call_id", "size"), mean_score=("score", "mean"), median_score=("score", "median"),
+        pass_rate=("passed", "mean"), critical_per_100=("critical", "mean"),
+        complaints_per_100=("complaint", "mean"), vulnerability_per_100=("vulnerable", "mean"))
+    table["calls"] = table["calls"].astype(int)
+    for column in ("pass_rate", "critical_per_100", "complaints_per_100", "vulnerability_per_100"):
+        table[column] = table[column].astype(float)
+    per_100 = ["critical_per_100", "complaints_per_100", "vulnerability_per_100"]
+    table[per_100] = table[per_100] * 100
+
+    owned = counted.merge(facts[["call_id", *keys]], on="call_id")
+    by_category = pd.get_dummies(owned["category"]).reindex(columns=categories, fill_value=0).astype(int)
+    found = by_category.groupby([owned[k] for k in keys], dropna=False).sum().add_prefix("findings_")
+    table = table.join(found)
+    table[found.columns] = table[found.columns].fillna(0).astype(int)
+
+    judged = disc[disc["status"].isin(["present", "missing"])].merge(facts[["call_id", *keys]], on="call_id")
+    which = pd.get_dummies(judged["disclosure"]).reindex(columns=disclosure_ids, fill_value=0).astype(int)
+    groups = [judged[k] for k in keys]
+    present = which.mul(judged["status"] == "present", axis=0).groupby(groups, dropna=False).sum()
+    rate = (present / which.groupby(groups, dropna=False).sum()).astype(float).add_prefix("disclosure_")
+    return table.join(rate)
+
+
+def _latest(facts: pd.DataFrame, key: str, columns: list[str]) -> pd.DataFrame:
+    """``columns`` as on each ``key``'s latest call (input order breaks ties; undated calls count as oldest)."""
+    ordered = facts.sort_values("date", kind="stable", na_position="first")
+    return ordered.groupby(key, dropna=False)[columns].last()
+
+
+def _extra_columns(categories: list[str], disclosure_ids: list[str]) -> list[str]:
+    return [*(f"findings_{c}" for c in categories), *(f"disclosure_{d}" for d in disclosure_ids)]
+
+
+def _ranked(table: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Sort best first and number: critical_per_100 ascending, mean_score descending; ties share the lower rank
+    (1, 1, 3) and are listed by ``key``."""
+    order = ["critical_per_100", "mean_score"]
+    ranked = (table.sort_values(key, kind="stable")
+              .sort_values(order, ascending=[True, False], kind="stable", na_position="last")
+              .reset_index(drop=True))
+    new_figures = ranked[order].ne(ranked[order].shift()).any(axis=1)
+    position = pd.Series(range(1, len(ranked) + 1), index=ranked.index)
+    ranked["rank"] = position.where(new_figures).ffill().astype(int)
+    return ranked
+
+
+def _noted(table: pd.DataFrame) -> pd.DataFrame:
+    table.attrs["column_notes"] = COLUMN_NOTES
+    return table
