@@ -286,6 +286,27 @@ def agents(
     console.print(table)
 
 
+@app.command()
+def export(
+    out: Path = typer.Option(..., "--out", help="Folder for the package."),
+    since: Optional[str] = typer.Option(None, "--since", help="First day of calls, YYYY-MM-DD."),
+    until: Optional[str] = typer.Option(None, "--until", help="Last day of calls, YYYY-MM-DD."),
+    no_mask: bool = typer.Option(False, "--no-mask", help="Keep phone, ID-card and bank-card numbers (recorded)."),
+    by: str = typer.Option("", "--by", help="Who exports (recorded in the manifest)."),
+    db: Path = DbOption,
+) -> None:
+    """Write the batch-audit package for a regulator: Excel + CSVs, manifest with versions and hashes, rule pack."""
+    from audit.export import export_package
+
+    try:
+        result = export_package(_store(db), out, since, until, mask=not no_mask, exported_by=by)
+    except (AuditError, OSError) as error:
+        console.print(f"[bold red]error:[/] {error}")
+        raise typer.Exit(EXIT_USAGE) from error
+    typer.echo(f"{result.calls} calls, {result.findings} findings -> {result.folder} "
+               f"(personal numbers {'masked' if result.masked else 'NOT masked'}; see manifest.json)")
+
+
 @app.command(name="verify-trail")
 def verify_trail(db: Path = DbOption) -> None:
     """Check that no review was edited, deleted or inserted after the fact (exit 1 if the chain is broken)."""

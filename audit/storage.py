@@ -299,6 +299,48 @@ class Store:
             "signals": [{"call_id": call_of[s.audit_pk], "signal": s.signal} for s in signals],
         }
 
+    def export_rows(self, since: str | None = None, until: str | None = None) -> dict[str, list[dict[str, Any]]]:
+        """Everything the regulator's package holds for calls started between two dates (inclusive, YYYY-MM-DD):
+        the latest audit of each call with its findings, disclosures and the reviews of those findings."""
+        with self.session() as session:
+            latest = (select(AuditRow.call_pk, func.max(AuditRow.id).label("audit_pk"))
+                      .group_by(AuditRow.call_pk).subquery())
+            query = (select(CallRow, AuditRow).join(latest, latest.c.call_pk == CallRow.id)
+                     .join(AuditRow, AuditRow.id == latest.c.audit_pk).order_by(CallRow.started_at, CallRow.call_id))
+            if since:
+                query = query.where(func.substr(CallRow.started_at, 1, 10) >= since[:10])
+            if until:
+                query = query.where(func.substr(CallRow.started_at, 1, 10) <= until[:10])
+            audits = session.execute(query).all()
+            call_of = {audit.id: call.call_id for call, audit in audits}
+            findings = session.scalars(select(FindingRow).where(FindingRow.audit_pk.in_(call_of))
+                                       .order_by(FindingRow.id)).all()
+            finding_ids = {f.id for f in findings}
+            reviews = [r for r in session.scalars(select(ReviewRow).order_by(ReviewRow.id)) if r.finding_pk in finding_ids]
+            disclosures = session.scalars(select(DisclosureRow).where(DisclosureRow.audit_pk.in_(call_of))
+                                          .order_by(DisclosureRow.id)).all()
+        return {
+            "calls": [{"call_id": c.call_id, "agent_id": c.agent_id, "agent_name": c.agent_name, "team": c.team,
+                       "started_at": c.started_at, "debtor_tz": c.debtor_tz, "duration_s": c.duration_s,
+                       "audio_path": c.audio_path, "audio_sha256": c.audio_sha256, "channel_layout": c.channel_layout,
+                       "verdict": a.verdict, "score": a.score, "critical": a.critical,
+                       "call_time_violation": a.call_time_violation, "profile": a.profile,
+                       "rule_pack_version": a.rule_pack_version, "scorecard": a.scorecard,
+                       "scorecard_version": a.scorecard_version, "model_id": a.model_id,
+                       "code_version": a.code_version, "audited_at": a.created_at} for c, a in audits],
+            "findings": [{"finding_id": f.id, "call_id": call_of[f.audit_pk], "rule_id": f.rule_id,
+                          "category": f.category, "severity": f.severity, "turn": f.turn, "speaker": f.speaker,
+                          "quote": f.quote, "start_s": f.start_s, "end_s": f.end_s, "pinyin_match": f.pinyin_match,
+                          "legal_basis": "；".join(json.loads(f.legal_basis)), "explanation": f.explanation}
+                         for f in findings],
+            "disclosures": [{"call_id": call_of[d.audit_pk], "disclosure": d.disclosure, "status": d.status,
+                             "rule_id": d.rule_id, "turn": d.turn, "quote": d.quote, "start_s": d.start_s,
+                             "explanation": d.explanation} for d in disclosures],
+            "reviews": [{"review_id": r.id, "finding_id": r.finding_pk, "reviewer": r.reviewer,
+                         "created_at": r.created_at, "verdict": r.verdict, "new_severity": r.new_severity,
+                         "note": r.note, "row_hash": r.row_hash} for r in reviews],
+        }
+
     def counts(self) -> dict[str, int]:
         with self.session() as session:
             return {table.__tablename__: session.query(table).count()
