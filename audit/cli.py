@@ -15,9 +15,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from audit import __version__
-from audit.asr import Transcriber, resolve_model
+from audit.asr import Transcriber, default_batch_size, resolve_model
 from audit.errors import AuditError, ModelError
-from audit.pipeline import BatchReport, CallOutcome, audit_batch, collect_inputs, transcribe_batch
+from audit.jsonio import write_jsonl_atomic
+from audit.pipeline import BatchReport, CallOutcome, collect_inputs, run_batch, transcribe_batch
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="催收质检 collection-call auditor: transcribe and audit recorded Mandarin collection calls.")
@@ -36,6 +37,13 @@ def _fail(error: AuditError) -> typer.Exit:
     return typer.Exit(EXIT_MODEL if isinstance(error, ModelError) else EXIT_USAGE)
 
 
+def _transcriber(**options) -> Transcriber:
+    try:
+        return Transcriber(**options)
+    except AuditError as error:  # e.g. a broken lexicons/asr_zh.yaml: exit 2 naming the file, not a traceback
+        raise _fail(error) from error
+
+
 def _check_layout(layout: Optional[str]) -> None:
     if layout and layout not in ("stereo_agent_left", "stereo_agent_right", "mono"):
         raise typer.BadParameter(f"'{layout}'; use stereo_agent_left, stereo_agent_right or mono",
@@ -46,17 +54,9 @@ def _run_batch(paths: list[Path], metadata: Optional[Path], out: Path, model: st
                compute_type: Optional[str], channel_layout: Optional[str], cache_dir: Optional[Path],
                no_cache: bool) -> BatchReport:
     _check_layout(channel_layout)
-    try:
-        inputs = collect_inputs(paths, metadata)
-    except AuditError as error:
-        raise _fail(error) from error
-    for problem in inputs.problems:
-        console.print(f"[yellow]warning:[/] {problem}")
-    if not inputs.audio_paths:
-        console.print("[bold red]error:[/] no audio files found (accepted: .wav .mp3 .ogg .opus .flac .m4a .aac)")
-        raise typer.Exit(EXIT_USAGE)
-    transcriber = Transcriber(model=model, device=device, compute_type=compute_type, cache_dir=cache_dir,
-                              use_cache=not no_cache)
+    inputs = _inputs(paths, metadata)
+    transcriber = _transcriber(model=model, device=device, compute_type=compute_type, cache_dir=cache_dir,
+                               use_cache=not no_cache)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("calls"),
                TextColumn("{task.fields[audio_min]:.1f} min audio"), TimeElapsedColumn(), TextColumn("ETA"),
                TimeRemainingColumn())
@@ -119,6 +119,8 @@ def run(
     paths: list[Path] = typer.Argument(None, help="Audio files or folders (a folder's metadata.csv is used)."),
     metadata: Optional[Path] = typer.Option(None, "--metadata", help="Metadata CSV (call_id,file,agent_id,...)."),
     out: Path = typer.Option(Path("results"), "--out", help="Results folder."),
+    jsonl: Optional[Path] = typer.Option(None, "--jsonl", help="Audits as JSONL, one call per line in the `audit "
+                                                               "scan` shape (default OUT/audits.jsonl)."),
     model: str = ModelOption,
     device: str = DeviceOption,
     compute_type: Optional[str] = typer.Option(None, help="CTranslate2 compute type (default int8 on CPU)."),
@@ -127,35 +129,118 @@ def run(
     profile: str = typer.Option("cn", "--profile", help="Rule profile (a folder under lexicons/)."),
     db: Optional[Path] = typer.Option(None, "--db", help="SQLite file (default OUT/audit.db; AUDIT_DB_URL wins)."),
     scorecard: str = ScorecardOption,
+    workers: int = typer.Option(1, "--workers", min=1, help="Parallel transcription processes (cores shared)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=0, help="Batched decoding of stereo calls: N "
+                                             "chunks at once (0: sequential; default 16 on a GPU, 0 on the CPU)."),
+    engine: str = typer.Option("local", "--engine", help="local, or ray to run on a Ray cluster."),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster: auto or ray://host:port (default: a "
+                                                                  "local Ray instance)."),
 ) -> None:
-    """The main job: transcribe and audit every call of a batch, and write the results."""
-    transcripts_dir = out / "transcripts"
-    report = _run_batch(paths or [], metadata, transcripts_dir, model, device, compute_type, channel_layout,
-                        cache_dir, no_cache=False)
-    _print_summary(report, transcripts_dir)
+    """The main job: transcribe, audit and store every call of a batch. Each call is saved as it finishes; run the
+    same command again after an interruption and it carries on where it stopped."""
+    from audit.audio import probe_duration_s
+
+    _check_layout(channel_layout)
+    if engine not in ("local", "ray"):
+        raise typer.BadParameter(f"'{engine}'; use local or ray", param_hint="--engine")
+    inputs = _inputs(paths or [], metadata)
     auditor = _auditor(profile, scorecard)
-    audits_path = out / "audits.jsonl"
     store = _store(db or out / "audit.db")
+    if batch_size is None:
+        batch_size = default_batch_size(device, workers)
+    transcriber = _transcriber(model=model, device=device, compute_type=compute_type, cache_dir=cache_dir,
+                               batch_size=batch_size)
+    expected_s = {str(path): probe_duration_s(path) or 0.0 for path in inputs.audio_paths}
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[calls]}/{task.fields[of]} "
+               "calls"), TextColumn("{task.fields[hours_done]:.2f}/{task.fields[hours]:.2f} h audio"),
+               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+    with Progress(*columns, console=console) as progress:
+        # Progress is measured in audio seconds, so the ETA weighs a long call more than a short one.
+        total_s = sum(expected_s.values())
+        task = progress.add_task("auditing", total=total_s or len(expected_s), calls=0, of=len(expected_s),
+                                 hours_done=0.0, hours=total_s / 3600)
+
+        def on_call_done(outcome: CallOutcome) -> None:
+            done_s = expected_s.get(outcome.audio_path) or 0.0
+            fields = progress.tasks[task].fields
+            progress.update(task, advance=done_s if total_s else 1, calls=fields["calls"] + 1,
+                            hours_done=fields["hours_done"] + done_s / 3600)
+            if not outcome.ok:
+                progress.console.print(f"[red]failed:[/] {outcome.error}")
+            for warning in outcome.warnings:
+                progress.console.print(f"[yellow]warning:[/] {outcome.audio_path}: {warning}")
+
+        try:
+            report = run_batch(inputs, transcriber, auditor, store, out / "transcripts",
+                               channel_layout=channel_layout, on_call_done=on_call_done, workers=workers,
+                               engine=engine, ray_address=address)
+        except AuditError as error:
+            raise _fail(error) from error
+    jsonl_path = jsonl or out / "audits.jsonl"
+    write_jsonl_atomic(jsonl_path, report.audit_lines)
+    _print_audit_summary(report, auditor)
+    resumed = sum(outcome.resumed for outcome in report.outcomes)
+    console.print(f"{len(report.audit_lines)} calls audited ({resumed} already in the database), "
+                  f"{len(report.failed)} failed, {report.audio_seconds / 3600:.2f} h of audio. Transcripts: "
+                  f"{out / 'transcripts'}/<call_id>.json; audits (the `audit scan` shape): {jsonl_path}; "
+                  f"database: {store.url}")
+    if report.failed:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+def _inputs(paths: list[Path], metadata: Optional[Path]):
     try:
-        audits = audit_batch(auditor, report, audits_path, store)
+        inputs = collect_inputs(paths, metadata)
     except AuditError as error:
         raise _fail(error) from error
+    for problem in inputs.problems:
+        console.print(f"[yellow]warning:[/] {problem}")
+    if not inputs.audio_paths:
+        console.print("[bold red]error:[/] no audio files found (accepted: .wav .mp3 .ogg .opus .flac .m4a .aac)")
+        raise typer.Exit(EXIT_USAGE)
+    return inputs
+
+
+def _print_audit_summary(report: BatchReport, auditor) -> None:
     table = Table(title=f"audit ({auditor.pack.profile} rules {auditor.pack.version}, scorecard "
                         f"{auditor.scorecard.name} {auditor.scorecard.version})")
     for column in ("call", "verdict", "score", "critical", "findings", "missing disclosures", "signals"):
         table.add_column(column)
     colour = {"pass": "green", "review": "yellow", "fail": "red"}
-    for audit in audits:
-        table.add_row(audit.call_id, f"[{colour[audit.verdict]}]{audit.verdict}[/]", f"{audit.score:g}",
-                      "yes" if audit.critical else "",
-                      ", ".join(sorted({f.category for f in audit.findings})),
-                      ", ".join(d.disclosure for d in audit.disclosures if d.status == "missing"),
-                      ", ".join(sorted({s.signal for s in audit.signals})))
+    for line in report.audit_lines:
+        table.add_row(line["call_id"], f"[{colour[line['verdict']]}]{line['verdict']}[/]", f"{line['score']:g}",
+                      "yes" if line["critical"] else "",
+                      ", ".join(sorted({f["category"] for f in line["findings"]})),
+                      ", ".join(d for d, status in line["disclosures"].items() if status == "missing"),
+                      ", ".join(sorted({s["signal"] for s in line["signals"]})))
+    for outcome in report.failed:
+        table.add_row(outcome.call_id or outcome.audio_path, "[red]failed[/]", "", "", outcome.error or "", "", "")
     console.print(table)
-    console.print(f"Transcripts: {transcripts_dir}/<call_id>.json; audits (one call per line, the `audit scan` "
-                  f"shape): {audits_path}; database: {store.url}")
-    if report.failed:
-        raise typer.Exit(EXIT_PARTIAL)
+
+
+@app.command()
+def rescan(
+    since: Optional[str] = typer.Option(None, "--since", help="First day of calls, YYYY-MM-DD."),
+    until: Optional[str] = typer.Option(None, "--until", help="Last day of calls, YYYY-MM-DD."),
+    profile: str = typer.Option("cn", "--profile", help="Rule profile (a folder under lexicons/)."),
+    scorecard: str = ScorecardOption,
+    db: Path = typer.Option(Path("results/audit.db"), "--db", help="SQLite file (AUDIT_DB_URL wins)."),
+) -> None:
+    """Re-audit stored transcripts with the current rule pack and scorecard (no audio, no ASR); earlier audits stay."""
+    from audit.pipeline import rescan_stored
+
+    auditor = _auditor(profile, scorecard)
+    store = _store(db)
+    with Progress(TextColumn("re-auditing"), TextColumn("{task.completed} calls"), TimeElapsedColumn(),
+                  console=console) as progress:
+        task = progress.add_task("rescan")
+        try:
+            report = rescan_stored(auditor, store, since, until, on_call=lambda: progress.advance(task))
+        except AuditError as error:
+            raise _fail(error) from error
+    console.print(f"{report.audited} calls re-audited with rules {auditor.pack.profile} {auditor.pack.version} and "
+                  f"scorecard {auditor.scorecard.name} {auditor.scorecard.version}: {report.added} new audits; "
+                  + ", ".join(f"{count} {verdict}" for verdict, count in report.verdicts.items()))
 
 
 def _auditor(profile: str, scorecard: str = "default"):
@@ -265,25 +350,45 @@ def agents(
     team: Optional[str] = typer.Option(None, "--team"),
     since: Optional[str] = typer.Option(None, "--since", help="First day, YYYY-MM-DD."),
     until: Optional[str] = typer.Option(None, "--until", help="Last day, YYYY-MM-DD."),
+    by: str = typer.Option("agent", "--by", help="agent (the scorecard table), team (the roll-up) or week (the "
+                                                 "trend per agent and ISO week)."),
     raw: bool = typer.Option(False, "--raw", help="Machine figures, before reviewers' verdicts."),
     db: Path = DbOption,
 ) -> None:
-    """The scorecard table per agent, after reviewers' verdicts (dismissed findings no longer count)."""
-    from audit.aggregate import agent_scorecards
+    """The scorecard table per agent (or team, or week), after reviewers' verdicts: dismissed findings no longer
+    count, upheld ones do."""
+    from audit.aggregate import TREND_COLUMNS, agent_scorecards, team_scorecards, weekly_trend
 
+    if by not in ("agent", "team", "week"):
+        raise typer.BadParameter(f"'{by}'; use agent, team or week", param_hint="--by")
     rows = _store(db).aggregate_rows()
-    frame = agent_scorecards(**rows, reviewed=not raw, team=team, since=since, until=until)
+    if by == "week":
+        frame = weekly_trend(**rows, reviewed=not raw, team=team)
+        if since or until:
+            day = frame["week_start"].dt.strftime("%Y-%m-%d")
+            frame = frame[(day >= (since or "")) & (day <= (until or "9999"))]
+        columns = TREND_COLUMNS
+    else:
+        table_of = agent_scorecards if by == "agent" else team_scorecards
+        frame = table_of(**rows, reviewed=not raw, team=team, since=since, until=until)
+        columns = ["rank", *(["agent_id", "agent_name"] if by == "agent" else ["agents"]), "team", "calls",
+                   "mean_score", "median_score", "pass_rate", "critical_per_100", "complaints_per_100",
+                   "vulnerability_per_100"]
     if frame.empty:
         console.print("no audited calls match (run `audit run` first, or widen --team/--since/--until)")
         return
-    table = Table(title=f"agents ({'machine figures' if raw else 'after reviews'})")
-    columns = ["rank", "agent_id", "agent_name", "team", "calls", "mean_score", "pass_rate", "critical_per_100",
-               "complaints_per_100", "vulnerability_per_100"]
+    table = Table(title=f"{by}s ({'machine figures' if raw else 'after reviews'})")
     for column in columns:
         table.add_column(column)
     for record in frame.to_dict("records"):
-        table.add_row(*(f"{record[c]:.2f}" if isinstance(record[c], float) else str(record[c]) for c in columns))
+        table.add_row(*(_cell_text(record[column]) for column in columns))
     console.print(table)
+
+
+def _cell_text(value) -> str:
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d")
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
 
 
 @app.command()
@@ -307,12 +412,59 @@ def export(
                f"(personal numbers {'masked' if result.masked else 'NOT masked'}; see manifest.json)")
 
 
+users_app = typer.Typer(no_args_is_help=True, help="Review-app accounts: reviewer, team_lead, admin.")
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add(
+    username: str = typer.Argument(..., help="Login name (no spaces)."),
+    role: str = typer.Option(..., "--role", help="reviewer, team_lead or admin."),
+    team: Optional[str] = typer.Option(None, "--team", help="The team a team_lead leads."),
+    name: Optional[str] = typer.Option(None, "--name", help="Display name (shown in the trail)."),
+    password: str = typer.Option(..., "--password", prompt=True, hide_input=True, confirmation_prompt=True,
+                                 envvar="AUDIT_NEW_PASSWORD", help="Asked for when not given (or AUDIT_NEW_PASSWORD)."),
+    db: Path = DbOption,
+) -> None:
+    """Create an account (the password is stored only as an argon2id hash)."""
+    from audit.accounts import create_account
+
+    try:
+        account = create_account(_store(db), username, password, role, team, name)
+    except AuditError as error:
+        raise _fail(error) from error
+    typer.echo(f"user {account.username} created: {account.role}" + (f" of {account.team}" if account.team else ""))
+
+
+@users_app.command("list")
+def users_list(db: Path = DbOption) -> None:
+    """List accounts (never their password hashes)."""
+    table = Table(title="users")
+    for column in ("user", "name", "role", "team", "enabled", "created"):
+        table.add_column(column)
+    for row in _store(db).users():
+        table.add_row(row.username, row.display_name, row.role, row.team or "", "no" if row.disabled else "yes",
+                      row.created_at[:10])
+    console.print(table)
+
+
+@users_app.command("disable")
+def users_disable(username: str = typer.Argument(...), db: Path = DbOption) -> None:
+    """Disable an account: its sessions stop working at once; its reviews stay in the trail."""
+    try:
+        _store(db).update_user(username, disabled=True)
+    except AuditError as error:
+        raise _fail(error) from error
+    typer.echo(f"user {username} disabled")
+
+
 @app.command(name="verify-trail")
 def verify_trail(db: Path = DbOption) -> None:
     """Check that no review was edited, deleted or inserted after the fact (exit 1 if the chain is broken)."""
     check = _store(db).verify_trail()
     if check.ok:
-        typer.echo(f"review trail intact: {check.reviews} reviews, every hash chains to the one before")
+        typer.echo(f"review trail intact: {check.reviews} reviews and {check.exports} exports, every hash chains to "
+                   "the one before")
         return
     console.print(f"[bold red]review trail broken:[/] {check.problem}")
     raise typer.Exit(EXIT_PARTIAL)

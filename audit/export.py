@@ -113,6 +113,8 @@ def export_package(store: Store, out_dir: str | Path, since: str | None = None, 
         "review_trail": store.verify_trail().__dict__,
     }
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    store.log_export(exported_by, since, until, mask, len(rows["calls"]), len(rows["findings"]), str(out.resolve()),
+                     _sha256(out / "manifest.json"))
     return ExportResult(out, len(rows["calls"]), len(rows["findings"]), mask)
 
 

@@ -5,14 +5,17 @@ Columns (header row required; order free; extra columns ignored):
 | column | meaning |
 |---|---|
 | call_id | unique id of the call (required) |
-| file | audio file, relative to the CSV's folder or absolute (required) |
+| file | audio file, relative to the CSV's folder or absolute, inside that folder (required) |
 | agent_id, agent_name, team | who made the call |
 | started_at | ISO 8601 with UTC offset: 2026-11-03T10:15:00+08:00 |
 | debtor_tz | IANA time zone of the debtor: Asia/Shanghai |
 | channel_layout | stereo_agent_left, stereo_agent_right or mono |
 
 A bad row is skipped with a message naming its row number and the problem; the rest of the batch goes on, and a
-recording without a usable row is still transcribed (under its file name).
+recording without a usable row is still transcribed (under its file name). A ``file`` that leads outside the CSV's
+folder (``../../etc/passwd``, an absolute path elsewhere, a symlink out) is refused: a CSV, uploaded or not, names
+recordings beside it, never arbitrary files of the server. Rows without an agent are kept, with one note listing
+them (their calls count under no agent in the scorecards).
 """
 
 from __future__ import annotations
@@ -116,22 +119,41 @@ def load_metadata(path: str | Path) -> MetadataTable:
     table = MetadataTable(source=str(path))
     if encoding_note:
         table.problems.append(encoding_note)
+    folder = path.parent.resolve()
+    without_agent: list[int] = []
     try:
         for row_number, row in enumerate(reader, start=2):  # row 1 is the header, as a spreadsheet numbers it
             values = {key: (value or "").strip() for key, value in row.items() if key in KNOWN_COLUMNS}
             problem = _row_problem(values)
             if problem is None and values["call_id"] in table.by_call_id:
                 problem = f"call_id '{values['call_id']}' already used by an earlier row"
+            audio_path = Path(values.get("file") or "")
+            if not audio_path.is_absolute():
+                audio_path = path.parent / audio_path
+            if problem is None and not _inside(audio_path, folder):
+                problem = (f"file '{values['file']}' is outside the CSV's folder {folder}; only recordings in that "
+                           "folder or below it are read")
             if problem:
                 table.problems.append(f"{path}, row {row_number}: {problem}; row skipped")
                 continue
-            audio_path = Path(values["file"])
-            if not audio_path.is_absolute():
-                audio_path = path.parent / audio_path
+            if not values.get("agent_id"):
+                without_agent.append(row_number)
             record = CallMetadata(**{key: values.get(key) or None for key in KNOWN_COLUMNS} | {
                 "call_id": values["call_id"], "file": str(audio_path)})
             table.by_call_id[record.call_id] = record
             table.by_path[audio_path.resolve()] = record
     except csv.Error as error:
         table.problems.append(f"{path}, row {reader.line_num}: malformed CSV ({error}); rest of file skipped")
+    if without_agent:
+        rows = ", ".join(map(str, without_agent[:10])) + (", …" if len(without_agent) > 10 else "")
+        table.problems.append(f"{path}: {len(without_agent)} row(s) without agent_id (row {rows}): those calls are "
+                              "audited but count under no agent in the scorecards")
     return table
+
+
+def _inside(audio_path: Path, folder: Path) -> bool:
+    """Whether the path, with '..' and symlinks resolved, stays in ``folder``."""
+    try:
+        return audio_path.resolve().is_relative_to(folder)
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL byte: not a recording we read
+        return False

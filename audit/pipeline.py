@@ -7,16 +7,21 @@ cache for every call that had finished.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
-from audit.asr import Transcriber, write_transcript
+from audit.asr import Transcriber, TranscriptionResult, write_transcript
 from audit.audio import AUDIO_EXTENSIONS
 from audit.errors import AuditError, ModelError
-from audit.jsonio import write_json_atomic, write_jsonl_atomic
+from audit.jsonio import write_json_atomic
 from audit.metadata import MetadataTable, load_metadata
+from audit.models import CallMetadata, Transcript
+from audit.scan import audit_to_line
 
 METADATA_FILE_NAME = "metadata.csv"
 
@@ -44,12 +49,14 @@ class CallOutcome:
     asr_seconds: float = 0.0
     from_cache: bool = False
     segments: int = 0
+    resumed: bool = False  # already in the database from an earlier (perhaps interrupted) run: nothing redone
 
 
 @dataclass
 class BatchReport:
     outcomes: list[CallOutcome] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    audit_lines: list[dict] = field(default_factory=list)  # run_batch only; kept out of batch_report.json
 
     @property
     def failed(self) -> list[CallOutcome]:
@@ -116,6 +123,51 @@ def output_name(call_id: str) -> str:
     return (_UNSAFE_FILE_CHARS.sub("_", call_id).lstrip(".") or "call") + ".json"
 
 
+def _planned_calls(inputs: BatchInputs) -> Iterator[tuple[Path, str, CallMetadata | None, str | None]]:
+    """Each recording with its call id and metadata, and an error where its call id is already taken in this batch
+    (two files, one id: the second would silently overwrite the first)."""
+    taken: dict[str, Path] = {}
+    for audio_path in inputs.audio_paths:
+        metadata = inputs.metadata.for_file(audio_path) if inputs.metadata else None
+        call_id = metadata.call_id if metadata else audio_path.stem
+        first = taken.setdefault(output_name(call_id), audio_path)
+        error = None if first == audio_path else (f"call id '{call_id}' is already used by {first}; give each call "
+                                                  "a unique call_id in the metadata CSV")
+        yield audio_path, call_id, metadata, error
+
+
+@dataclass(frozen=True)
+class _Job:
+    index: int  # position in the batch, so results arriving out of order are reported in input order
+    audio_path: Path
+    call_id: str
+    metadata: CallMetadata | None
+
+
+def _transcribe_job(transcriber: Transcriber, job: _Job, channel_layout: str | None) -> TranscriptionResult | str:
+    """The transcription of one call, or the error (text naming the file) that stopped it."""
+    try:
+        return transcriber.transcribe(job.audio_path, call_id=job.call_id, metadata=job.metadata,
+                                      channel_layout=channel_layout)
+    except ModelError:
+        raise  # no model means no call can be transcribed: stop and say what to install
+    except AuditError as error:
+        return str(error)
+
+
+def _finish(job: _Job, result: TranscriptionResult | str, out_dir: Path) -> tuple[CallOutcome, Transcript | None]:
+    """Write the transcript where the batch keeps them and describe what happened."""
+    if isinstance(result, str):
+        return CallOutcome(str(job.audio_path), job.call_id, False, error=result), None
+    try:
+        output_path = write_transcript(result.transcript, out_dir / output_name(job.call_id))
+    except OSError as error:
+        return CallOutcome(str(job.audio_path), job.call_id, False, error=f"{out_dir}: {error}"), None
+    return CallOutcome(str(job.audio_path), job.call_id, True, str(output_path), warnings=result.warnings,
+                       duration_s=result.transcript.duration_s, asr_seconds=result.asr_seconds,
+                       from_cache=result.from_cache, segments=len(result.transcript.segments)), result.transcript
+
+
 def transcribe_batch(
     transcriber: Transcriber,
     inputs: BatchInputs,
@@ -130,25 +182,10 @@ def transcribe_batch(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     report = BatchReport(problems=list(inputs.problems))
-    written: dict[str, str] = {}
-    for audio_path in inputs.audio_paths:
-        metadata = inputs.metadata.for_file(audio_path) if inputs.metadata else None
-        call_id = metadata.call_id if metadata else audio_path.stem
-        try:
-            if output_name(call_id) in written:
-                raise AuditError(audio_path, f"call id '{call_id}' is already used by {written[output_name(call_id)]}"
-                                             "; give each call a unique call_id in the metadata CSV")
-            result = transcriber.transcribe(audio_path, call_id=call_id, metadata=metadata,
-                                            channel_layout=channel_layout)
-            output_path = write_transcript(result.transcript, out_dir / output_name(call_id))
-            written[output_name(call_id)] = str(audio_path)
-            outcome = CallOutcome(str(audio_path), call_id, True, str(output_path), warnings=result.warnings,
-                                  duration_s=result.transcript.duration_s, asr_seconds=result.asr_seconds,
-                                  from_cache=result.from_cache, segments=len(result.transcript.segments))
-        except ModelError:
-            raise  # no model means no call can be transcribed: stop and say what to install
-        except AuditError as error:
-            outcome = CallOutcome(str(audio_path), call_id, False, error=str(error))
+    for audio_path, call_id, metadata, error in _planned_calls(inputs):
+        job = _Job(len(report.outcomes), audio_path, call_id, metadata)
+        result = f"{audio_path}: {error}" if error else _transcribe_job(transcriber, job, channel_layout)
+        outcome, _ = _finish(job, result, out_dir)
         report.outcomes.append(outcome)
         if on_call_done:
             on_call_done(outcome)
@@ -156,23 +193,215 @@ def transcribe_batch(
     return report
 
 
+def run_batch(
+    inputs: BatchInputs,
+    transcriber: Transcriber,
+    auditor,
+    store,
+    transcripts_dir: str | Path,
+    *,
+    channel_layout: str | None = None,
+    on_call_done: Callable[[CallOutcome], None] | None = None,
+    workers: int = 1,
+    engine: str = "local",
+    ray_address: str | None = None,
+) -> BatchReport:
+    """The main job: transcribe, audit and store each call as soon as it is done, so a batch killed half-way keeps
+    every finished call; run again, it skips the calls the database already holds for the same recording, model,
+    rule pack and scorecard, and the result is the database an uninterrupted run makes.
 
-def audit_batch(auditor, report: BatchReport, audits_path: str | Path, store=None) -> list:
-    """Audit every transcript a batch wrote, into one JSONL file in the ``audit scan`` output shape, and into the
-    database when a ``store`` is given (saving is idempotent, so a re-run adds nothing twice)."""
-    from audit.asr import read_transcript
-    from audit.scan import audit_to_line
+    Speech recognition is the slow part: with ``workers`` > 1 it runs in that many processes (the cores shared
+    between them), with ``engine="ray"`` on Ray actors, while this process audits and stores each call the moment
+    its transcript arrives. The report's ``audit_lines`` hold every audited call (new or resumed) in input order, in
+    the ``audit scan`` shape; ``outcomes`` are in the order calls finished.
+    """
+    from audit.audio import file_sha256
 
-    audits, lines = [], []
-    for outcome in report.outcomes:
-        if not outcome.ok:
+    transcripts_dir = Path(transcripts_dir)
+    transcripts_dir.mkdir(parents=True, exist_ok=True)
+    report = BatchReport(problems=list(inputs.problems))
+    lines: dict[int, dict] = {}
+
+    def done(index: int, outcome: CallOutcome, line: dict | None) -> None:
+        report.outcomes.append(outcome)
+        if line is not None:
+            lines[index] = line
+        if on_call_done:
+            on_call_done(outcome)
+
+    versions = {"rule_pack_version": auditor.pack.version, "scorecard_version": auditor.scorecard.version}
+    jobs: list[_Job] = []
+    for index, (audio_path, call_id, metadata, error) in enumerate(_planned_calls(inputs)):
+        try:
+            if error:
+                raise AuditError(audio_path, error)
+            stored = store.stored_audit(call_id, file_sha256(audio_path), transcriber.source.model_id, **versions)
+        except (AuditError, OSError) as failure:
+            text = str(failure) if isinstance(failure, AuditError) else f"{audio_path}: {failure}"
+            done(index, CallOutcome(str(audio_path), call_id, False, error=text), None)
             continue
-        transcript = read_transcript(outcome.output_path)
-        audit = auditor.audit_transcript(transcript)
-        line = audit_to_line(audit)
-        if store is not None:
-            store.save(transcript, audit, line)
-        audits.append(audit)
-        lines.append(line)
-    write_jsonl_atomic(audits_path, lines)
-    return audits
+        if stored is None:
+            jobs.append(_Job(index, audio_path, call_id, metadata))
+            continue
+        output_path = transcripts_dir / output_name(call_id)
+        if not output_path.exists():
+            write_json_atomic(output_path, stored.transcript)
+        done(index, CallOutcome(str(audio_path), call_id, True, str(output_path), duration_s=stored.duration_s,
+                                from_cache=True, segments=len(stored.transcript.get("segments", [])), resumed=True),
+             stored.audit_line)
+
+    if engine == "ray":
+        results = _ray_results(jobs, transcriber, channel_layout, ray_address)
+    elif workers > 1 and len(jobs) > 1:
+        results = _pool_results(jobs, transcriber, channel_layout, workers)
+    else:
+        results = ((job, _transcribe_job(transcriber, job, channel_layout)) for job in jobs)
+    for job, result in results:
+        outcome, transcript = _finish(job, result, transcripts_dir)
+        line = None
+        if transcript is not None:
+            try:
+                audit = auditor.audit_transcript(transcript)
+                line = audit_to_line(audit)
+                store.save(transcript, audit, line)
+            except AuditError as failure:
+                outcome, line = dataclasses.replace(outcome, ok=False, error=str(failure)), None
+        done(job.index, outcome, line)
+    report.audit_lines = [lines[index] for index in sorted(lines)]
+    write_json_atomic(transcripts_dir / "batch_report.json", report.to_dict())
+    return report
+
+
+@dataclass(frozen=True)
+class RescanReport:
+    audited: int
+    added: int  # audits new to the database (the rest were already there for this rule pack and scorecard)
+    verdicts: dict[str, int]
+
+
+def rescan_stored(auditor, store, since: str | None = None, until: str | None = None,
+                  on_call: Callable[[], None] | None = None, chunk: int = 1000) -> RescanReport:
+    """Re-audit stored transcripts with the auditor's rule pack and scorecard, without touching audio or ASR: a new
+    audit is added per call (the old ones stay), committed ``chunk`` calls at a time.
+
+    One process on purpose: rules take a few milliseconds a call, and shipping transcripts and audits to worker
+    processes and back cost more than it saved (measured: 1,000 calls took 1.8x longer with two workers)."""
+    audits_before = store.counts()["audits"]
+    verdicts = {"pass": 0, "review": 0, "fail": 0}
+    bodies = store.stored_transcripts(since, until)
+    audited = 0
+    while batch := list(itertools.islice(bodies, chunk)):
+        results = []
+        for body in batch:
+            transcript = Transcript.from_dict(body)
+            audit = auditor.audit_transcript(transcript)
+            results.append((transcript, audit, audit_to_line(audit)))
+            verdicts[audit.verdict] += 1
+            if on_call:
+                on_call()
+        store.save_many(results)
+        audited += len(results)
+    return RescanReport(audited, store.counts()["audits"] - audits_before, verdicts)
+
+
+# -- engines: where speech recognition runs. Each yields (job, TranscriptionResult or error text) as calls finish. --
+
+_worker_transcriber: Transcriber | None = None
+
+
+def _start_worker(config: dict) -> None:
+    global _worker_transcriber
+    _worker_transcriber = Transcriber(**config)
+
+
+def _worker_transcribe(job: _Job, channel_layout: str | None) -> TranscriptionResult | str:
+    return _transcribe_job(_worker_transcriber, job, channel_layout)
+
+
+def _pool_results(jobs: list[_Job], transcriber: Transcriber, channel_layout: str | None,
+                  workers: int) -> Iterator[tuple[_Job, TranscriptionResult | str]]:
+    """Local processes, one model each; CTranslate2's threads divided so workers × threads = the cores."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    # spawn, not fork: a forked child inherits OpenMP and spaCy state that is not safe to share.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_start_worker, initargs=(transcriber.config(cpu_threads=threads),)) as pool:
+        futures = {pool.submit(_worker_transcribe, job, channel_layout): job for job in jobs}
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                yield job, future.result()
+            except ModelError:
+                raise
+            except Exception as error:  # a worker that crashed (killed, out of memory) fails its call, not the batch
+                yield job, f"{job.audio_path}: transcription worker failed ({error.__class__.__name__}: {error})"
+
+
+class _RayTranscriber:
+    """One Ray actor: one model load, then calls. Audio travels as bytes, so worker nodes need no shared disk."""
+
+    def __init__(self, config: dict):
+        self.transcriber = Transcriber(**config)
+
+    def transcribe(self, job: _Job, audio: bytes, channel_layout: str | None) -> TranscriptionResult | str:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            local = Path(folder) / f"audio{job.audio_path.suffix}"
+            local.write_bytes(audio)
+            result = _transcribe_job(self.transcriber, dataclasses.replace(job, audio_path=local), channel_layout)
+        if isinstance(result, str):
+            return result.replace(str(local), str(job.audio_path))
+        return dataclasses.replace(result, transcript=dataclasses.replace(result.transcript,
+                                                                          audio_path=str(job.audio_path)))
+
+
+def _ray_results(jobs: list[_Job], transcriber: Transcriber, channel_layout: str | None,
+                 address: str | None) -> Iterator[tuple[_Job, TranscriptionResult | str]]:
+    """Ray actors, one per GPU when the cluster has GPUs, otherwise one per ``cpu_threads`` CPUs; two calls in
+    flight per actor so an actor never waits for the driver."""
+    try:
+        import ray
+    except ImportError as error:
+        raise AuditError(None, "--engine ray needs Ray: pip install 'collection-call-auditor[ray]'") from error
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    resources = ray.cluster_resources()
+    gpus = int(resources.get("GPU", 0))
+    if gpus:
+        config = {**transcriber.config(), "device": "cuda", "compute_type": "float16"}
+        config["options"] = dataclasses.replace(config["options"], compute_type="float16")
+        actor_class = ray.remote(num_gpus=1, num_cpus=1)(_RayTranscriber)
+        actors = [actor_class.remote(config) for _ in range(gpus)]
+    else:
+        threads = min(transcriber.cpu_threads, max(1, int(resources.get("CPU", 1))))
+        actor_class = ray.remote(num_cpus=threads)(_RayTranscriber)
+        actors = [actor_class.remote(transcriber.config(cpu_threads=threads))
+                  for _ in range(max(1, int(resources.get("CPU", 1)) // threads))]
+    queue = iter(jobs)
+    pending: dict[Any, tuple[_Job, Any]] = {}
+
+    def submit(actor) -> None:
+        job = next(queue, None)
+        if job is None:
+            return
+        try:
+            audio = job.audio_path.read_bytes()
+        except OSError as error:
+            pending[ray.put(f"{job.audio_path}: {error}")] = (job, actor)
+            return
+        pending[actor.transcribe.remote(job, audio, channel_layout)] = (job, actor)
+
+    for actor in actors * 2:
+        submit(actor)
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        job, actor = pending.pop(ready[0])
+        try:
+            result = ray.get(ready[0])
+        except ray.exceptions.RayError as error:  # the actor died or raised: this call fails, the batch goes on
+            result = f"{job.audio_path}: Ray worker failed ({error.__class__.__name__}: {str(error)[:500]})"
+        yield job, result
+        submit(actor)

@@ -218,13 +218,20 @@ def _two_means(x: np.ndarray) -> np.ndarray:
 def _voice_logodds(segments: Sequence[Segment], audio: np.ndarray, sr: int, content: np.ndarray) -> np.ndarray:
     """Per-segment agent log-odds from voice clustering, or all zeros when the clustering is not trustworthy."""
     zeros = np.zeros(len(segments))
-    signal = np.asarray(audio, dtype=np.float64)
-    if signal.ndim > 1:  # tolerate (n, channels) / (channels, n) input by downmixing
-        signal = signal.mean(axis=1) if signal.shape[1] <= 2 else signal.mean(axis=0)
+    if callable(audio):  # a long recording: clips(start_s, end_s) in time order, never the whole signal (audit.asr)
+        def clip(seg: Segment) -> np.ndarray:
+            return np.asarray(audio(seg.start_s, seg.end_s), dtype=np.float64)
+    else:
+        signal = np.asarray(audio, dtype=np.float64)
+        if signal.ndim > 1:  # tolerate (n, channels) / (channels, n) input by downmixing
+            signal = signal.mean(axis=1) if signal.shape[1] <= 2 else signal.mean(axis=0)
+
+        def clip(seg: Segment) -> np.ndarray:
+            return signal[max(0, int(seg.start_s * sr)) : max(0, int(seg.end_s * sr))]
     feats, idx = [], []
     for i, seg in enumerate(segments):
         if seg.end_s - seg.start_s >= MIN_VOICED_SEGMENT_S:
-            f = _voice_features(signal[max(0, int(seg.start_s * sr)) : max(0, int(seg.end_s * sr))], sr)
+            f = _voice_features(clip(seg), sr)
             if f is not None:
                 feats.append(f)
                 idx.append(i)
@@ -271,7 +278,8 @@ def assign_roles(
 ) -> tuple[Segment, ...]:
     """Return the segments (same order, same times, same text) with speaker set and speaker_source="content".
 
-    ``audio``, when given, is the mono signal the segments were transcribed from (at ``sample_rate_hz``); it adds a
+    ``audio``, when given, is the mono signal the segments were transcribed from (at ``sample_rate_hz``), or for a
+    long recording a callable ``clips(start_s, end_s)`` asked in time order (``audit.asr.ForwardClips``); it adds a
     voice-clustering cue that is used only when it is clear-cut and consistent with the content. A segment whose
     evidence is not strong enough is ``unknown``.
     """
@@ -280,7 +288,7 @@ def assign_roles(
         return ()
     content = np.array([_content_logodds(seg.text) for seg in segments])
     evidence = content
-    if audio is not None and len(audio):
+    if audio is not None and (callable(audio) or len(audio)):
         evidence = content + _voice_logodds(segments, audio, int(sample_rate_hz), content)
     posterior = _posterior_agent(evidence, _switch_probabilities(segments))
     roles = np.where(posterior >= CONFIDENT, "agent", np.where(posterior <= 1.0 - CONFIDENT, "customer", "unknown"))

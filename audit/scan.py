@@ -8,6 +8,7 @@ audited. The output line shape is fixed (other tools depend on it): see ``audit_
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -17,6 +18,7 @@ from audit.jsonio import write_jsonl_atomic
 from audit.models import SPEAKERS, CallAudit, Turn
 
 MAX_LINE_BYTES = 10 * 1024 * 1024  # one call's transcript is a few KB; a 10 MB line is a broken export
+MAX_TIME_S = 10_000_000  # a call lasts hours, not months: a time beyond this is a broken export (and would overflow)
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,15 @@ class CallInput:
 
 
 def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    """A time in seconds, or None: JSON's NaN / Infinity (Python reads them), or a time so large that arithmetic on
+    it overflows to infinity, would make the output invalid JSON."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer with hundreds of digits
+        return None
+    return number if math.isfinite(number) and abs(number) <= MAX_TIME_S else None
 
 
 def parse_call(data: Any) -> CallInput:
@@ -77,6 +87,8 @@ def read_calls(path: str | Path) -> Iterator[tuple[int, CallInput | None, str | 
                 yield line_number, None, f"{path}, line {line_number}: not UTF-8 (byte {error.start}); skipped"
             except json.JSONDecodeError as error:
                 yield line_number, None, f"{path}, line {line_number}: not valid JSON ({error.msg}); skipped"
+            except RecursionError:  # '[[[[…' thousands deep: the parser gives up; the line is not a call
+                yield line_number, None, f"{path}, line {line_number}: JSON nested too deeply; skipped"
             except ValueError as error:
                 yield line_number, None, f"{path}, line {line_number}: {error}; skipped"
 
@@ -128,12 +140,17 @@ class ScanReport:
 def scan_file(auditor, input_path: str | Path, output_path: str | Path, on_call=None) -> ScanReport:
     """Audit every call of a JSONL file into another JSONL file (written whole, then moved into place)."""
     report = ScanReport()
+    seen: dict[str, int] = {}
 
     def audited_lines():
-        for _, call, problem in read_calls(input_path):
+        for line_number, call, problem in read_calls(input_path):
+            if call is not None and call.call_id in seen:  # two audits under one id: which one would be believed?
+                problem = (f"{input_path}, line {line_number}: call_id '{call.call_id}' already used on line "
+                           f"{seen[call.call_id]}; skipped")
             if problem:
                 report.problems.append(problem)
             else:
+                seen[call.call_id] = line_number
                 audit = auditor.audit(call.call_id, call.turns, call.started_at, call.debtor_tz)
                 report.audited += 1
                 yield audit_to_line(audit)

@@ -1,6 +1,6 @@
 """Transcription accuracy and speed on the sample calls: CER per call against its script, roles, real-time factor.
 
-    .venv/bin/python bench/asr_quality.py [--model base] [--device cpu]
+    .venv/bin/python bench/asr_quality.py [--model base] [--device cpu] [--batch-size N]
 
 Transcribes every call in samples/metadata.csv with a fresh cache (nothing is served from an earlier run) and prints
 one row per call. CER counts content characters only (see audit.text.character_error_rate).
@@ -28,10 +28,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="base")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch-size", type=int, default=0, help="0: sequential decoder; N>1: batched pipeline")
     args = parser.parse_args()
     metadata = load_metadata(REPO / "samples" / "metadata.csv")
     with tempfile.TemporaryDirectory() as cache:
-        transcriber = Transcriber(model=args.model, device=args.device, cache_dir=cache)
+        transcriber = Transcriber(model=args.model, device=args.device, cache_dir=cache,
+                                  batch_size=args.batch_size)
         load_started = time.perf_counter()
         transcriber.load()
         print(f"model {transcriber.source.model_id} loaded in {time.perf_counter() - load_started:.1f} s "
@@ -54,7 +56,9 @@ def main() -> None:
                   f"{speaker_cer(script, transcript, 'agent'):5.3f} {speaker_cer(script, transcript, 'customer'):5.3f} "
                   f"{f'{roles.correct}/{roles.wrong}/{roles.unknown}':>18}")
         print(f"\ntotal: {total_audio:.0f} s of audio in {total_asr:.0f} s of ASR = "
-              f"{total_audio / total_asr:.1f} audio seconds per wall second (sequential, one call at a time)")
+              f"{total_audio / total_asr:.1f} audio seconds per wall second "
+              f"({'batched, batch size ' + str(args.batch_size) if args.batch_size > 1 else 'sequential'}, one call "
+              "at a time)")
 
 
 if __name__ == "__main__":

@@ -50,3 +50,20 @@ def sample_transcripts(transcriber, sample_metadata) -> dict[str, Transcript]:
         result = transcriber.transcribe(record.file, metadata=record)
         transcripts[record.call_id] = result.transcript
     return transcripts
+
+
+@pytest.fixture(scope="session")
+def seeded_db(sample_transcripts, tmp_path_factory) -> Path:
+    """A real SQLite database holding every sample call, audited by the real auditor from the real transcripts: what
+    `audit run samples` stores. Tests that write copy it first (see ``app_db`` in the app tests)."""
+    from audit.auditor import Auditor
+    from audit.scan import audit_to_line
+    from audit.storage import Store
+
+    path = tmp_path_factory.mktemp("seeded") / "audit.db"
+    store, auditor = Store(path), Auditor()
+    for transcript in sample_transcripts.values():
+        audit = auditor.audit_transcript(transcript)
+        store.save(transcript, audit, audit_to_line(audit))
+    store.engine.dispose()  # the last connection closing folds SQLite's WAL into the file, so a copy is complete
+    return path

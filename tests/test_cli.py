@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from audio_files import write_audio
@@ -79,3 +80,40 @@ def test_folder_without_audio_is_a_usage_error(tmp_path):
     result = runner.invoke(app, ["transcribe", str(tmp_path), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert "no audio files found" in result.output
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory, sample_transcripts):
+    from audit.auditor import Auditor
+    from audit.scan import audit_to_line
+    from audit.storage import Store
+
+    db = tmp_path_factory.mktemp("db") / "audit.db"
+    store, auditor = Store(db), Auditor()
+    for transcript in sample_transcripts.values():
+        audit = auditor.audit_transcript(transcript)
+        store.save(transcript, audit, audit_to_line(audit))
+    return db
+
+
+@pytest.mark.parametrize(
+    ("options", "expected_rows", "absent"),
+    [
+        (["--by", "agent"], ["A2002", "刘洋"], []),
+        (["--by", "team"], ["委外二组", "一组"], ["A2002"]),
+        (["--by", "week"], ["2026-11-02", "A2002"], []),
+        (["--by", "agent", "--team", "一组"], ["一组"], ["委外二组"]),
+        (["--by", "agent", "--since", "2099-01-01"], ["no audited calls match"], ["A2002"]),
+    ],
+)
+def test_agents_command_shows_the_table_asked_for(sample_db, options, expected_rows, absent):
+    result = CliRunner(env={"COLUMNS": "250"}).invoke(app, ["agents", "--db", str(sample_db), *options])
+    assert result.exit_code == 0, result.output
+    for text in expected_rows:
+        assert text in result.output
+    for text in absent:
+        assert text not in result.output
+
+
+def test_agents_command_refuses_an_unknown_grouping(sample_db):
+    assert runner.invoke(app, ["agents", "--db", str(sample_db), "--by", "month"]).exit_code == 2

@@ -100,8 +100,65 @@ def test_one_call_id_for_two_recordings_is_refused(store, sample_transcripts):
 
 
 def test_unopenable_database_is_a_clear_error(tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
     with pytest.raises(StorageError, match="cannot open the database"):
-        Store(tmp_path / "missing-folder" / "sub" / "audit.db")
+        Store(tmp_path / "a-file" / "audit.db")
+
+
+def test_a_missing_folder_for_the_database_is_created(tmp_path):
+    Store(tmp_path / "new" / "sub" / "audit.db")
+    assert (tmp_path / "new" / "sub" / "audit.db").is_file()
+
+
+def _schema(path):
+    with sqlite3.connect(path) as raw:
+        tables = [row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+        version = raw.execute("SELECT version_num FROM alembic_version").fetchall() if "alembic_version" in tables \
+            else None
+    return tables, version
+
+
+def test_a_new_database_is_at_the_newest_migration(store, tmp_path):
+    from alembic.script import ScriptDirectory
+
+    from audit.storage import MIGRATIONS, _alembic_config
+
+    tables, version = _schema(tmp_path / "audit.db")
+    head = ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
+    assert version == [(head,)] and head == sorted(p.name for p in (MIGRATIONS / "versions").glob("0*.py"))[-1][:4]
+    assert {"calls", "transcripts", "audits", "findings", "disclosures", "signals", "reviews", "exports"} <= set(tables)
+
+
+def test_a_database_from_before_migrations_is_upgraded_in_place_keeping_its_rows(audit, tmp_path):
+    """0.1.0 created its tables directly (no alembic_version, no exports or users table): opening it keeps every row."""
+    from sqlalchemy import create_engine
+
+    from audit.storage import Base
+
+    path = tmp_path / "old.db"
+    legacy = [table for name, table in Base.metadata.tables.items() if name not in ("exports", "users")]
+    Base.metadata.create_all(create_engine(f"sqlite:///{path}"), tables=legacy)
+    with sqlite3.connect(path) as raw:
+        raw.execute("INSERT INTO calls (call_id, audio_path, audio_sha256, created_at) VALUES ('old-1', '', '', 'x')")
+    store = Store(path)
+    tables, version = _schema(path)
+    assert "exports" in tables and version and version[0][0] != "0001"
+    assert store.counts()["calls"] == 1
+    save(store, audit)  # and it works as a current database
+    assert store.counts()["calls"] == 2
+
+
+def test_an_edited_export_record_is_detected(store, audit, tmp_path):
+    from audit.export import export_package
+
+    save(store, audit)
+    export_package(store, tmp_path / "package", exported_by="合规-赵")
+    check = store.verify_trail()
+    assert check.ok and check.exports == 1 and store.exports()[0].exported_by == "合规-赵"
+    with sqlite3.connect(tmp_path / "audit.db") as raw:  # hide that the export was unmasked
+        raw.execute("UPDATE exports SET masked = 0")
+    check = store.verify_trail()
+    assert not check.ok and "export 1" in check.problem
 
 
 def test_a_dismissed_finding_stops_counting_in_the_agents_reviewed_figures(store):
@@ -138,3 +195,16 @@ def test_verify_trail_command_exits_1_on_a_tampered_trail(store, audit, tmp_path
         raw.execute("UPDATE reviews SET note = 'changed later' WHERE id = 1")
     result = CliRunner().invoke(app, ["verify-trail", "--db", db])
     assert result.exit_code == 1 and "edited" in result.output
+
+
+def test_the_migrations_build_exactly_the_schema_the_models_describe(store):
+    """A model changed without a migration would work on new databases and break every existing one."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from audit.storage import Base
+
+    with store.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}),
+                                       Base.metadata)
+    assert differences == []

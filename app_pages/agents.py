@@ -1,0 +1,82 @@
+"""坐席 Agents: the scorecard table after reviewers' verdicts; per agent the weekly score trend, findings by category,
+disclosure compliance, and a coaching sheet of the agent's own words with a link to each call, to download. A team
+lead sees and coaches their own team's agents only."""
+
+import plotly.express as px
+import streamlit as st
+
+from app_pages import common
+from app_pages.i18n import label, t
+from audit import review
+from audit.aggregate import agent_scorecards, raw_and_reviewed, weekly_trend
+
+account = common.signed_in()
+st.title(t("agents.title"))
+location = common.db_location()
+options = common.scoped_filter_options(location, account)
+if common.is_empty(options):
+    common.getting_started()
+    st.stop()
+
+left, right = st.columns([2, 2])
+with left:
+    since, until = common.date_range(options, "agents_dates")
+with right:
+    teams = common.team_filter(account, options, "agents_teams")
+rows = common.aggregate_rows(location, since, until, tuple(teams))
+
+st.subheader(t("agents.table"))
+show_raw = st.toggle(t("agents.raw"), key="agents_raw")
+scorecards = agent_scorecards(**rows)
+shown = raw_and_reviewed(**rows) if show_raw else scorecards
+notes = scorecards.attrs.get("column_notes", {})  # what each figure means, on hover over its header
+st.dataframe(shown, hide_index=True, key="agents_table", column_config={
+    column: st.column_config.Column(help=notes.get(column.removesuffix("_raw").removesuffix("_reviewed")))
+    for column in shown.columns if notes.get(column.removesuffix("_raw").removesuffix("_reviewed"))})
+records = {record["agent_id"]: record for record in scorecards.to_dict("records")}
+if not records:
+    st.stop()
+
+# the table is best first; the page opens on the agent who most needs coaching
+agent_id = st.selectbox(t("agents.pick"), list(records), index=len(records) - 1,
+                        format_func=common.agent_label(options), key="agents_pick")
+if agent_id not in records:  # only an agent of the table above, whatever the session state says
+    st.stop()
+breakdown = review.agent_breakdown(records[agent_id])
+
+trend_col, category_col, disclosure_col = st.columns(3)
+with trend_col:
+    st.subheader(t("agents.trend"))
+    trend = weekly_trend(**rows, agent_id=agent_id)
+    figure = px.line(trend, x="week_start", y="mean_score", markers=True,
+                     labels={"week_start": t("overview.week"), "mean_score": t("col.score")})
+    figure.update_yaxes(range=[0, 100])
+    st.plotly_chart(figure, width="stretch", key="agent_trend")
+with category_col:
+    st.subheader(t("agents.categories"))
+    bars = {t("filter.category"): [label("category", c) for c, _ in breakdown["findings"]],
+            t("overview.findings"): [n for _, n in breakdown["findings"]]}
+    st.plotly_chart(px.bar(bars, x=t("filter.category"), y=t("overview.findings")), width="stretch",
+                    key="agent_categories")
+with disclosure_col:
+    st.subheader(t("agents.disclosures"))
+    st.dataframe([{t("call.disclosures"): label("disclosure", d), t("agents.rate"): f"{rate:.0%}" if rate is not None
+                   else "–"} for d, rate in breakdown["disclosures"]], hide_index=True, key="agent_disclosures")
+
+st.subheader(t("agents.coaching"))
+# the agent's findings on the calls in the table only: a team lead's team, the period and teams chosen
+sheet = review.coaching_sheet(review.within_calls(common.agent_findings(location, agent_id, since, until),
+                                                  (call["call_id"] for call in rows["calls"])))
+if not sheet:
+    st.info(t("agents.no_coaching"))
+else:
+    columns = {"category": t("filter.category"), "severity": t("filter.severity"), "call_id": t("col.call_id"),
+               "date": t("col.started_at"), "time": t("call.at"), "quote": "「」", "rule_id": t("call.rule"),
+               "explanation": t("call.why"), "link": t("col.open")}
+    shown = [{columns[k]: (label("category", v) if k == "category" else label("severity", v) if k == "severity"
+                           else v) for k, v in row.items()} for row in sheet]
+    st.dataframe(shown, hide_index=True, key="coaching_table", column_config={
+        t("col.open"): st.column_config.LinkColumn(t("col.open"), display_text=t("queue.open"))})
+    st.download_button(t("agents.download"), review.rows_to_csv(sheet, review.COACHING_COLUMNS),
+                       file_name=f"coaching_{review.sanitize_name(agent_id)}.csv", mime="text/csv",
+                       key="coaching_download")

@@ -1,0 +1,221 @@
+"""通话详情 Call detail: the recording, the dialogue with every finding marked where it was said, each finding's
+evidence with 「播放」 (the player jumps to it) and the reviewer's verdict, saved to the trail at once; then the
+disclosure checklist, call-quality measures, customer signals, the score breakdown and this call's review trail.
+
+Every verdict is filed under the signed-in account (``Account.label``), and only the verdicts its role may file are
+offered (a team lead: an agent's appeal). A team lead cannot open another team's call, however it was asked for (the
+link's ?call_id=, the session state, the box): the check is made where the call is loaded, before any of it is
+drawn."""
+
+import html
+from pathlib import Path
+
+import streamlit as st
+
+from app_pages import common
+from app_pages.i18n import label, t
+from audit import accounts, review
+from audit.storage import StorageError
+
+account = common.signed_in()
+st.title(t("call.title"))
+location = common.db_location()
+
+# The call comes from the link (?call_id=...) or the queue; typing another id switches to it.
+wanted = st.query_params.get("call_id") or st.session_state.get("call_id") or ""
+if wanted and st.session_state.get("call_pick_from") != wanted:
+    st.session_state["call_pick"] = wanted
+    st.session_state["call_pick_from"] = wanted
+call_id = st.text_input(t("call.pick"), key="call_pick").strip()
+if not call_id:
+    st.info(t("call.choose"))
+    st.page_link("app_pages/review_queue.py", label=t("go.queue"), icon=":material/fact_check:")
+    st.stop()
+if st.query_params.get("call_id") != call_id:
+    st.query_params["call_id"] = call_id
+st.session_state["call_id"] = st.session_state["call_pick_from"] = call_id
+
+detail = common.call_detail(location, call_id)
+if detail is None:
+    st.warning(t("call.not_found", call_id=call_id))
+    st.stop()
+if not accounts.can_open_call(account, detail["call"]["team"]):
+    st.error(t("auth.call_refused", call_id=call_id))
+    st.stop()
+verdicts = review.verdicts_for(account)
+call, audit, findings = detail["call"], detail["audit"], detail["findings"]
+body = audit["body"]
+
+flash = st.session_state.pop("call_flash", None)
+if flash:
+    st.success(flash)
+
+# -- header --------------------------------------------------------------------------------------------------------
+columns = st.columns(5)
+columns[0].metric(t("col.verdict"), label("verdict", audit["verdict"]))
+columns[1].metric(t("col.score"), f"{audit['score']:.1f}")
+columns[2].metric(t("col.agent"), f"{call['agent_name'] or call['agent_id'] or '–'}")
+columns[3].metric(t("col.team"), call["team"] or "–")
+columns[4].metric(t("col.started_at"), (call["started_at"] or "–")[:10],
+                  help=call["started_at"])  # the whole timestamp, with its offset, on hover
+if audit["call_time_violation"]:
+    st.error(t("call.call_time"))
+if body.get("review_reasons"):
+    st.caption(f"{t('call.review_reasons')}: " + "；".join(body["review_reasons"]))
+if audit["audits_of_call"] > 1:
+    st.caption(t("call.older_audits", n=audit["audits_of_call"]))
+st.caption(f"{audit['profile']}@{audit['rule_pack_version']} · {audit['scorecard']}@{audit['scorecard_version']} · "
+           f"{audit['model_id']}")
+
+# -- the player: 「播放」 on a finding stores where to start and the rerun draws the player there ------------------
+start_key = f"player_start::{call_id}"
+
+
+def play(start_s):
+    st.session_state[start_key] = review.player_start(start_s)
+
+
+audio_path = Path(call["audio_path"] or "")
+if call["audio_path"] and audio_path.is_file():
+    start = st.session_state.get(start_key)
+    st.audio(str(audio_path), format=review.audio_mime(audio_path), start_time=start or 0,
+             autoplay=start is not None)
+else:
+    st.warning(t("call.audio_missing", path=call["audio_path"] or "–"))
+
+# -- dialogue and findings -----------------------------------------------------------------------------------------
+number = {f["finding_id"]: i + 1 for i, f in enumerate(findings)}
+by_id = {f["finding_id"]: f for f in findings}
+
+
+def tooltip(finding) -> str:
+    return (f"[{number[finding['finding_id']]}] {label('category', finding['category'])} · "
+            f"{label('severity', review.effective_severity(finding))} · {finding['rule_id']}\n"
+            f"{t('call.basis')}: {'；'.join(finding['legal_basis'])}\n{finding['explanation']}")
+
+
+def turn_html(turn) -> str:
+    parts = []
+    for piece in turn.pieces:
+        text = html.escape(piece.text)
+        if not piece.finding_ids:
+            parts.append(text)
+            continue
+        worst = min((review.effective_severity(by_id[i]) for i in piece.finding_ids), key=review.SEVERITIES.index)
+        title = html.escape("\n\n".join(tooltip(by_id[i]) for i in piece.finding_ids), quote=True)
+        marks = "".join(f"[{number[i]}]" for i in piece.finding_ids)
+        parts.append(f'<mark class="finding sev-{worst}" title="{title}">{text}</mark>'
+                     f'<span class="fnum">{marks}</span>')
+    unplaced = [i for i in turn.finding_ids if not any(i in p.finding_ids for p in turn.pieces)]
+    if unplaced:
+        parts.append(f' <span class="fnum">{"".join(f"[{number[i]}]" for i in unplaced)}</span>')
+    who = f"{label('speaker', turn.speaker)} · {review.clock(turn.start_s)}"
+    return f'<div class="turn turn-{turn.speaker}"><span class="who">{html.escape(who)}</span>{"".join(parts)}</div>'
+
+
+left, right = st.columns([3, 2])
+with left:
+    st.subheader(t("call.transcript"))
+    dialogue = review.build_dialogue(detail["transcript"], findings)
+    if dialogue:
+        st.markdown(common.STYLE + "\n".join(turn_html(turn) for turn in dialogue), unsafe_allow_html=True)
+    else:
+        st.info(t("call.no_transcript"))
+
+
+def save_review(finding_id: int) -> None:
+    # asked again when the button is pressed: the account may have been disabled or changed since the page was drawn
+    who = common.current_account()
+    verdict = st.session_state[f"verdict_{finding_id}"]
+    if who is None or finding_id not in by_id or verdict not in review.verdicts_for(who) \
+            or not accounts.can_open_call(who, call["team"]):
+        st.session_state["call_flash_error"] = t("auth.forbidden")
+        return
+    name = who.label
+    severity = st.session_state.get(f"severity_{finding_id}") if verdict == "severity_changed" else None
+    try:
+        common.store().add_review(finding_id, name, verdict, st.session_state.get(f"note_{finding_id}", ""), severity)
+    except StorageError as error:
+        st.session_state["call_flash_error"] = str(error)
+        return
+    common.refresh()
+    st.session_state["call_flash"] = t("call.saved", verdict=label("review", verdict), reviewer=name)
+
+
+with right:
+    st.subheader(t("call.findings"))
+    error = st.session_state.pop("call_flash_error", None)
+    if error:
+        st.error(error)
+    if not findings:
+        st.info(t("call.no_findings_here"))
+    for finding in findings:
+        fid = finding["finding_id"]
+        with st.container(border=True):
+            st.markdown(f"**[{number[fid]}] {label('category', finding['category'])}** · "
+                        f"{label('severity', review.effective_severity(finding))} · `{finding['rule_id']}`")
+            st.markdown(f"「{finding['quote']}」")
+            st.caption(f"{t('call.at')}: {t('call.turn', turn=finding['turn'])} · {review.clock(finding['start_s'])} · "
+                       f"{label('speaker', finding['speaker'])}"
+                       + (f" · {t('call.via_homophone')}" if finding["pinyin_match"] else "")
+                       + (f" · {t('call.needs_review')}" if finding["needs_review"] else ""))
+            st.caption(f"{t('call.basis')}: {'；'.join(finding['legal_basis'])}")
+            st.caption(f"{t('call.why')}: {finding['explanation']}")
+            if finding["start_s"] is not None:
+                st.button(f"▶ {t('call.play')} {review.clock(finding['start_s'])}", key=f"play_{fid}",
+                          on_click=play, args=(finding["start_s"],))
+            last = review.latest_review(finding)
+            st.caption(t("call.last_review", verdict=label("review", last["verdict"]), reviewer=last["reviewer"],
+                         when=last["created_at"][:16].replace("T", " ")) if last else t("call.not_reviewed"))
+            with st.form(f"review_{fid}", border=False):
+                st.selectbox(t("call.review_verdict"), verdicts, key=f"verdict_{fid}",
+                             format_func=lambda v: label("review", v))
+                if "severity_changed" in verdicts:
+                    st.selectbox(t("call.new_severity"), list(review.SEVERITIES), key=f"severity_{fid}",
+                                 index=review.SEVERITIES.index(review.effective_severity(finding)),
+                                 format_func=lambda s: label("severity", s))
+                st.text_input(t("call.note"), key=f"note_{fid}")
+                st.form_submit_button(t("call.save"), key=f"save_{fid}", on_click=save_review, args=(fid,))
+
+# -- the rest of the evidence --------------------------------------------------------------------------------------
+tabs = st.tabs([t("call.disclosures"), t("call.quality"), t("call.signals"), t("call.score"), t("call.trail")])
+with tabs[0]:
+    st.dataframe([{t("call.disclosures"): label("disclosure", row["disclosure"]),
+                   t("col.verdict"): label("status", row["status"]),
+                   t("call.at"): (t("call.turn", turn=row["turn"]) + f" · {review.clock(row['start_s'])}")
+                   if row["turn"] is not None else "",
+                   "「」": row["quote"] or "", t("call.rule"): row["rule_id"], t("call.why"): row["explanation"]}
+                  for row in review.disclosure_checklist(body)], hide_index=True, key="disclosure_table")
+with tabs[1]:
+    quality = body.get("quality")
+    if quality:
+        st.dataframe([{"measure": key, "value": value} for key, value in quality.items()], hide_index=True,
+                     key="quality_table")
+    else:
+        st.info(t("call.no_quality"))
+with tabs[2]:
+    signals = body.get("signals") or []
+    if signals:
+        st.dataframe([{t("call.signals"): label("signal", s["signal"]), t("call.at"): t("call.turn", turn=s["turn"])
+                       + f" · {review.clock(s.get('start_s'))}", "「」": s["quote"],
+                       "details": "，".join(f"{k}={v}" for k, v in (s.get("details") or {}).items())}
+                      for s in signals], hide_index=True, key="signal_table")
+    else:
+        st.info(t("call.no_signals"))
+with tabs[3]:
+    deductions = body.get("deductions") or []
+    st.metric(t("col.score"), f"{audit['score']:.1f}")
+    if deductions:
+        st.dataframe(deductions, hide_index=True, key="deduction_table")
+    else:
+        st.info(t("call.no_deductions"))
+with tabs[4]:
+    trail = common.call_reviews(location, call_id)
+    if trail:
+        st.dataframe([{"#": r["review_id"], t("call.findings"): f"{label('category', r['category'])} {r['rule_id']}",
+                       t("call.review_verdict"): label("review", r["verdict"]),
+                       t("call.new_severity"): label("severity", r["new_severity"]), t("app.reviewer"): r["reviewer"],
+                       t("call.note"): r["note"], "time": r["created_at"][:19].replace("T", " "),
+                       "sha256": r["row_hash"][:12]} for r in trail], hide_index=True, key="trail_table")
+    else:
+        st.info(t("call.no_trail"))

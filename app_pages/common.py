@@ -1,0 +1,218 @@
+"""What every page shares: the database, the models (loaded once per server process), short-lived cached reads, and
+the sidebar. Reads are cached for a few seconds only: long enough that clicking through a page does not query the
+database on every widget change, short enough that a batch finishing elsewhere shows up almost at once; every write
+clears them so the writer sees the change immediately.
+
+Who is signed in is never cached and never taken from the session state as such: ``current_account`` checks the
+signed session token and reads the account (role, team, enabled) from the database on every run, and every page
+asks it again (``signed_in``) rather than trusting that app.py let it run."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+import streamlit as st
+
+from app_pages.i18n import LANGUAGES, label, t
+from audit import accounts, review
+from audit.storage import Store
+
+READ_TTL_S = 15
+
+
+def db_location() -> str:
+    # AUDIT_DB_URL is part of the key: Store prefers it to the path, so the cached Store must change with it
+    return f"{os.environ.get('AUDIT_DB_URL', '')}|{review.database_location()}"
+
+
+@st.cache_resource(show_spinner=False)
+def _store(location: str) -> Store:
+    return Store(location.split("|", 1)[1])
+
+
+def store() -> Store:
+    return _store(db_location())
+
+
+@st.cache_resource(show_spinner=False)
+def auditor():
+    from audit.auditor import Auditor
+
+    return Auditor()
+
+
+@st.cache_resource(show_spinner=False)
+def transcriber():
+    from audit.asr import Transcriber
+
+    return Transcriber()
+
+
+def refresh() -> None:
+    """After a write (a verdict, a batch, an export): drop cached reads so every page shows it now."""
+    st.cache_data.clear()
+
+
+# -- cached reads (keyed by the database location, so two databases never share a cache entry) --------------------
+
+@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+def filter_options(location: str) -> dict:
+    return _store(location).filter_options()
+
+
+@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+def overview(location: str, since, until, teams: tuple, agent_ids: tuple) -> dict:
+    return _store(location).overview(since=since, until=until, teams=teams, agent_ids=agent_ids)
+
+
+@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+def queue(location: str, filters: review.QueueFilters, page: int, page_size: int) -> review.QueuePage:
+    return review.queue_page(_store(location), filters, page, page_size)
+
+
+@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+def call_detail(location: str, call_id: str) -> dict | None:
+    return _store(location).call_detail(call_id)
+
+
+@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+def call_reviews(location: str, call_id: str) -> list:
+    return _store(location).call_reviews(call_id)
+
+
+@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+def aggregate_rows(location: str, since, until, teams: tuple) -> dict:
+    return _store(location).aggregate_rows_between(since=since, until=until, teams=teams)
+
+
+@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+def agent_findings(location: str, agent_id: str, since, until) -> list:
+    return _store(location).agent_findings(agent_id, since=since, until=until)
+
+
+# -- page furniture -------------------------------------------------------------------------------------------------
+
+def language_switch() -> None:
+    st.radio(t("app.language"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang", horizontal=True)
+
+
+def sidebar(account: accounts.Account) -> None:
+    with st.sidebar:
+        language_switch()
+        st.markdown(f"**{account.display_name}** · {label('role', account.role)}"
+                    + (f" · {account.team}" if account.team else ""))
+        st.caption(t("auth.signed_in_as", username=account.username))
+        if st.button(t("auth.sign_out"), key="sign_out", icon=":material/logout:"):
+            sign_out()
+        where = "AUDIT_DB_URL" if os.environ.get("AUDIT_DB_URL") else review.database_location()
+        st.caption(f"{t('app.database')}: `{where}`")
+
+
+# -- who is signed in -------------------------------------------------------------------------------------------------
+
+def session_secret() -> bytes:
+    return accounts.session_secret(review.data_dir())
+
+
+def current_account() -> accounts.Account | None:
+    """The signed-in account, read from the database through the session's signed token on every run; None when
+    nobody is signed in, or the token is forged, expired or belongs to a disabled account."""
+    token = st.session_state.get("auth_token")
+    if token is None:
+        return None
+    account = accounts.account_from_token(store(), token, session_secret())
+    if account is None:
+        del st.session_state["auth_token"]  # a dead token is dropped: the sign-in page asks again
+    return account
+
+
+def sign_in(account: accounts.Account) -> None:
+    st.session_state["auth_token"] = accounts.issue_token(account, session_secret())
+
+
+def sign_out() -> None:
+    st.session_state.pop("auth_token", None)
+    for key in [k for k in st.session_state if k != "lang"]:  # nothing of this user's work stays in the session
+        del st.session_state[key]
+    if oidc_configured() and getattr(st.user, "is_logged_in", False):
+        st.logout()  # also forgets the identity provider's cookie, or the next run would sign in again
+    st.rerun()
+
+
+def oidc_configured() -> bool:
+    """True when .streamlit/secrets.toml has an [auth] section (Streamlit's OIDC sign-in, ``st.login``)."""
+    return st.secrets.load_if_toml_exists() and "auth" in st.secrets
+
+
+def signed_in(action: str | None = None) -> accounts.Account:
+    """The signed-in account, or the page stops here: with nobody signed in, or (``action``: a key of
+    ``audit.accounts.PERMISSIONS``) when the account's role may not do it. Every page calls this first."""
+    account = current_account()
+    if account is None:
+        st.error(t("auth.required"))
+        st.stop()
+    if action is not None and not accounts.allowed(account, action):
+        st.error(t("auth.forbidden"))
+        st.stop()
+    return account
+
+
+def team_filter(account: accounts.Account, options: dict, key: str) -> tuple[str, ...]:
+    """The team filter of a page: any teams for most roles; a team lead's own team, fixed (shown, not changeable),
+    and the reads are filtered to it whatever the widget's state says."""
+    scope = accounts.team_scope(account)
+    if scope is None:
+        return tuple(st.multiselect(t("filter.team"), options["teams"], key=key))
+    st.multiselect(t("filter.team"), [scope], default=[scope], disabled=True, key=f"{key}_own",
+                   help=t("auth.team_fixed"))
+    return review.scoped_teams((), scope)
+
+
+def scoped_filter_options(location: str, account: accounts.Account) -> dict:
+    return review.scope_options(filter_options(location), accounts.team_scope(account))
+
+
+def date_range(options: dict, key: str) -> tuple[str | None, str | None]:
+    """A from-to date picker spanning the database's calls; returns ISO dates (None = open end)."""
+    first, last = options.get("first_day"), options.get("last_day")
+    if not first or not last:
+        return None, None
+    lo, hi = date.fromisoformat(first), date.fromisoformat(last)
+    picked = st.date_input(t("filter.dates"), value=(lo, hi), min_value=lo, max_value=hi, key=key)
+    if isinstance(picked, (tuple, list)):
+        since = picked[0] if len(picked) > 0 else None
+        until = picked[1] if len(picked) > 1 else None
+    else:
+        since = until = picked
+    return (since.isoformat() if since else None), (until.isoformat() if until else None)
+
+
+def agent_label(options: dict):
+    names = {a["agent_id"]: f"{a['agent_id']} {a['agent_name'] or ''}".strip() for a in options.get("agents", [])}
+    return lambda agent_id: names.get(agent_id, agent_id)
+
+
+def is_empty(options: dict) -> bool:
+    return not options.get("agents") and not options.get("first_day") and not store().counts().get("calls")
+
+
+def getting_started() -> None:
+    st.info(f"**{t('empty.title')}**\n\n" + t("empty.body", db=review.database_location()))
+    st.page_link("app_pages/batch_audit.py", label=t("go.batch"), icon=":material/upload_file:")
+
+
+STYLE = """
+<style>
+.turn { border-radius: 0.6rem; padding: 0.45rem 0.75rem; margin: 0.25rem 0; max-width: 85%; line-height: 1.7; }
+.turn .who { font-size: 0.78rem; opacity: 0.75; margin-right: 0.4rem; }
+.turn-agent { background: #e8f1fb; border-left: 4px solid #1f6fb2; margin-right: auto; }
+.turn-customer { background: #f3f3f1; border-right: 4px solid #8a8a80; margin-left: auto; text-align: left; }
+.turn-unknown { background: #fff8e6; border-left: 4px dashed #c49000; margin-right: auto; }
+mark.finding { padding: 0 0.15rem; border-radius: 0.2rem; cursor: help; }
+mark.sev-critical { background: #ffc9c9; border-bottom: 2px solid #c92a2a; }
+mark.sev-major { background: #ffe3bf; border-bottom: 2px solid #e8590c; }
+mark.sev-minor { background: #fff3bf; border-bottom: 2px solid #f08c00; }
+.fnum { font-size: 0.7rem; vertical-align: super; color: #c92a2a; font-weight: 600; }
+</style>
+"""

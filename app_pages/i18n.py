@@ -1,0 +1,296 @@
+"""The app's words in 简体中文 (default) and English. Pages call ``t("key")``; the sidebar's language switch sets
+``st.session_state["lang"]``. A key missing in English falls back to Chinese, a key missing altogether shows itself
+(so a typo is visible on the page, not an exception)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+LANGUAGES = {"zh": "简体中文", "en": "English"}
+
+STRINGS: dict[str, tuple[str, str]] = {
+    # app shell
+    "app.title": ("催收质检", "Collection-call auditor"),
+    "app.language": ("语言 / Language", "语言 / Language"),
+    "app.reviewer": ("复核人", "Reviewer"),
+    "app.database": ("数据库", "Database"),
+    "nav.overview": ("总览", "Overview"),
+    "nav.queue": ("复核队列", "Review queue"),
+    "nav.call": ("通话详情", "Call detail"),
+    "nav.agents": ("坐席", "Agents"),
+    "nav.batch": ("批量质检", "Batch audit"),
+    "nav.rules": ("规则库", "Rule pack"),
+    "nav.export": ("导出", "Export"),
+    "nav.users": ("用户", "Users"),
+    "nav.sign_in": ("登录", "Sign in"),
+    # accounts and sign-in
+    "auth.title": ("登录", "Sign in"),
+    "auth.username": ("用户名", "User name"),
+    "auth.password": ("密码", "Password"),
+    "auth.sign_in": ("登录", "Sign in"),
+    "auth.sign_out": ("退出登录", "Sign out"),
+    "auth.signed_in_as": ("登录账号：{username}", "Signed in as {username}"),
+    "auth.failed": ("登录失败：用户名或密码不正确", "Sign-in failed: wrong user name or password"),
+    "auth.sso": ("使用单点登录", "Sign in with single sign-on"),
+    "auth.or_password": ("或使用用户名和密码登录：", "Or sign in with a user name and password:"),
+    "auth.sso_refused": ("单点登录身份 {email} 没有可用的账号，请联系管理员开通（用户名为该邮箱）。",
+                         "The single sign-on identity {email} has no enabled account here; ask an admin to create "
+                         "one (with that e-mail address as the user name)."),
+    "auth.no_accounts_title": ("还没有任何账号", "There are no accounts yet"),
+    "auth.no_accounts_body": (
+        "请在服务器上创建第一个管理员账号（会提示输入密码，至少 8 个字符），然后在此登录：\n\n"
+        "   `.venv/bin/audit users add admin --role admin{db}`\n\n"
+        "管理员登录后可在「用户」页添加质检员（reviewer）和组长（team_lead）。",
+        "Create the first admin account on the server (it asks for a password of at least 8 characters), then sign "
+        "in here:\n\n   `.venv/bin/audit users add admin --role admin{db}`\n\n"
+        "Once signed in, an admin adds reviewers and team leads on the Users page."),
+    "auth.required": ("请先登录", "Sign in first"),
+    "auth.forbidden": ("你的账号角色无权进行此操作", "Your account's role may not do this"),
+    "auth.call_refused": ("无权查看通话 {call_id}：它不属于你的团队", "You may not open call {call_id}: it is not your "
+                                                                 "team's"),
+    "auth.team_fixed": ("组长只能查看本组", "A team lead sees their own team only"),
+    # users (admin)
+    "users.title": ("用户", "Users"),
+    "users.username": ("用户名", "User name"),
+    "users.username_help": ("登录名，不含空格；单点登录用户填邮箱", "Login name, no spaces; the e-mail address for "
+                                                                 "single sign-on users"),
+    "users.display_name": ("显示名称（记入复核记录）", "Display name (shown in the trail)"),
+    "users.role": ("角色", "Role"),
+    "users.team": ("所带团队（组长必填）", "Team led (team leads only)"),
+    "users.team_help": ("现有团队：{teams}", "Teams in the database: {teams}"),
+    "users.enabled": ("启用", "Enabled"),
+    "users.created": ("创建日期", "Created"),
+    "users.add": ("添加用户", "Add a user"),
+    "users.password_again": ("再次输入密码", "Password again"),
+    "users.add_button": ("添加", "Add"),
+    "users.password_mismatch": ("两次输入的密码不一致", "The two passwords differ"),
+    "users.added": ("已添加用户 {username}（{role}）", "Added {username} ({role})"),
+    "users.disable": ("停用 / 启用账号", "Disable / enable an account"),
+    "users.pick": ("账号", "Account"),
+    "users.on": ("启用中", "enabled"),
+    "users.off": ("已停用", "disabled"),
+    "users.disable_button": ("停用", "Disable"),
+    "users.enable_button": ("重新启用", "Enable"),
+    "users.disabled": ("已停用 {username}：其会话立即失效，复核记录保留", "{username} disabled: their sessions end now; "
+                                                                     "their reviews stay in the trail"),
+    "users.enabled_again": ("已重新启用 {username}", "{username} enabled again"),
+    "users.no_others": ("没有其他账号", "No other accounts"),
+    # shared
+    "filter.dates": ("通话日期", "Call dates"),
+    "filter.team": ("团队", "Team"),
+    "filter.agent": ("坐席", "Agent"),
+    "filter.category": ("违规类别", "Category"),
+    "filter.severity": ("严重程度", "Severity"),
+    "filter.verdict": ("结论", "Verdict"),
+    "filter.review_status": ("复核状态", "Review status"),
+    "empty.title": ("数据库里还没有质检结果", "The database holds no audited calls yet"),
+    "empty.body": (
+        "开始方法：\n\n1. 在服务器上运行主任务，对示例录音质检并写入数据库：\n\n"
+        "   `.venv/bin/audit run samples --out results`\n\n"
+        "2. 或在「批量质检」页上传录音（可附 metadata.csv）。\n\n"
+        "本应用读取 `{db}`（可用环境变量 `AUDIT_DB` 或 `AUDIT_DB_URL` 指定）。",
+        "To get started:\n\n1. Run the main job on the server; it audits the sample recordings into the database:"
+        "\n\n"
+        "   `.venv/bin/audit run samples --out results`\n\n"
+        "2. Or upload recordings (with an optional metadata.csv) on the Batch audit page.\n\n"
+        "This app reads `{db}` (set `AUDIT_DB` or `AUDIT_DB_URL` to use another)."),
+    "go.batch": ("去批量质检", "Go to batch audit"),
+    "go.queue": ("去复核队列", "Go to the review queue"),
+    "none": ("无", "none"),
+    # overview
+    "overview.title": ("总览", "Overview"),
+    "overview.calls": ("已质检通话", "Calls audited"),
+    "overview.fail_rate": ("不通过率", "Fail rate"),
+    "overview.critical": ("严重违规条数", "Critical findings"),
+    "overview.unreviewed": ("待复核通话", "Unreviewed in queue"),
+    "overview.by_category": ("按违规类别", "Findings by category"),
+    "overview.by_week": ("按周趋势", "Findings by week"),
+    "overview.worst_agents": ("本期需关注的坐席", "Agents to watch this period"),
+    "overview.worst_note": ("按严重违规通话占比、平均分排序（机器结果，复核后的数字见「坐席」页）",
+                            "By share of critical calls, then mean score (machine figures; the Agents page applies "
+                            "reviews)"),
+    "overview.no_findings": ("所选范围内没有违规", "No findings in this selection"),
+    "overview.week": ("周（周一）", "Week (Monday)"),
+    "overview.findings": ("条数", "Findings"),
+    # queue
+    "queue.title": ("复核队列", "Review queue"),
+    "queue.count": ("共 {total} 通符合条件；第 {page}/{pages} 页，显示第 {first}–{last} 通",
+                    "{total} calls match; page {page} of {pages}, showing {first}–{last}"),
+    "queue.none": ("没有符合条件的通话", "No calls match these filters"),
+    "queue.page": ("页码", "Page"),
+    "queue.page_size": ("每页", "Per page"),
+    "queue.open_pick": ("打开通话", "Open a call"),
+    "queue.open": ("打开", "Open"),
+    "status.unreviewed": ("未复核", "Unreviewed"),
+    "status.reviewed": ("已复核", "Reviewed"),
+    "status.nothing_to_review": ("无违规条目（告知/信号）", "No findings (disclosures / signals)"),
+    "status.all": ("全部", "All"),
+    "col.call_id": ("通话编号", "Call"),
+    "col.open": ("详情", "Detail"),
+    "col.started_at": ("通话时间", "Started"),
+    "col.agent": ("坐席", "Agent"),
+    "col.team": ("团队", "Team"),
+    "col.worst": ("最高严重度", "Worst"),
+    "col.score": ("得分", "Score"),
+    "col.verdict": ("结论", "Verdict"),
+    "col.categories": ("违规类别", "Categories"),
+    "col.reviewed": ("已复核", "Reviewed"),
+    "col.duration": ("时长(秒)", "Duration (s)"),
+    # call detail
+    "call.title": ("通话详情", "Call detail"),
+    "call.pick": ("通话编号", "Call id"),
+    "call.choose": ("请从复核队列打开一通电话，或在上方输入通话编号。", "Open a call from the review queue, or type its id above."),
+    "call.not_found": ("找不到通话 {call_id}", "No call {call_id}"),
+    "call.audio_missing": ("录音文件不在此服务器上：{path}", "The recording is not on this server: {path}"),
+    "call.transcript": ("对话", "Transcript"),
+    "call.no_transcript": ("此通话没有存转写（来自外部 ASR 的 JSONL）", "No transcript stored for this call "
+                                                                     "(audited from another ASR's JSONL)"),
+    "call.findings": ("违规条目", "Findings"),
+    "call.no_findings_here": ("此通话没有违规条目", "This call has no findings"),
+    "call.play": ("播放", "Play"),
+    "call.rule": ("规则", "Rule"),
+    "call.basis": ("法律依据", "Legal basis"),
+    "call.why": ("说明", "Explanation"),
+    "call.at": ("位置", "At"),
+    "call.turn": ("第 {turn} 句", "turn {turn}"),
+    "call.via_homophone": ("经同音字识别（语音识别可能有误）", "read through a homophone (possible ASR error)"),
+    "call.needs_review": ("需人工确认", "needs a human decision"),
+    "call.review_verdict": ("复核结论", "Verdict"),
+    "call.new_severity": ("新严重程度（调整严重度时）", "New severity (when changing it)"),
+    "call.note": ("备注", "Note"),
+    "call.save": ("保存", "Save"),
+    "call.saved": ("已保存：{verdict}（{reviewer}）", "Saved: {verdict} ({reviewer})"),
+    "call.last_review": ("最新复核：{verdict} · {reviewer} · {when}", "Latest review: {verdict} · {reviewer} · {when}"),
+    "call.not_reviewed": ("尚未复核", "Not reviewed yet"),
+    "call.disclosures": ("告知项", "Disclosures"),
+    "call.quality": ("通话质量", "Call quality"),
+    "call.signals": ("客户信号", "Customer signals"),
+    "call.score": ("评分明细", "Score breakdown"),
+    "call.trail": ("复核记录", "Review trail"),
+    "call.no_signals": ("没有客户信号", "No customer signals"),
+    "call.no_deductions": ("没有扣分", "No deductions"),
+    "call.no_trail": ("此通话还没有复核记录", "No reviews of this call yet"),
+    "call.no_quality": ("没有通话质量数据（转写无时间信息）", "No call-quality measures (no timing)"),
+    "call.call_time": ("通话时间违规（夜间催收）", "Call in the quiet hours"),
+    "call.older_audits": ("此通话共有 {n} 次质检，显示最新一次", "{n} audits of this call; the latest is shown"),
+    "call.review_reasons": ("需复核原因", "Why it needs review"),
+    # agents
+    "agents.title": ("坐席", "Agents"),
+    "agents.table": ("坐席计分卡（已计入复核结论）", "Agent scorecards (after reviews)"),
+    "agents.raw": ("并列显示机器原始数字", "Show machine figures beside"),
+    "agents.pick": ("查看坐席", "Agent"),
+    "agents.trend": ("得分趋势（按周）", "Score trend (weekly)"),
+    "agents.categories": ("违规类别分布", "Findings by category"),
+    "agents.disclosures": ("告知项合规率", "Disclosure compliance"),
+    "agents.coaching": ("辅导材料：坐席原话", "Coaching sheet: the agent's own words"),
+    "agents.download": ("下载辅导材料 (CSV)", "Download coaching sheet (CSV)"),
+    "agents.no_coaching": ("没有计入的违规，无需辅导", "No counted findings: nothing to coach"),
+    "agents.rate": ("合规率", "Compliance"),
+    # batch
+    "batch.title": ("批量质检", "Batch audit"),
+    "batch.upload": ("上传录音", "Upload recordings"),
+    "batch.folder": ("服务器文件夹", "Server folder"),
+    "batch.files": ("录音文件（{types}，单个不超过 {mb} MB）", "Recordings ({types}, at most {mb} MB each)"),
+    "batch.metadata": ("metadata.csv（可选）", "metadata.csv (optional)"),
+    "batch.run_upload": ("上传并质检", "Upload and audit"),
+    "batch.pick_folder": ("选择文件夹", "Folder"),
+    "batch.folder_path": ("或输入路径", "Or type a path"),
+    "batch.roots": ("可用的文件夹：{roots}（环境变量 AUDIT_BATCH_ROOTS 可增加）",
+                    "Allowed folders: {roots} (AUDIT_BATCH_ROOTS adds more)"),
+    "batch.run_folder": ("质检此文件夹", "Audit this folder"),
+    "batch.no_folders": ("允许的目录下没有含录音的文件夹", "No folder with recordings under the allowed roots"),
+    "batch.no_files": ("请先选择录音文件", "Choose recordings first"),
+    "batch.refused": ("已拒收：{problem}", "Refused: {problem}"),
+    "batch.stored": ("已保存 {n} 个文件到 {folder}", "Stored {n} file(s) in {folder}"),
+    "batch.progress": ("{done}/{total} 通 · {call}", "{done}/{total} calls · {call}"),
+    "batch.loading": ("正在加载语音模型和规则…", "Loading the speech model and rules…"),
+    "batch.done": ("完成：{ok} 通成功，{failed} 通失败", "Done: {ok} calls audited, {failed} failed"),
+    "batch.problem": ("提示：{problem}", "Note: {problem}"),
+    "batch.no_audio": ("没有找到录音文件", "No recordings found"),
+    "batch.outcome_ok": ("成功", "ok"),
+    "batch.outcome_resumed": ("已存在，跳过", "already audited, skipped"),
+    "batch.error": ("错误", "Error"),
+    # rules
+    "rules.title": ("规则库", "Rule pack"),
+    "rules.version": ("规则包 {profile} · 版本 {version} · {rules} 条违规规则", "Profile {profile} · version {version} · "
+                                                                       "{rules} conduct rules"),
+    "rules.categories": ("违规类别", "Categories"),
+    "rules.rules": ("规则", "Rules"),
+    "rules.disclosures": ("必要告知项", "Disclosures"),
+    "rules.signals": ("客户信号", "Signals"),
+    "rules.try": ("试一句话", "Try a sentence"),
+    "rules.try_text": ("输入一句话", "A sentence"),
+    "rules.try_speaker": ("说话人", "Speaker"),
+    "rules.try_placeholder": ("例如：你再不还钱，我们就上门找你家人", "e.g. 你再不还钱，我们就上门找你家人"),
+    "rules.nothing": ("没有规则命中", "No rule fires"),
+    "rules.reading": ("按同音字读作：{reading}", "Read through homophones as: {reading}"),
+    "rules.matched": ("命中内容", "Matched"),
+    "rules.kind": ("匹配方式", "Match kind"),
+    "rules.filter_category": ("只看此类别", "Category"),
+    # export
+    "export.title": ("导出", "Export"),
+    "export.intro": ("监管报送包：通话、违规条目（原话与音频时间）、告知项、复核记录、坐席汇总，Excel 与 CSV，"
+                     "manifest.json（规则包、评分模板、模型与代码版本，每个文件与录音的 sha256），以及规则包本身。",
+                     "The regulator's package: calls, findings (quotes, audio times), disclosures, reviews, agents, "
+                     "as Excel and CSV, manifest.json (rule pack, scorecard, model and code versions, the sha256 of "
+                     "every file and recording), and the rule pack itself."),
+    "export.mask": ("遮蔽手机号、身份证号、银行卡号", "Mask phone, ID-card and bank-card numbers"),
+    "export.unmasked_warning": ("未遮蔽的导出会记录在 manifest 和导出日志中", "An unmasked export is recorded as such in the "
+                                                                        "manifest and the exports log"),
+    "export.build": ("生成导出包", "Build the package"),
+    "export.download": ("下载 {name}", "Download {name}"),
+    "export.summary": ("{calls} 通通话，{findings} 条违规条目；已存于 {folder}", "{calls} calls, {findings} findings; "
+                                                                     "kept in {folder}"),
+    "export.by": ("导出人（记入导出日志）：{who}", "Exported by (recorded in the exports log): {who}"),
+}
+
+LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "category": {
+        "violence_threat": ("暴力威胁", "Violence threat"), "intimidation": ("恐吓", "Intimidation"),
+        "impersonation": ("冒充公检法", "Impersonation"), "false_legal_threat": ("虚假法律后果", "False legal threat"),
+        "insult": ("辱骂", "Insult"), "third_party_disclosure": ("向第三方泄露债务", "Third-party disclosure"),
+        "privacy_exposure": ("曝光隐私", "Privacy exposure"), "harassment": ("骚扰", "Harassment"),
+        "induce_borrowing": ("诱导借贷", "Inducing borrowing"), "unofficial_channel": ("私人收款", "Unofficial channel"),
+        "third_party_collection": ("要求第三方还款", "Third-party collection"),
+        "improper_conduct": ("不当言行", "Improper conduct"),
+    },
+    "severity": {"critical": ("严重", "Critical"), "major": ("较重", "Major"), "minor": ("轻微", "Minor")},
+    "verdict": {"fail": ("不通过", "Fail"), "review": ("待复核", "Review"), "pass": ("通过", "Pass")},
+    "review": {"upheld": ("确认违规", "Upheld"), "dismissed": ("驳回（误报）", "Dismissed"),
+               "severity_changed": ("调整严重度", "Severity changed"), "appeal": ("坐席申诉", "Appeal"),
+               "appeal_upheld": ("申诉成立", "Appeal upheld"), "appeal_rejected": ("申诉驳回", "Appeal rejected")},
+    "role": {"reviewer": ("质检员", "Reviewer"), "team_lead": ("组长", "Team lead"), "admin": ("管理员", "Admin")},
+    "speaker": {"agent": ("坐席", "Agent"), "customer": ("客户", "Customer"), "unknown": ("未知", "Unknown")},
+    "disclosure": {"greeting": ("问候", "Greeting"), "agent_identity": ("工号/姓名", "Agent identity"),
+                   "institution": ("机构", "Institution"), "right_party_verification": ("核实本人", "Right party"),
+                   "purpose": ("来电事由", "Purpose"), "recording_notice": ("录音提示", "Recording notice"),
+                   "official_channel": ("官方还款渠道", "Official channel"), "closing": ("结束语", "Closing")},
+    "status": {"present": ("已告知", "Present"), "missing": ("缺失", "Missing"),
+               "not_applicable": ("不适用", "Not applicable"), "unverifiable": ("无法判断", "Unverifiable")},
+    "signal": {"customer_abuse": ("客户辱骂", "Customer abuse"), "vulnerability": ("弱势客户", "Vulnerability"),
+               "complaint_intent": ("投诉意向", "Complaint intent"), "dispute": ("争议", "Dispute"),
+               "promise_to_pay": ("承诺还款", "Promise to pay")},
+}
+
+
+def lang() -> str:
+    value = st.session_state.get("lang", "zh")
+    return value if value in LANGUAGES else "zh"
+
+
+def t(key: str, **values) -> str:
+    pair = STRINGS.get(key)
+    if pair is None:
+        return key
+    text = pair[1] if lang() == "en" and pair[1] else pair[0]
+    return text.format(**values) if values else text
+
+
+def label(kind: str, value: str | None) -> str:
+    """A code (category, severity, verdict...) in the reader's language; unknown codes are shown as they are."""
+    if value is None:
+        return ""
+    pair = LABELS.get(kind, {}).get(value)
+    if pair is None:
+        return str(value)
+    return pair[1] if lang() == "en" else pair[0]

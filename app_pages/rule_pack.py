@@ -1,0 +1,58 @@
+"""规则库 Rule pack: categories, rules, terms and legal basis of the loaded profile, with its version; and a box to
+try a sentence: what fires, through which term or pattern, and how the sentence was read."""
+
+import streamlit as st
+
+from app_pages import common
+from app_pages.i18n import label, t
+from audit import review
+
+common.signed_in("rule_pack")
+st.title(t("rules.title"))
+auditor = common.auditor()
+pack = auditor.pack
+tables = review.rule_pack_tables(pack)
+st.caption(t("rules.version", profile=pack.profile, version=pack.version, rules=len(pack.conduct_rules)))
+
+st.subheader(t("rules.try"))
+left, right = st.columns([4, 1])
+text = left.text_input(t("rules.try_text"), placeholder=t("rules.try_placeholder"), key="rules_try_text")
+speaker = right.radio(t("rules.try_speaker"), ["agent", "customer", "unknown"], key="rules_try_speaker",
+                      format_func=lambda s: label("speaker", s))
+if text.strip():
+    trial = review.try_sentence(auditor, text, speaker)
+    if trial.homophones:
+        st.caption(t("rules.reading", reading=trial.reading) + "  (" +
+                   "，".join(f"{heard}→{term}" for heard, term in trial.homophones) + ")")
+    if trial.findings:
+        st.dataframe([{t("filter.category"): label("category", f["category"]),
+                       t("filter.severity"): label("severity", f["severity"]), t("call.rule"): f["rule_id"],
+                       "「」": f["quote"], t("rules.matched"): f["matched"], t("rules.kind"): f["match_kind"]
+                       + (" (pinyin)" if f["pinyin_match"] else ""), t("call.why"): f["explanation"],
+                       t("call.basis"): "；".join(f["legal_basis"])} for f in trial.findings],
+                     hide_index=True, key="rules_try_findings")
+    else:
+        st.success(t("rules.nothing"))
+    if trial.signals:
+        st.dataframe([{t("call.signals"): label("signal", s["signal"]), "「」": s["quote"],
+                       t("rules.matched"): s["matched"]} for s in trial.signals], hide_index=True,
+                     key="rules_try_signals")
+
+categories_tab, rules_tab, disclosures_tab, signals_tab = st.tabs(
+    [t("rules.categories"), t("rules.rules"), t("rules.disclosures"), t("rules.signals")])
+with categories_tab:
+    st.dataframe([{**row, "category": f"{label('category', row['category'])} ({row['category']})",
+                   "severity": label("severity", row["severity"])} for row in tables["categories"]],
+                 hide_index=True, key="rules_categories")
+with rules_tab:
+    category = st.selectbox(t("rules.filter_category"), [None, *pack.categories],
+                            format_func=lambda c: t("status.all") if c is None else label("category", c),
+                            key="rules_category")
+    st.dataframe([row for row in tables["rules"] if category is None or row["category"] == category],
+                 hide_index=True, key="rules_rules")
+with disclosures_tab:
+    st.dataframe([{**row, "disclosure": f"{label('disclosure', row['disclosure'])} ({row['disclosure']})"}
+                  for row in tables["disclosures"]], hide_index=True, key="rules_disclosures")
+with signals_tab:
+    st.dataframe([{**row, "signal": f"{label('signal', row['signal'])} ({row['signal']})"}
+                  for row in tables["signals"]], hide_index=True, key="rules_signals")

@@ -1,0 +1,195 @@
+"""Throughput on this machine: raw faster-whisper against our whole pipeline, on the same audio, in one run.
+
+    .venv/bin/python bench/throughput.py [--minutes 20] [--calls-for-rescan 1000] [--skip-raw]
+
+The sample calls are decoded and written as 16 kHz WAV copies until there are at least ``--minutes`` of audio (each
+copy a few samples longer than the last, so no copy is served from another's cache). Then, each with a fresh cache:
+
+1. raw faster-whisper, sequential (``WhisperModel.transcribe``), and batched (``BatchedInferencePipeline``);
+2. ``audit run`` end to end (transcribe, audit, store), one worker and two workers, as a subprocess whose process
+   tree's resident memory is sampled for the peak;
+3. scan-only calls per second (audit of stored transcripts, no ASR);
+4. re-audit (``audit rescan`` path) of ``--calls-for-rescan`` cached calls under a new scorecard.
+
+Raw faster-whisper decodes each file as it is (stereo down-mixed, one pass); the pipeline decodes each channel of a
+stereo call on its own (speakers from channels), so it does more work per audio second. Prints one table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from audit.asr import Transcriber, resolve_model  # noqa: E402
+from audit.audio import decode_audio  # noqa: E402
+from audit.metadata import load_metadata  # noqa: E402
+
+
+def make_audio(folder: Path, minutes: float) -> tuple[list[Path], float]:
+    """WAV copies of the samples until ``minutes`` of audio, with a metadata.csv that keeps each call's layout."""
+    records = list(load_metadata(REPO / "samples" / "metadata.csv").by_call_id.values())
+    decoded = {record.call_id: decode_audio(record.file) for record in records}
+    rows, paths, total_s, copy = [], [], 0.0, 0
+    while total_s < minutes * 60:
+        for record in records:
+            audio = decoded[record.call_id]
+            call_id = f"{record.call_id}_copy{copy}"
+            path = folder / f"{call_id}.wav"
+            padded = np.pad(audio.samples, ((0, 0), (0, copy + 1)))  # a distinct file, the same speech
+            pcm = (np.clip(padded, -1, 1) * 32767).astype("<i2").T.copy()
+            with wave.open(str(path), "wb") as handle:
+                handle.setnchannels(audio.channels)
+                handle.setsampwidth(2)
+                handle.setframerate(16_000)
+                handle.writeframes(pcm.tobytes())
+            rows.append({**dataclasses.asdict(record), "call_id": call_id, "file": path.name})
+            paths.append(path)
+            total_s += padded.shape[1] / 16_000
+            if total_s >= minutes * 60:
+                break
+        copy += 1
+    with open(folder / "metadata.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return paths, total_s
+
+
+def raw_whisper(paths: list[Path], batch_size: int) -> float:
+    """Wall seconds for plain faster-whisper over every file (model load excluded), options as close to ours as the
+    API allows: Chinese, beam 5, VAD, word timestamps."""
+    from faster_whisper import BatchedInferencePipeline, WhisperModel
+
+    model = WhisperModel(resolve_model("base").location, device="cpu", compute_type="int8",
+                         cpu_threads=os.cpu_count() or 1)
+    engine = BatchedInferencePipeline(model) if batch_size > 1 else model
+    extra = {"batch_size": batch_size} if batch_size > 1 else {}
+    started = time.perf_counter()
+    for path in paths:
+        segments, _ = engine.transcribe(str(path), language="zh", beam_size=5, vad_filter=True, word_timestamps=True,
+                                        condition_on_previous_text=False, **extra)
+        for _ in segments:  # segments are produced lazily: consume them
+            pass
+    return time.perf_counter() - started
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """Resident memory of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+            rss[int(entry.name)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        total += rss.get(current, 0)
+        stack.extend(children.get(current, []))
+    return total
+
+
+def pipeline_run(folder: Path, out: Path, workers: int, batch: int, model_cache: Path) -> tuple[float, int]:
+    """Wall seconds and peak tree memory of `audit run` as a user runs it (fresh transcript cache)."""
+    cache = out / "cache"
+    cache.mkdir(parents=True)
+    (cache / "models").symlink_to(model_cache / "models")
+    command = [sys.executable, "-m", "audit", "run", str(folder), "--out", str(out), "--cache-dir", str(cache),
+               "--workers", str(workers), "--batch-size", str(batch)]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, tree_rss_bytes(process.pid))
+        time.sleep(0.25)
+    wall = time.perf_counter() - started
+    if process.returncode != 0:
+        raise SystemExit(f"audit run failed: {process.stderr.read()[-2000:]}")
+    return wall, peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=20)
+    parser.add_argument("--calls-for-rescan", type=int, default=1000)
+    parser.add_argument("--skip-raw", action="store_true", help="only the pipeline figures")
+    args = parser.parse_args()
+    from audit.auditor import Auditor
+    from audit.models import Transcript
+    from audit.pipeline import rescan_stored
+    from audit.scan import audit_to_line
+    from audit.storage import Store
+
+    rows: list[tuple[str, str]] = []
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        audio_dir = scratch / "audio"
+        audio_dir.mkdir()
+        paths, audio_s = make_audio(audio_dir, args.minutes)
+        model_cache = Path(Transcriber().cache_dir)
+        resolve_model("base")
+        print(f"{len(paths)} calls, {audio_s / 60:.1f} min of audio, {os.cpu_count()} cores", flush=True)
+        if not args.skip_raw:
+            for label, batch in (("raw faster-whisper, sequential", 0), ("raw faster-whisper, batched (8)", 8)):
+                wall = raw_whisper(paths, batch)
+                rows.append((label, f"{audio_s / wall:.1f} audio s per wall s ({wall:.0f} s)"))
+                print(rows[-1], flush=True)
+        for workers, batch in ((1, 0), (2, 0), (1, 8)):
+            name = f"run{workers}-{batch}"
+            wall, peak = pipeline_run(audio_dir, scratch / name, workers, batch, model_cache)
+            rows.append((f"audit run end to end, {workers} worker{'s' if workers > 1 else ''}"
+                         + (f", batched ({batch})" if batch else ""),
+                         f"{audio_s / wall:.1f} audio s per wall s ({wall:.0f} s); peak memory {peak / 2**30:.2f} GB"))
+            print(rows[-1], flush=True)
+
+        store = Store(scratch / "run1-0" / "audit.db")
+        transcripts = [Transcript.from_dict(body) for body in store.stored_transcripts()]
+        auditor = Auditor()
+        started = time.perf_counter()
+        for transcript in transcripts:
+            auditor.audit_transcript(transcript)
+        scan_wall = time.perf_counter() - started
+        rows.append(("scan only (audit of a stored transcript)", f"{len(transcripts) / scan_wall:.0f} calls per s"))
+
+        big = Store(scratch / "rescan.db")
+        items = []
+        for index in range(args.calls_for_rescan):
+            source = transcripts[index % len(transcripts)]
+            transcript = dataclasses.replace(source, call_id=f"call{index:05d}",
+                                             audio_sha256=f"{index:064x}")
+            audit = auditor.audit_transcript(transcript)
+            items.append((transcript, audit, audit_to_line(audit)))
+        big.save_many(items)
+        started = time.perf_counter()
+        report = rescan_stored(Auditor(scorecard="outsourced"), big)
+        rescan_wall = time.perf_counter() - started
+        rows.append((f"re-audit of {report.audited} cached calls (new scorecard)",
+                     f"{rescan_wall:.1f} s ({report.added} audits added)"))
+    width = max(len(label) for label, _ in rows)
+    print()
+    print(f"| {'measure':{width}} | result |")
+    print(f"|{'-' * (width + 2)}|---|")
+    for label, value in rows:
+        print(f"| {label:{width}} | {value} |")
+
+
+if __name__ == "__main__":
+    main()

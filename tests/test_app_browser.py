@@ -1,0 +1,182 @@
+"""The review app in a real browser: ``streamlit run app.py`` on a free loopback port, driven by Playwright through
+Debian's Chromium. A visitor gets the sign-in page and signs in through its form (the accounts are made in the
+database before the server starts); then every page opens without a Python exception (a screenshot of each is kept
+under ``test-artifacts/screenshots/``), 「播放」 moves the audio element to the finding, a verdict saved in the page
+reaches the database's trail under the signed-in reviewer, and a team lead's link to another team's call is
+refused."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from audit import accounts, review
+from audit.storage import Store
+from conftest import REPO
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync"]
+PAGES = [("", "总览"),  # the default page lives at the root, not at /overview
+         ("queue", "复核队列"), ("call?call_id=c04_violence_threat", "通话详情"), ("agents", "坐席"),
+         ("batch", "批量质检"), ("rules", "规则库"), ("export", "导出"), ("users", "用户")]
+PASSWORD = "a long password"
+USERS = {"li": ("reviewer", None, "质检-浏览器"), "zhao": ("team_lead", "一组", "组长-赵"), "root": ("admin", None, "合规-张")}
+
+sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (scripts/system-packages.sh)")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(seeded_db, tmp_path_factory):
+    """The app served by `streamlit run` against a copy of the seeded database; yields (base URL, database)."""
+    folder = tmp_path_factory.mktemp("browser")
+    db = folder / "audit.db"
+    shutil.copy(seeded_db, db)
+    store = Store(db)
+    for username, (role, team, name) in USERS.items():
+        accounts.create_account(store, username, PASSWORD, role, team, name)
+    store.engine.dispose()
+    port = free_port()
+    env = {**os.environ, "AUDIT_DB": str(db), "AUDIT_DATA_DIR": str(folder / "data")}
+    env.pop("AUDIT_DB_URL", None)
+    env.pop("AUDIT_SESSION_SECRET", None)
+    log = open(folder / "streamlit.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.read().strip() == b"ok":
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("streamlit did not start:\n" + (folder / "streamlit.log").read_text(errors="replace"))
+        time.sleep(0.3)
+    yield url, db
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    yield context.new_page()
+    context.close()
+
+
+def open_and_settle(page, url: str, title: str) -> None:
+    """Load a page and wait until Streamlit has drawn it and finished running the script."""
+    page.goto(url)
+    page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=60_000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    page.wait_for_timeout(800)  # charts and tables draw after the script has finished
+
+
+def assert_no_exception(page) -> None:
+    shown = page.locator('[data-testid="stException"]')
+    assert shown.count() == 0, shown.first.inner_text()
+
+
+def fill_sign_in(page, username: str, password: str) -> None:
+    page.get_by_role("textbox", name="用户名").fill(username)
+    page.get_by_label("密码", exact=True).fill(password)
+    page.get_by_role("button", name="登录", exact=True).click()
+
+
+def sign_in_and_open(page, url: str, path: str, title: str, username: str = "root") -> None:
+    """Open a page's URL as a new visitor: the sign-in page stands in for it; signing in through the form opens it."""
+    open_and_settle(page, f"{url}/{path}", "登录")
+    fill_sign_in(page, username, PASSWORD)
+    page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=60_000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    page.wait_for_timeout(800)
+
+
+def test_a_visitor_gets_only_the_sign_in_page_and_a_wrong_password_is_refused(server, page):
+    url, _ = server
+    open_and_settle(page, f"{url}/call?call_id=c04_violence_threat", "登录")
+    assert_no_exception(page)
+    assert page.locator('[data-testid="stDataFrame"], [data-testid="stMetric"], audio').count() == 0
+    assert page.get_by_text("刘洋").count() == 0 and page.get_by_role("heading", name="通话详情").count() == 0
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "sign_in.png"), full_page=True)
+    fill_sign_in(page, "root", "not the password")
+    page.get_by_text("登录失败").first.wait_for(timeout=30_000)
+    assert page.get_by_role("heading", name="通话详情").count() == 0
+
+
+def test_a_team_leads_link_to_another_teams_call_is_refused(server, page):
+    url, _ = server
+    sign_in_and_open(page, url, "call?call_id=c04_violence_threat", "通话详情", "zhao")
+    page.get_by_text("无权查看通话 c04_violence_threat").first.wait_for(timeout=30_000)
+    assert page.locator("audio").count() == 0 and page.get_by_text("刘洋").count() == 0
+    assert_no_exception(page)
+
+
+@pytest.mark.parametrize(("path", "title"), PAGES, ids=[p.split("?")[0] or "overview" for p, _ in PAGES])
+def test_every_page_opens_in_a_browser_without_an_exception(server, page, path, title):
+    url, _ = server
+    sign_in_and_open(page, url, path, title)
+    assert_no_exception(page)
+    assert page.get_by_text("Page not found").count() == 0
+    if page.locator('[data-testid="stPlotlyChart"]').count():
+        page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for(timeout=30_000)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{path.split('?')[0] or 'overview'}.png"), full_page=True)
+
+
+def test_play_moves_the_audio_to_the_finding_and_a_verdict_is_saved(server, page):
+    url, db = server
+    finding = Store(db).findings("c04_violence_threat")[-1]
+    expected = review.player_start(finding.start_s)
+    sign_in_and_open(page, url, "call?call_id=c04_violence_threat", "通话详情", "li")
+    page.locator("audio").wait_for(state="attached", timeout=30_000)
+    assert page.evaluate("() => document.querySelector('audio').currentTime") < expected
+
+    page.get_by_role("button", name=re.compile(f"播放 {review.clock(finding.start_s)}")).click()
+    page.wait_for_function(f"() => {{ const a = document.querySelector('audio');"
+                           f" return a && a.currentTime >= {expected} - 0.01; }}", timeout=30_000)
+    assert_no_exception(page)
+
+    page.get_by_role("button", name="保存").first.click()
+    page.get_by_text("已保存").first.wait_for(timeout=30_000)
+    assert_no_exception(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "call_after_verdict.png"), full_page=True)
+    reviews = list(Store(db).reviews())
+    assert [(r.reviewer, r.verdict) for r in reviews] == [("质检-浏览器 (li)", "upheld")]
