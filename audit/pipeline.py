@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from audit.asr import Transcriber, TranscriptionResult, write_transcript
+from audit.asr import Transcriber, TranscriptionResult, default_batch_size, write_transcript
 from audit.audio import AUDIO_EXTENSIONS
 from audit.errors import AuditError, ModelError
 from audit.jsonio import write_json_atomic
@@ -371,8 +371,11 @@ def _ray_results(jobs: list[_Job], transcriber: Transcriber, channel_layout: str
     resources = ray.cluster_resources()
     gpus = int(resources.get("GPU", 0))
     if gpus:
-        config = {**transcriber.config(), "device": "cuda", "compute_type": "float16"}
-        config["options"] = dataclasses.replace(config["options"], compute_type="float16")
+        # The driver chose its options for its own device (often a CPU): GPU actors decode in float16, batched
+        # (the GPU default) unless a batch size was asked for.
+        config = {**transcriber.config(), "device": "cuda"}
+        config["options"] = dataclasses.replace(config["options"], compute_type="float16",
+                                                batch_size=config["options"].batch_size or default_batch_size("cuda"))
         actor_class = ray.remote(num_gpus=1, num_cpus=1)(_RayTranscriber)
         actors = [actor_class.remote(config) for _ in range(gpus)]
     else:
