@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from audit import __version__
-from audit.asr import Transcriber, default_batch_size, resolve_model
+from audit.asr import Transcriber, default_batch_size, default_workers, resolve_model
 from audit.errors import AuditError, ModelError
 from audit.jsonio import write_jsonl_atomic
 from audit.pipeline import BatchReport, CallOutcome, collect_inputs, run_batch, transcribe_batch
@@ -129,7 +129,8 @@ def run(
     profile: str = typer.Option("cn", "--profile", help="Rule profile (a folder under lexicons/)."),
     db: Optional[Path] = typer.Option(None, "--db", help="SQLite file (default OUT/audit.db; AUDIT_DB_URL wins)."),
     scorecard: str = ScorecardOption,
-    workers: int = typer.Option(1, "--workers", min=1, help="Parallel transcription processes (cores shared)."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Parallel transcription processes, the "
+                                          "cores shared (default: one per core on the CPU, as memory allows)."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", min=0, help="Batched decoding of stereo calls: N "
                                              "chunks at once (0: sequential; default 16 on a GPU, 0 on the CPU)."),
     engine: str = typer.Option("local", "--engine", help="local, or ray to run on a Ray cluster."),
@@ -147,9 +148,11 @@ def run(
     auditor = _auditor(profile, scorecard)
     store = _store(db or out / "audit.db")
     if batch_size is None:
-        batch_size = default_batch_size(device, workers)
+        batch_size = default_batch_size(device)
     transcriber = _transcriber(model=model, device=device, compute_type=compute_type, cache_dir=cache_dir,
                                batch_size=batch_size)
+    if workers is None and engine == "local":
+        workers = default_workers(transcriber)
     expected_s = {str(path): probe_duration_s(path) or 0.0 for path in inputs.audio_paths}
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[calls]}/{task.fields[of]} "
                "calls"), TextColumn("{task.fields[hours_done]:.2f}/{task.fields[hours]:.2f} h audio"),
@@ -172,7 +175,7 @@ def run(
 
         try:
             report = run_batch(inputs, transcriber, auditor, store, out / "transcripts",
-                               channel_layout=channel_layout, on_call_done=on_call_done, workers=workers,
+                               channel_layout=channel_layout, on_call_done=on_call_done, workers=workers or 1,
                                engine=engine, ray_address=address)
         except AuditError as error:
             raise _fail(error) from error

@@ -7,7 +7,8 @@ module imports nothing of ours and no outside engine.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from functools import cache
 from typing import Any, Literal
 
 Speaker = Literal["agent", "customer", "unknown"]
@@ -17,6 +18,17 @@ ChannelLayout = Literal["stereo_agent_left", "stereo_agent_right", "mono"]
 CHANNEL_LAYOUTS: tuple[str, ...] = ("stereo_agent_left", "stereo_agent_right", "mono")
 
 TRANSCRIPT_SCHEMA_VERSION = 1
+
+
+def _flat_dict(record: Any) -> dict[str, Any]:
+    """``asdict`` for a dataclass whose fields are plain values or tuples of them, without its recursive deep copy
+    (an audit line holds dozens of these; a rescan writes thousands of audits)."""
+    return {name: getattr(record, name) for name in _field_names(type(record))}
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
 
 
 @dataclass(frozen=True)
@@ -58,7 +70,8 @@ class Segment:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Segment:
         values = dict(data)
-        values["words"] = tuple(Word(**word) for word in values.get("words", ()))
+        values["words"] = tuple(Word(w["start_s"], w["end_s"], w["text"], w["probability"])  # hot in rescans
+                                for w in values.get("words", ()))
         return cls(**values)
 
 
@@ -174,7 +187,7 @@ class Finding:
     needs_review: bool = False  # e.g. the speaker is unknown or the match came through a homophone
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _flat_dict(self)
 
 
 @dataclass(frozen=True)
@@ -193,7 +206,7 @@ class DisclosureResult:
     legal_basis: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _flat_dict(self)
 
 
 @dataclass(frozen=True)
@@ -210,7 +223,7 @@ class Signal:
     details: dict[str, str] = field(default_factory=dict)  # e.g. promise_to_pay: amount, date
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**_flat_dict(self), "details": dict(self.details)}
 
 
 @dataclass(frozen=True)

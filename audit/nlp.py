@@ -70,6 +70,15 @@ def sounds_of(text: str) -> list[str]:
     return sounds
 
 
+@lru_cache(maxsize=65_536)
+def _believable_two_char(heard: str, term: str) -> bool:
+    """Two syllables match by chance often: demand the exact (not accent-folded) sound, and no real word. (Cached:
+    the same syllable pairs recur in every call; cleared when an Analyzer changes jieba's word counts.)"""
+    if sounds_of(heard) != sounds_of(term) and [default_reading(c) for c in heard] != sounds_of(term):
+        return False
+    return jieba.dt.FREQ.get(heard, 0) < COMMON_WORD_FREQ
+
+
 @dataclass(frozen=True)
 class HomophoneSpan:
     """A span of the original text read as a lexicon term through its sound."""
@@ -129,18 +138,23 @@ class Analyzer:
         for term in self.terms:
             self._exact.add_word(term, term)
         self._exact.make_automaton()
-        self._by_first_reading: dict[str, list[tuple[str, tuple[frozenset[str], ...]]]] = defaultdict(list)
+        # Terms by the readings of their first two characters: a turn's every position is looked up once, and
+        # only terms that already sound right for two syllables are checked further (rescans read 10,000s of turns).
+        self._by_first_readings: dict[tuple[str, str], list[tuple[str, tuple[frozenset[str], ...]]]] = (
+            defaultdict(list))
         for term in sorted(set(homophone_terms) | set(self.terms)):
             if len(term) >= 2 and all(is_cjk(char) for char in term):
                 # each position accepts the term's own reading in context and the character's default reading
                 sounds = tuple(frozenset({_loose(in_term), _loose(default_reading(char))})
                                for in_term, char in zip(sounds_of(term), term))
                 for first in sounds[0]:
-                    self._by_first_reading[first].append((term, sounds))
+                    for second in sounds[1]:
+                        self._by_first_readings[first, second].append((term, sounds))
 
     def _load_user_words(self) -> None:
         for term in self.terms:
             jieba.add_word(term, freq=USER_WORD_FREQ)
+        _believable_two_char.cache_clear()  # it read jieba's word counts, which this just changed
 
     # -- homophones --------------------------------------------------------------------------------------------------
 
@@ -151,19 +165,19 @@ class Analyzer:
         sounds = [loose_default(char) if is_cjk_char else char for char, is_cjk_char in zip(text, cjk)]
         exact_spans = [(end - len(term) + 1, end + 1) for end, term in self._exact.iter(text)]
         candidates: list[HomophoneSpan] = []
-        for start, first in enumerate(sounds):
-            if not cjk[start]:
+        for start in range(len(text) - 1):
+            if not (cjk[start] and cjk[start + 1]):
                 continue
-            for term, term_sounds in self._by_first_reading.get(first, ()):
+            for term, term_sounds in self._by_first_readings.get((sounds[start], sounds[start + 1]), ()):
                 end = start + len(term)
                 if end > len(text) or not all(cjk[start:end]):
                     continue
                 heard = text[start:end]
                 if heard == term:
                     continue
-                if not all(sounds[start + k] in term_sounds[k] for k in range(1, len(term))):
+                if not all(sounds[start + k] in term_sounds[k] for k in range(2, len(term))):
                     continue
-                if len(term) == 2 and not self._believable_two_char(heard, term):
+                if len(term) == 2 and not _believable_two_char(heard, term):
                     continue
                 if any(s < end and start < e for s, e in exact_spans):
                     continue  # the text already spells a lexicon word here
@@ -181,13 +195,6 @@ class Analyzer:
             if all(span.char_end <= c.char_start or c.char_end <= span.char_start for c in chosen):
                 chosen.append(span)
         return tuple(sorted(chosen, key=lambda s: s.char_start))
-
-    @staticmethod
-    def _believable_two_char(heard: str, term: str) -> bool:
-        """Two syllables match by chance often: demand the exact (not accent-folded) sound, and no real word."""
-        if sounds_of(heard) != sounds_of(term) and [default_reading(c) for c in heard] != sounds_of(term):
-            return False
-        return jieba.dt.FREQ.get(heard, 0) < COMMON_WORD_FREQ
 
     # -- public ---------------------------------------------------------------------------------------------------
 

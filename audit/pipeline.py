@@ -11,6 +11,7 @@ import dataclasses
 import itertools
 import os
 import re
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -211,9 +212,10 @@ def run_batch(
     rule pack and scorecard, and the result is the database an uninterrupted run makes.
 
     Speech recognition is the slow part: with ``workers`` > 1 it runs in that many processes (the cores shared
-    between them), with ``engine="ray"`` on Ray actors, while this process audits and stores each call the moment
-    its transcript arrives. The report's ``audit_lines`` hold every audited call (new or resumed) in input order, in
-    the ``audit scan`` shape; ``outcomes`` are in the order calls finished.
+    between them; ``asr.default_workers`` says how many suit this machine), with ``engine="ray"`` on Ray actors,
+    while this process audits and stores each call the moment its transcript arrives. The report's ``audit_lines``
+    hold every audited call (new or resumed) in input order, in the ``audit scan`` shape; ``outcomes`` are in the
+    order calls finished.
     """
     from audit.audio import file_sha256
 
@@ -253,7 +255,7 @@ def run_batch(
     if engine == "ray":
         results = _ray_results(jobs, transcriber, channel_layout, ray_address)
     elif workers > 1 and len(jobs) > 1:
-        results = _pool_results(jobs, transcriber, channel_layout, workers)
+        results = _pool_results(jobs, transcriber, channel_layout, min(workers, len(jobs)))
     else:
         results = ((job, _transcribe_job(transcriber, job, channel_layout)) for job in jobs)
     for job, result in results:
@@ -312,6 +314,18 @@ _worker_transcriber: Transcriber | None = None
 def _start_worker(config: dict) -> None:
     global _worker_transcriber
     _worker_transcriber = Transcriber(**config)
+    # A pool's workers outlive a driver killed with SIGKILL (they wait on a queue nobody will ever write to), each
+    # holding a model in memory: leave as soon as the driver is gone.
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
+
+
+def _exit_with_parent() -> None:
+    import multiprocessing.connection
+
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
 
 
 def _worker_transcribe(job: _Job, channel_layout: str | None) -> TranscriptionResult | str:

@@ -199,6 +199,33 @@ class StoredAudit:
     duration_s: float
 
 
+@dataclass
+class _Known:
+    """What the database already holds for a batch of calls being saved, keyed the way ``Store._save`` asks."""
+
+    calls: dict[str, CallRow]  # by call_id
+    transcripts: dict[tuple[int, str, str], int]  # (call pk, model id, options hash) -> transcript pk
+    audits: dict[tuple[int, int | None, str, str], int]  # (call pk, transcript pk, rule pack, scorecard) -> audit pk
+
+    @classmethod
+    def fetch(cls, session: Session, call_ids: set[str]) -> _Known:
+        known = cls({}, {}, {})
+        ordered = sorted(call_ids)
+        for offset in range(0, len(ordered), 500):  # bound the IN list (SQLite's variable limit)
+            calls = session.scalars(select(CallRow).where(CallRow.call_id.in_(ordered[offset:offset + 500]))).all()
+            known.calls.update((call.call_id, call) for call in calls)
+            pks = [call.id for call in calls]
+            for pk, call_pk, model_id, options_hash in session.execute(
+                    select(TranscriptRow.id, TranscriptRow.call_pk, TranscriptRow.model_id, TranscriptRow.options_hash)
+                    .where(TranscriptRow.call_pk.in_(pks))):
+                known.transcripts[call_pk, model_id, options_hash] = pk
+            for pk, call_pk, transcript_pk, rule_pack, scorecard in session.execute(
+                    select(AuditRow.id, AuditRow.call_pk, AuditRow.transcript_pk, AuditRow.rule_pack_version,
+                           AuditRow.scorecard_version).where(AuditRow.call_pk.in_(pks)).order_by(AuditRow.id)):
+                known.audits.setdefault((call_pk, transcript_pk, rule_pack, scorecard), pk)
+        return known
+
+
 class Store:
     """One database. Methods are whole transactions: a crash mid-way leaves the database as it was before."""
 
@@ -226,28 +253,26 @@ class Store:
         """Store a call, its transcript and one audit of it; return the audit's id. Saving the same thing again
         returns the existing id and writes nothing."""
         try:
-            with self.session() as session, session.begin():
-                return self._save(session, transcript, audit, audit_line)
+            return self.save_many([(transcript, audit, audit_line)])[0]
         except SQLAlchemyError as error:  # e.g. the database went away: this call fails, the batch goes on
             raise StorageError(self.url, f"call {audit.call_id} not saved ({error.__class__.__name__}: "
                                          f"{str(error).splitlines()[0]})") from error
 
     def save_many(self, items: Iterable[tuple[Transcript | None, CallAudit, dict[str, Any]]]) -> list[int]:
-        """``save`` for many calls in one transaction (a re-audit of thousands of stored calls commits once)."""
+        """``save`` for many calls in one transaction (a re-audit of thousands of stored calls commits once). What is
+        already stored (calls, transcripts, audits) is looked up for the whole batch at once, not call by call."""
+        items = list(items)
         with self.session() as session, session.begin():
-            return [self._save(session, *item) for item in items]
+            known = _Known.fetch(session, {audit.call_id for _, audit, _ in items})
+            return [self._save(session, known, *item) for item in items]
 
-    def _save(self, session: Session, transcript: Transcript | None, audit: CallAudit,
+    def _save(self, session: Session, known: _Known, transcript: Transcript | None, audit: CallAudit,
               audit_line: dict[str, Any]) -> int:
-        call = self._call(session, transcript, audit.call_id)
-        transcript_pk = self._transcript(session, call, transcript) if transcript else None
-        same_transcript = (AuditRow.transcript_pk.is_(None) if transcript_pk is None
-                           else AuditRow.transcript_pk == transcript_pk)
-        existing = session.scalar(select(AuditRow).where(
-            AuditRow.call_pk == call.id, same_transcript, AuditRow.rule_pack_version == audit.rule_pack_version,
-            AuditRow.scorecard_version == audit.scorecard_version))
-        if existing:
-            return existing.id
+        call = self._call(session, known, transcript, audit.call_id)
+        transcript_pk = self._transcript(session, known, call, transcript) if transcript else None
+        audit_key = (call.id, transcript_pk, audit.rule_pack_version, audit.scorecard_version)
+        if audit_key in known.audits:
+            return known.audits[audit_key]
         row = AuditRow(call_pk=call.id, transcript_pk=transcript_pk, profile=audit.profile,
                        rule_pack_version=audit.rule_pack_version, scorecard=audit.scorecard,
                        scorecard_version=audit.scorecard_version,
@@ -257,6 +282,7 @@ class Store:
                        body=json.dumps(audit_line, ensure_ascii=False), created_at=_now())
         session.add(row)
         session.flush()
+        known.audits[audit_key] = row.id
         # Core multi-row INSERTs rather than one ORM object per row: a re-audit of thousands of calls spends its
         # time in the rules, not in the unit of work.
         children = (
@@ -273,13 +299,13 @@ class Store:
                               details=json.dumps(s.details, ensure_ascii=False)) for s in audit.signals]),
         )
         for table, rows in children:
-            if rows:
-                session.execute(insert(table), rows)
+            if rows:  # on the connection: the ORM's bulk path costs more than the INSERT itself
+                session.connection().execute(insert(table.__table__), rows)
         return row.id
 
     @staticmethod
-    def _call(session: Session, transcript: Transcript | None, call_id: str) -> CallRow:
-        call = session.scalar(select(CallRow).where(CallRow.call_id == call_id))
+    def _call(session: Session, known: _Known, transcript: Transcript | None, call_id: str) -> CallRow:
+        call = known.calls.get(call_id)
         metadata = transcript.metadata if transcript else None
         if call is not None:
             if transcript and call.audio_sha256 and call.audio_sha256 != transcript.audio_sha256:
@@ -296,20 +322,20 @@ class Store:
             channel_layout=transcript.channel_layout if transcript else None, created_at=_now())
         session.add(call)
         session.flush()
+        known.calls[call_id] = call
         return call
 
     @staticmethod
-    def _transcript(session: Session, call: CallRow, transcript: Transcript) -> int:
+    def _transcript(session: Session, known: _Known, call: CallRow, transcript: Transcript) -> int:
         options_hash = hashlib.sha256(json.dumps(transcript.asr_options, sort_keys=True).encode()).hexdigest()
-        row = session.scalar(select(TranscriptRow).where(
-            TranscriptRow.call_pk == call.id, TranscriptRow.model_id == transcript.model_id,
-            TranscriptRow.options_hash == options_hash))
-        if row is None:
+        key = (call.id, transcript.model_id, options_hash)
+        if key not in known.transcripts:
             row = TranscriptRow(call_pk=call.id, model_id=transcript.model_id, options_hash=options_hash,
                                 body=json.dumps(transcript.to_dict(), ensure_ascii=False), created_at=_now())
             session.add(row)
             session.flush()
-        return row.id
+            known.transcripts[key] = row.id
+        return known.transcripts[key]
 
     # -- reading ------------------------------------------------------------------------------------------------------
 

@@ -217,3 +217,20 @@ def test_local_model_directory_is_used_as_is(tmp_path):
     assert resolve_model(str(model_dir)).location == str(model_dir.resolve())
     with pytest.raises(ModelError, match="no model.bin"):
         resolve_model(str(tmp_path))
+
+
+GIB = 2**30
+
+
+@pytest.mark.parametrize(("device", "cores", "available_bytes", "expected"), [
+    ("cpu", 2, 24 * GIB, 2),  # this project's CI machine: one worker per core
+    ("cpu", 16, 64 * GIB, 16),
+    ("cpu", 16, 2 * GIB, 2),  # memory, not cores, decides: base needs about 0.8 GB a worker
+    ("cpu", 4, GIB // 4, 1),  # never fewer than one
+    ("cuda", 16, 64 * GIB, 1),  # one model on the GPU, which batches instead
+])
+def test_default_workers_fill_the_cores_as_far_as_memory_allows(model_cache, monkeypatch, device, cores,
+                                                                 available_bytes, expected):
+    monkeypatch.setattr(asr.os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(asr, "_available_memory_bytes", lambda: available_bytes)
+    assert asr.default_workers(Transcriber(cache_dir=model_cache, device=device)) == expected

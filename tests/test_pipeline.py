@@ -44,9 +44,9 @@ def _cache_with_model(tmp_path: Path, model_cache: Path, transcriber) -> Path:
     return cache
 
 
-def _command(folder: Path, out: Path, cache: Path) -> list[str]:
+def _command(folder: Path, out: Path, cache: Path, *options: str) -> list[str]:
     return [sys.executable, "-m", "audit", "run", str(folder), "--out", str(out), "--cache-dir", str(cache),
-            "--jsonl", str(out / "calls.jsonl")]
+            "--jsonl", str(out / "calls.jsonl"), *options]
 
 
 def _dump(db: Path) -> dict[str, list[tuple]]:
@@ -71,17 +71,19 @@ def _audits_stored(db: Path) -> int:
 
 def test_a_run_killed_after_its_first_call_resumes_into_the_same_database(tmp_path, batch_folder, model_cache,
                                                                           transcriber):
+    # One worker: calls are then stored in input order, so the two databases compare row for row, ids included
+    # (with several workers the order calls finish in, and so their ids, may differ from run to run).
     whole = tmp_path / "whole"
     whole.mkdir()
-    uninterrupted = subprocess.run(_command(batch_folder, whole / "out", _cache_with_model(whole, model_cache,
-                                                                                           transcriber)),
+    cache = _cache_with_model(whole, model_cache, transcriber)
+    uninterrupted = subprocess.run(_command(batch_folder, whole / "out", cache, "--workers", "1"),
                                    capture_output=True, text=True, env=os.environ | {"COLUMNS": "200"})
     assert uninterrupted.returncode == 0, uninterrupted.stderr
 
     killed = tmp_path / "killed"
     killed.mkdir()
     cache = _cache_with_model(killed, model_cache, transcriber)
-    command = _command(batch_folder, killed / "out", cache)
+    command = _command(batch_folder, killed / "out", cache, "--workers", "1")
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     while _audits_stored(killed / "out" / "audit.db") < 1 and process.poll() is None and time.monotonic() < deadline:
@@ -194,3 +196,45 @@ def test_repeated_kills_at_random_moments_lose_nothing_and_duplicate_nothing(tmp
     for path in (out / "transcripts").glob("*.json"):  # atomic writes: no half-written file anywhere
         json.loads(path.read_text("utf-8"))
     assert len((out / "calls.jsonl").read_text("utf-8").splitlines()) == len(CALLS)
+
+
+def _children(pid: int) -> set[int]:
+    children = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                children.add(int(entry.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return children
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_a_killed_run_leaves_no_worker_process_behind(tmp_path, batch_folder, model_cache, transcriber):
+    """SIGKILL gives the driver no chance to stop its pool: the workers must notice and leave by themselves, not
+    wait forever with a model in memory each."""
+    command = _command(batch_folder, tmp_path / "out", _cache_with_model(tmp_path, model_cache, transcriber),
+                       "--workers", "2")
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: set[int] = set()
+    deadline = time.monotonic() + 120
+    while len(workers) < 2 and process.poll() is None and time.monotonic() < deadline:
+        # spawn'd workers plus the resource tracker: the workers are those that load the model
+        workers = {pid for pid in _children(process.pid)
+                   if "spawn_main" in (Path("/proc") / str(pid) / "cmdline").read_text(errors="replace")}
+        time.sleep(0.2)
+    assert len(workers) == 2, "the pool never started"
+    time.sleep(3)  # into recognition
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in workers)

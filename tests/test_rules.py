@@ -204,3 +204,46 @@ def test_call_time_in_the_debtors_zone(auditor, started_at, debtor_tz, violation
 )
 def test_token_patterns_match_over_jieba_tokens(auditor, text, expected):
     assert categories(auditor, ("agent", text)) == expected
+
+
+@pytest.mark.parametrize(("pattern", "expected"), [
+    ("滚(?:蛋|远点)", {"滚"}),
+    ("(?:已经|已)(?:被)?立案", {"已"}),  # optional parts promise nothing
+    ("(?:你|您)(?:的)?(?:家|单位)", {"家", "单"}),  # not 你/您: they are in nearly every turn
+    ("[^，。]{0,8}(?:别想|休想)睡", {"睡"}),
+    ("(?:砍|捅)+死", {"死"}),
+    ("(?:打断|砸)", {"打", "砸"}),  # every alternative promises a character
+    (".{1,3}", None),
+    ("(?:立案|)", None),  # an empty alternative promises nothing
+    ("(?<!电话)(?=你)", None),
+    ("(?i)ab", None),
+])
+def test_required_chars_are_what_every_match_must_contain(pattern, expected):
+    import re
+
+    from audit.rules.conduct import required_chars
+
+    chars = required_chars(re.compile(pattern))
+    assert (chars if chars is None else set(chars)) == expected
+
+
+def test_the_character_index_never_hides_a_pattern_that_matches(auditor):
+    """Every match of every rule-pack pattern, over the dev set's and the hand-written cases' texts, contains one of
+    the characters the pattern is indexed by: the index only skips patterns that cannot match."""
+    import json
+
+    from audit.rules.conduct import required_chars
+
+    texts = [case["text"] for case in CASES]
+    for name in ("dev_clean.jsonl", "dev_noisy.jsonl"):
+        for line in (Path(__file__).parent / "data" / name).read_text(encoding="utf-8").splitlines():
+            texts += [turn["text"] for turn in json.loads(line)["turns"]]
+    checked = 0
+    for _, pattern in auditor.conduct.patterns:
+        chars = required_chars(pattern)
+        for text in texts:
+            for match in pattern.finditer(text):
+                if match.end() > match.start() and chars is not None:
+                    checked += 1
+                    assert chars & set(match.group()), (pattern.pattern, match.group())
+    assert checked > 100

@@ -47,12 +47,15 @@ class TurnView:
     def canonical(self) -> str:
         return self.analyzed.canonical
 
+    @cached_property
+    def _located_words(self) -> list[tuple[int, int, object]]:
+        return _locate_words(self.turn.text, self.turn.words)  # once per turn: several rules time their hits
+
     def times(self, char_start: int, char_end: int) -> tuple[float | None, float | None]:
         """Audio time of a span of ``turn.text``: from word timestamps when known, else interpolated in the turn."""
         turn = self.turn
         if turn.words:
-            located = _locate_words(turn.text, turn.words)
-            covering = [(s, e, w) for s, e, w in located if s < char_end and char_start < e]
+            covering = [(s, e, w) for s, e, w in self._located_words if s < char_end and char_start < e]
             if covering:
                 return covering[0][2].start_s, covering[-1][2].end_s
         if turn.start_s is None or turn.end_s is None or not turn.text:
