@@ -1,5 +1,7 @@
 """The rule families on text: conduct (hand-written cases), scope, third parties, disclosures, signals, call time."""
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -8,6 +10,7 @@ import yaml
 from audit.auditor import Auditor
 from audit.models import Turn
 from audit.rulepack import CONDUCT_CATEGORIES
+from audit.rules.conduct import required_chars
 
 CASES = yaml.safe_load((Path(__file__).parent / "data" / "conduct_cases.yaml").read_text(encoding="utf-8"))
 
@@ -219,10 +222,6 @@ def test_token_patterns_match_over_jieba_tokens(auditor, text, expected):
     ("(?i)ab", None),
 ])
 def test_required_chars_are_what_every_match_must_contain(pattern, expected):
-    import re
-
-    from audit.rules.conduct import required_chars
-
     chars = required_chars(re.compile(pattern))
     assert (chars if chars is None else set(chars)) == expected
 
@@ -230,10 +229,6 @@ def test_required_chars_are_what_every_match_must_contain(pattern, expected):
 def test_the_character_index_never_hides_a_pattern_that_matches(auditor):
     """Every match of every rule-pack pattern, over the dev set's and the hand-written cases' texts, contains one of
     the characters the pattern is indexed by: the index only skips patterns that cannot match."""
-    import json
-
-    from audit.rules.conduct import required_chars
-
     texts = [case["text"] for case in CASES]
     for name in ("dev_clean.jsonl", "dev_noisy.jsonl"):
         for line in (Path(__file__).parent / "data" / name).read_text(encoding="utf-8").splitlines():

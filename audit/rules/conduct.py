@@ -38,10 +38,11 @@ class ConductRules:
         self._by_char: dict[str, list[int]] = defaultdict(list)
         for index, (_, pattern) in enumerate(self.patterns):
             chars = required_chars(pattern)
-            for char in chars if chars is not None else ():
-                self._by_char[char].append(index)
             if chars is None:
                 self._always.append(index)
+            else:
+                for char in chars:
+                    self._by_char[char].append(index)
 
     def hits(self, view) -> list[tuple[ConductRule, int, int, str, str]]:
         """Every (rule, start, end, matched, kind) in one turn that survives the scope checks."""
