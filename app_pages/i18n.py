@@ -214,6 +214,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rules.title": ("规则库", "Rule pack"),
     "rules.version": ("规则包 {profile} · 版本 {version} · {rules} 条违规规则", "Profile {profile} · version {version} · "
                                                                        "{rules} conduct rules"),
+    "rules.reader": ("学习模型 {version}：与规则并行阅读每句坐席话术，仅由模型发现的条目需人工确认",
+                     "Learned reader {version}: reads every agent sentence beside the rules; what only it finds "
+                     "needs a person to confirm"),
     "rules.categories": ("违规类别", "Categories"),
     "rules.rules": ("规则", "Rules"),
     "rules.disclosures": ("必要告知项", "Disclosures"),
@@ -261,6 +264,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
                "appeal_upheld": ("申诉成立", "Appeal upheld"), "appeal_rejected": ("申诉驳回", "Appeal rejected")},
     "role": {"reviewer": ("质检员", "Reviewer"), "team_lead": ("组长", "Team lead"), "admin": ("管理员", "Admin")},
     "speaker": {"agent": ("坐席", "Agent"), "customer": ("客户", "Customer"), "unknown": ("未知", "Unknown")},
+    "match_kind": {"term": ("词条", "Term"), "pattern": ("句式", "Pattern"), "token_pattern": ("分词句式", "Token pattern"),
+                   "context": ("通话情境", "Call context"), "model": ("学习模型", "Learned reader")},
     "disclosure": {"greeting": ("问候", "Greeting"), "agent_identity": ("工号/姓名", "Agent identity"),
                    "institution": ("机构", "Institution"), "right_party_verification": ("核实本人", "Right party"),
                    "purpose": ("来电事由", "Purpose"), "recording_notice": ("录音提示", "Recording notice"),

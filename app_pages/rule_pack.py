@@ -13,6 +13,8 @@ auditor = common.auditor()
 pack = auditor.pack
 tables = review.rule_pack_tables(pack)
 st.caption(t("rules.version", profile=pack.profile, version=pack.version, rules=len(pack.conduct_rules)))
+if auditor.reader:
+    st.caption(t("rules.reader", version=auditor.reader.version))
 
 st.subheader(t("rules.try"))
 left, right = st.columns([4, 1])
@@ -27,7 +29,8 @@ if text.strip():
     if trial.findings:
         st.dataframe([{t("filter.category"): label("category", f["category"]),
                        t("filter.severity"): label("severity", f["severity"]), t("call.rule"): f["rule_id"],
-                       "「」": f["quote"], t("rules.matched"): f["matched"], t("rules.kind"): f["match_kind"]
+                       "「」": f["quote"], t("rules.matched"): f["matched"], t("rules.kind"): label("match_kind", f["match_kind"])
+                       + (f" {f['score']:.2f}" if f["score"] is not None else "")
                        + (" (pinyin)" if f["pinyin_match"] else ""), t("call.why"): f["explanation"],
                        t("call.basis"): "；".join(f["legal_basis"])} for f in trial.findings],
                      hide_index=True, key="rules_try_findings")

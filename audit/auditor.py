@@ -1,7 +1,8 @@
-"""Auditing one call: turns in, ``CallAudit`` out. Runs every rule family of a rule pack over the call.
+"""Auditing one call: turns in, ``CallAudit`` out. Runs every rule family of a rule pack over the call, and the
+learned reader beside them.
 
-Build one ``Auditor`` per process (it loads the rule pack and the spaCy/jieba/pinyin engine, about a second) and call
-it for each call; it holds no per-call state.
+Build one ``Auditor`` per process (it loads the rule pack, the spaCy/jieba/pinyin engine and the reader, about a
+second) and call it for each call; it holds no per-call state.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from dataclasses import asdict, replace
 
 from audit.models import CallAudit, Transcript, Turn
 from audit.nlp import Analyzer
+from audit.reader import LearnedReader, load_reader
 from audit.rulepack import RulePack, load_rule_pack
 from audit.rules import CallView, TurnView, apply_precedence
 from audit.rules.call_time import check_call_time
 from audit.rules.conduct import ConductRules
 from audit.rules.disclosures import check_disclosures
+from audit.rules.learned import ReaderFindings
 from audit.rules.signals import find_signals
 from audit.rules.third_party import find_third_party
 from audit.quality import CallQuality, measure_transcript
@@ -24,7 +27,8 @@ from audit.text import normalize_with_offsets
 
 class Auditor:
     def __init__(self, pack: RulePack | None = None, profile: str = "cn",
-                 scorecard: Scorecard | str = "default"):
+                 scorecard: Scorecard | str = "default", reader: LearnedReader | None | bool = True):
+        """``reader``: True for the shipped learned reader, a ``LearnedReader``, or None/False for the rules alone."""
         self.pack = pack or load_rule_pack(profile)
         self.scorecard = scorecard if isinstance(scorecard, Scorecard) else load_scorecard(scorecard)
         self.analyzer = Analyzer(self.pack.terms(), self.pack.vocabulary)
@@ -32,6 +36,8 @@ class Auditor:
         borrowed_categories = {rule.signal: rule.from_categories for rule in self.pack.signals if rule.from_categories}
         self.borrowed = {signal: ConductRules(self.pack, self.analyzer, categories)
                          for signal, categories in borrowed_categories.items()}
+        self.reader = load_reader() if reader is True else reader or None
+        self.learned = ReaderFindings(self.pack, self.reader) if self.reader else None
 
     def view(self, turns: tuple[Turn, ...]) -> CallView:
         views = []
@@ -47,8 +53,11 @@ class Auditor:
         call = self.view(turns)
         conduct = self.conduct.find(call)
         third_party_answered, third_party = find_third_party(self.pack, call)
-        findings = apply_precedence(conduct + [f for f in third_party if not _covered(f, conduct)],
-                                    [turn.text for turn in turns], self.pack.scope.yields_to)
+        texts, yields_to = [turn.text for turn in turns], self.pack.scope.yields_to
+        findings = apply_precedence(conduct + [f for f in third_party if not _covered(f, conduct)], texts, yields_to)
+        if self.learned:  # a model hit adds to the rules, never replaces or outranks one
+            model = [f for f in self.learned.find(call) if not _covered(f, findings)]
+            findings += [f for f in apply_precedence(findings + model, texts, yields_to) if f.match_kind == "model"]
         findings.sort(key=lambda f: (f.turn, f.char_start))
         call_time = check_call_time(self.pack.call_time, started_at, debtor_tz)
         audit = CallAudit(
@@ -56,7 +65,8 @@ class Auditor:
             findings=tuple(findings), disclosures=tuple(check_disclosures(self.pack, call, third_party_answered)),
             signals=tuple(find_signals(self.pack, call, self.borrowed)), call_time_violation=call_time["violation"],
             call_time=call_time, critical=any(f.severity == "critical" and f.speaker == "agent" for f in findings)
-            or call_time["violation"], score=0.0, verdict="review", third_party_answered=third_party_answered)
+            or call_time["violation"], score=0.0, verdict="review", third_party_answered=third_party_answered,
+            reader_version=self.reader.version if self.reader else "")
         result = score_call(self.scorecard, audit, quality)
         return replace(audit, score=result.score, verdict=result.verdict, review_reasons=result.review_reasons,
                        scorecard=result.scorecard, scorecard_version=result.scorecard_version,

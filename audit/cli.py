@@ -246,11 +246,14 @@ def rescan(
                   + ", ".join(f"{count} {verdict}" for verdict, count in report.verdicts.items()))
 
 
-def _auditor(profile: str, scorecard: str = "default"):
+RulesOnlyOption = typer.Option(False, "--rules-only", help="Leave the learned reader out: the rule pack alone.")
+
+
+def _auditor(profile: str, scorecard: str = "default", rules_only: bool = False):
     from audit.auditor import Auditor  # spaCy and the rule pack load only for commands that audit
 
     try:
-        return Auditor(profile=profile, scorecard=scorecard)
+        return Auditor(profile=profile, scorecard=scorecard, reader=not rules_only)
     except AuditError as error:
         raise _fail(error) from error
 
@@ -261,11 +264,12 @@ def scan(
     out: Path = typer.Option(..., "--out", help="Output JSONL: one audit per line."),
     profile: str = typer.Option("cn", "--profile", help="Rule profile (a folder under lexicons/)."),
     scorecard: str = ScorecardOption,
+    rules_only: bool = RulesOnlyOption,
 ) -> None:
     """Audit transcripts from another ASR system (JSONL), without audio."""
     from audit.scan import scan_file
 
-    auditor = _auditor(profile, scorecard)
+    auditor = _auditor(profile, scorecard, rules_only)
     with Progress(TextColumn("scanning"), TextColumn("{task.completed} calls"), TimeElapsedColumn(),
                   console=console) as progress:
         task = progress.add_task("scan")
@@ -275,26 +279,36 @@ def scan(
             raise _fail(error) from error
     for problem in report.problems:
         console.print(f"[yellow]skipped:[/] {problem}")
-    console.print(f"{report.audited} calls audited -> {out} (rules {auditor.pack.profile} {auditor.pack.version})")
+    console.print(f"{report.audited} calls audited -> {out} ({_detectors(auditor)})")
     if report.problems:
         raise typer.Exit(EXIT_PARTIAL)
 
 
 @app.command(name="eval")
 def evaluate_command(
-    labeled: Path = typer.Argument(..., metavar="LABELED.jsonl", help="Calls with gold 'labels'."),
+    labeled: list[Path] = typer.Argument(..., metavar="LABELED.jsonl...", help="Calls with gold 'labels'."),
     profile: str = typer.Option("cn", "--profile", help="Rule profile (a folder under lexicons/)."),
     max_listed: int = typer.Option(50, help="How many misses / false alarms to list."),
+    scores_only: bool = typer.Option(False, "--scores-only",
+                                     help="Figures only, no call text: for the locked test split."),
+    rules_only: bool = RulesOnlyOption,
 ) -> None:
     """Compare the detector against labelled calls: precision, recall and F1 per category, and every error."""
     from audit.evaluate import evaluate, format_report
 
-    auditor = _auditor(profile)
+    auditor = _auditor(profile, rules_only=rules_only)
+    report = None
     try:
-        report = evaluate(auditor, labeled)
+        for path in labeled:
+            report = evaluate(auditor, path, report)
     except AuditError as error:
         raise _fail(error) from error
-    typer.echo(f"rules {auditor.pack.profile} {auditor.pack.version}; " + format_report(report, max_listed))
+    typer.echo(f"{_detectors(auditor)}; " + format_report(report, 0 if scores_only else max_listed))
+
+
+def _detectors(auditor) -> str:
+    reader = f", learned reader {auditor.reader.version}" if auditor.reader else ", rules only"
+    return f"rules {auditor.pack.profile} {auditor.pack.version}{reader}"
 
 
 @app.command()

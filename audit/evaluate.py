@@ -55,8 +55,16 @@ class EvalReport:
         return Counts(*(sum(getattr(c, k) for c in self.categories.values()) for k in ("tp", "fp", "fn")))
 
 
-def evaluate(auditor, labeled_path: str | Path) -> EvalReport:
-    report = EvalReport()
+    @property
+    def macro_f1(self) -> float:
+        """Mean F1 over the categories that occur in the gold labels or the predictions."""
+        present = [c for c in self.categories.values() if c.tp + c.fp + c.fn]
+        return sum(c.f1 for c in present) / len(present) if present else 1.0
+
+
+def evaluate(auditor, labeled_path: str | Path, report: EvalReport | None = None) -> EvalReport:
+    """Audit every labelled call of a file and count agreement; pass ``report`` to add a further file to it."""
+    report = report if report is not None else EvalReport()
     for line_number, call, problem in read_calls(labeled_path):
         if problem or not call.labels:
             report.problems.append(problem or f"line {line_number}: no 'labels'; skipped")
@@ -109,9 +117,11 @@ def _tally(counts: Counts, expected: bool, got: bool) -> None:
 
 
 def format_report(report: EvalReport, max_listed: int = 50) -> str:
+    """The figures, then (``max_listed`` > 0) every miss, false alarm and disclosure error with its text."""
     lines = [f"{report.calls} calls", "", f"{'category':24} {'P':>6} {'R':>6} {'F1':>6} {'tp':>4} {'fp':>4} {'fn':>4}"]
     for name, c in list(report.categories.items()) + [("ALL", report.overall)]:
         lines.append(f"{name:24} {c.precision:6.3f} {c.recall:6.3f} {c.f1:6.3f} {c.tp:4} {c.fp:4} {c.fn:4}")
+    lines.append(f"{'macro-F1':24} {'':6} {'':6} {report.macro_f1:6.3f}")
     lines += ["", f"{'disclosure':24} {'accuracy':>8}"]
     for name in DISCLOSURES:
         total = report.disclosure_total[name]
@@ -131,7 +141,7 @@ def format_report(report: EvalReport, max_listed: int = 50) -> str:
     lines += [f"{name:24} {s.precision:6.3f} {s.recall:6.3f}" for name, s in report.signals.items()]
     for title, items in (("misses", report.misses), ("false alarms", report.false_alarms),
                          ("disclosure errors", report.disclosure_errors), ("problems", report.problems)):
-        if items:
+        if items and max_listed > 0:
             lines += ["", f"{title} ({len(items)}):"] + [f"  {item}" for item in items[:max_listed]]
             if len(items) > max_listed:
                 lines.append(f"  … {len(items) - max_listed} more")

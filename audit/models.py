@@ -178,13 +178,19 @@ class Finding:
     char_end: int
     quote: str  # exactly turns[turn].text[char_start:char_end]
     matched: str  # the lexicon term or pattern that fired
-    match_kind: str  # "term", "pattern" or "context" (a state such as 'a third party answered')
+    match_kind: str  # "term", "pattern", "token_pattern", "context" (e.g. a third party answered) or "model"
     pinyin_match: bool  # True when the words were recognised through a homophone (ASR error), not as written
     legal_basis: tuple[str, ...]
     explanation: str
     start_s: float | None = None
     end_s: float | None = None
     needs_review: bool = False  # e.g. the speaker is unknown or the match came through a homophone
+    score: float | None = None  # the learned reader's probability, for match_kind "model"
+
+    @property
+    def unconfirmed(self) -> bool:
+        """Seen only through homophones or only by the learned reader: it cannot fail a call without a person."""
+        return self.pinyin_match or self.match_kind == "model"
 
     def to_dict(self) -> dict[str, Any]:
         return _flat_dict(self)
@@ -247,6 +253,7 @@ class CallAudit:
     scorecard_version: str = ""
     deductions: tuple[dict[str, Any], ...] = ()  # item, points, reason: the score breakdown
     quality: dict[str, Any] | None = None  # call-quality measures, when the turns carry timing
+    reader_version: str = ""  # the learned reader that read the call beside the rules ("" when none did)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

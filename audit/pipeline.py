@@ -231,7 +231,8 @@ def run_batch(
         if on_call_done:
             on_call_done(outcome)
 
-    versions = {"rule_pack_version": auditor.pack.version, "scorecard_version": auditor.scorecard.version}
+    versions = {"rule_pack_version": auditor.pack.version, "scorecard_version": auditor.scorecard.version,
+                "reader_version": auditor.reader.version if auditor.reader else ""}
     jobs: list[_Job] = []
     for index, (audio_path, call_id, metadata, error) in enumerate(_planned_calls(inputs)):
         try:

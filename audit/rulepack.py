@@ -48,6 +48,9 @@ class ConductRule:
     terms: tuple[str, ...] = ()
     patterns: tuple[re.Pattern, ...] = ()
     exceptions: tuple[re.Pattern, ...] = ()
+    # A hit stands only where one of these matches in the same sentence: words that are a courtesy on their own
+    # (开车注意安全) are menace only next to pressure, harm or the debtor's family.
+    context: tuple[re.Pattern, ...] = ()
     # spaCy Matcher patterns over jieba tokens, e.g. [{"TEXT": "陪"}, {"TEXT": "我"}, {"TEXT": {"IN": ["吃饭"]}}]
     token_patterns: tuple[tuple[dict, ...], ...] = ()
     where: str = ""  # "conduct.yaml, line 12": for errors found when the patterns are compiled
@@ -80,6 +83,10 @@ class SignalRule:
 class ThirdPartyConfig:
     answer: tuple[re.Pattern, ...]
     right_party: tuple[re.Pattern, ...]
+    handover: tuple[re.Pattern, ...]  # the person on the line fetches someone else: who listens is open again
+    verification_question: re.Pattern  # an agent turn asking whether this is the debtor
+    not_verification: re.Pattern  # ...unless it asks about a relationship (是他家属吗)
+    affirmative: re.Pattern  # a customer-side turn that answers yes
     debt_detail: re.Pattern
     disclosure_rule: ConductRule
     collection_rule: ConductRule
@@ -93,8 +100,10 @@ class ScopeConfig:
     weak_negation_cue: re.Pattern
     weak_negation_window_chars: int
     conditional_markers: re.Pattern
+    negation_frame: re.Pattern
     reported_speech: re.Pattern
     disavowal: re.Pattern
+    warning_after: re.Pattern
     lawful_notice: re.Pattern
     lawful_categories: frozenset[str]
     yields_to: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -234,8 +243,8 @@ def _load_conduct(file: _File) -> tuple[dict[str, Category], tuple[ConductRule, 
             raise file.error(spec, "terms", "a rule needs terms, patterns or token_patterns")
         rules.append(ConductRule(rule_id, category, _severity(file, spec, categories[category].severity),
                                  file.require(spec, "description", str), categories[category].basis, terms,
-                                 patterns, file.regexes(spec, "exceptions"), token_patterns,
-                                 f"{file.path}, line {spec['__line__']}"))
+                                 patterns, file.regexes(spec, "exceptions"), file.regexes(spec, "context"),
+                                 token_patterns, f"{file.path}, line {spec['__line__']}"))
     return categories, tuple(rules)
 
 
@@ -302,8 +311,13 @@ def _load_third_party(file: _File, categories: dict[str, Category]) -> ThirdPart
                            file.require(spec, "description", str), categories[category].basis,
                            patterns=file.regexes(spec, "patterns"))
 
+    verified = file.require(file.data, "verified_by_answer", dict)
     return ThirdPartyConfig(file.regexes(file.data, "third_party_answer", True),
                             file.regexes(file.data, "right_party_confirmed", True),
+                            file.regexes(file.data, "handover", True),
+                            file.regex(verified, "question", file.require(verified, "question", str)),
+                            file.regex(verified, "not_question", file.require(verified, "not_question", str)),
+                            file.regex(verified, "answer", file.require(verified, "answer", str)),
                             file.regex(file.data, "debt_detail", file.require(file.data, "debt_detail", str)),
                             rule("disclosure_rule"), rule("collection_rule"))
 
@@ -320,8 +334,10 @@ def _load_scope(file: _File) -> ScopeConfig:
         weak_negation_window_chars=int(file.require(negation, "weak_window_chars", int)),
         conditional_markers=file.regex(negation, "conditional_markers",
                                        file.require(negation, "conditional_markers", str)),
+        negation_frame=file.regex(negation, "frame", file.require(negation, "frame", str)),
         reported_speech=file.regex(data, "reported_speech", file.require(data, "reported_speech", str)),
         disavowal=file.regex(data, "disavowal", file.require(data, "disavowal", str)),
+        warning_after=file.regex(data, "warning_after", file.require(data, "warning_after", str)),
         lawful_notice=file.regex(lawful, "cue", file.require(lawful, "cue", str)),
         lawful_categories=frozenset(file.strings(lawful, "categories", True)),
         yields_to={generic: frozenset(file.strings(data["yields_to"], generic, True))

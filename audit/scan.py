@@ -125,6 +125,7 @@ def audit_to_line(audit: CallAudit) -> dict[str, Any]:
         "disclosure_evidence": [result.to_dict() for result in audit.disclosures],
         "call_time": audit.call_time,
         "rule_pack": {"profile": audit.profile, "version": audit.rule_pack_version},
+        "reader": {"version": audit.reader_version},
         "scorecard": {"name": audit.scorecard, "version": audit.scorecard_version},
         "deductions": list(audit.deductions),
         "quality": audit.quality,

@@ -7,7 +7,7 @@ file, the line and the field.
 
 Verdict: ``fail`` when the call is vetoed (一票否决: a critical finding on an agent turn read as written, a finding in a
 veto category, or a call in the quiet hours) whatever the points, or when the score is below ``fail_below``;
-``review`` when a human must decide (a veto finding seen only through homophones, a finding whose speaker is unknown,
+``review`` when a human must decide (a veto finding seen only through homophones or only by the learned reader, a finding whose speaker is unknown,
 an unverifiable disclosure, a customer signal such as vulnerability, a homophone match); else ``pass``.
 Pure functions apart from ``load_scorecard``.
 """
@@ -39,6 +39,7 @@ REASON_UNKNOWN_SPEAKER = "finding in a turn whose speaker is unknown"
 REASON_UNVERIFIABLE = "disclosure unverifiable (poor or missing agent speech)"
 REASON_VULNERABLE = "customer may be vulnerable"
 REASON_HOMOPHONE = "finding read through homophones"
+REASON_MODEL = "finding only the learned reader saw"
 
 
 @dataclass(frozen=True)
@@ -321,14 +322,14 @@ def score_call(scorecard: Scorecard, audit: CallAudit, quality: CallQuality | No
     """Score and verdict of one audited call under one scorecard.
 
     Only findings on agent turns cost points; a finding whose speaker is unknown sends the call to review instead.
-    Findings read only through homophones cost points too (the reviewer sees the worst case) but never fail the call
-    on their own: a veto seen only through homophones, or a score below ``fail_below`` only because of them, is
-    ``review``. An unverifiable disclosure costs nothing and sends the call to review. Quality measures that could
+    Unconfirmed findings (read only through homophones, or seen only by the learned reader) cost points too (the
+    reviewer sees the worst case) but never fail the call on their own: a veto seen only by them, or a score below
+    ``fail_below`` only because of them, is ``review``. An unverifiable disclosure costs nothing and sends the call to review. Quality measures that could
     not be measured (``None``) cost nothing.
     """
     card = scorecard
     agent = [f for f in audit.findings if f.speaker == "agent"]
-    confirmed = [f for f in agent if not f.pinyin_match]
+    confirmed = [f for f in agent if not f.unconfirmed]
     others: list[Deduction] = []
     for d in audit.disclosures:
         if d.status == "missing" and card.missing_disclosure.get(d.disclosure, 0.0) > 0:
@@ -353,7 +354,7 @@ def score_call(scorecard: Scorecard, audit: CallAudit, quality: CallQuality | No
     veto_findings = [f for f in agent if vetoes(f)]
     vetoed = any(vetoes(f) for f in confirmed) or audit.call_time_violation
     reasons = []
-    if veto_findings and not vetoed:
+    if not vetoed and any(f.pinyin_match for f in veto_findings):
         reasons.append(REASON_HOMOPHONE_CRITICAL)
     if any(f.speaker == "unknown" for f in audit.findings):
         reasons.append(REASON_UNKNOWN_SPEAKER)
@@ -363,10 +364,12 @@ def score_call(scorecard: Scorecard, audit: CallAudit, quality: CallQuality | No
         reasons.append(REASON_VULNERABLE if signal == "vulnerability" else f"customer signal: {signal}")
     if any(f.pinyin_match for f in audit.findings if not vetoes(f)):
         reasons.append(REASON_HOMOPHONE)
+    if any(f.match_kind == "model" for f in audit.findings):
+        reasons.append(REASON_MODEL)
 
     below = card.fail_below is not None and confirmed_score < card.fail_below
     if card.fail_below is not None and score < card.fail_below and not below:
-        reasons.append(f"score below {card.fail_below:g} only with homophone findings counted")
+        reasons.append(f"score below {card.fail_below:g} only with unconfirmed findings counted")
     if vetoed or below:
         verdict = "fail"
     else:

@@ -66,7 +66,8 @@ class TranscriptRow(Base):
 
 class AuditRow(Base):
     __tablename__ = "audits"
-    __table_args__ = (UniqueConstraint("call_pk", "transcript_pk", "rule_pack_version", "scorecard_version"),)
+    __table_args__ = (UniqueConstraint("call_pk", "transcript_pk", "rule_pack_version", "scorecard_version",
+                                       "reader_version", name="uq_audits_version"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     call_pk: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
     transcript_pk: Mapped[int | None] = mapped_column(ForeignKey("transcripts.id"))
@@ -74,6 +75,7 @@ class AuditRow(Base):
     rule_pack_version: Mapped[str] = mapped_column(String(40))
     scorecard: Mapped[str] = mapped_column(String(100), default="")
     scorecard_version: Mapped[str] = mapped_column(String(40), default="")
+    reader_version: Mapped[str] = mapped_column(String(60), default="", server_default="")
     model_id: Mapped[str] = mapped_column(String(200), default="")
     code_version: Mapped[str] = mapped_column(String(40))
     score: Mapped[float] = mapped_column(Float)
@@ -102,6 +104,8 @@ class FindingRow(Base):
     needs_review: Mapped[bool] = mapped_column(Boolean)
     legal_basis: Mapped[str] = mapped_column(Text)  # JSON list
     explanation: Mapped[str] = mapped_column(Text)
+    match_kind: Mapped[str] = mapped_column(String(16), default="", server_default="")  # "model": the reader's
+    score: Mapped[float | None] = mapped_column(Float)  # the learned reader's probability, for its findings
 
 
 class DisclosureRow(Base):
@@ -219,10 +223,11 @@ class _Known:
                     select(TranscriptRow.id, TranscriptRow.call_pk, TranscriptRow.model_id, TranscriptRow.options_hash)
                     .where(TranscriptRow.call_pk.in_(pks))):
                 known.transcripts[call_pk, model_id, options_hash] = pk
-            for pk, call_pk, transcript_pk, rule_pack, scorecard in session.execute(
+            for pk, call_pk, transcript_pk, rule_pack, scorecard, reader in session.execute(
                     select(AuditRow.id, AuditRow.call_pk, AuditRow.transcript_pk, AuditRow.rule_pack_version,
-                           AuditRow.scorecard_version).where(AuditRow.call_pk.in_(pks)).order_by(AuditRow.id)):
-                known.audits.setdefault((call_pk, transcript_pk, rule_pack, scorecard), pk)
+                           AuditRow.scorecard_version, AuditRow.reader_version)
+                    .where(AuditRow.call_pk.in_(pks)).order_by(AuditRow.id)):
+                known.audits.setdefault((call_pk, transcript_pk, rule_pack, scorecard, reader), pk)
         return known
 
 
@@ -270,12 +275,12 @@ class Store:
               audit_line: dict[str, Any]) -> int:
         call = self._call(session, known, transcript, audit.call_id)
         transcript_pk = self._transcript(session, known, call, transcript) if transcript else None
-        audit_key = (call.id, transcript_pk, audit.rule_pack_version, audit.scorecard_version)
+        audit_key = (call.id, transcript_pk, audit.rule_pack_version, audit.scorecard_version, audit.reader_version)
         if audit_key in known.audits:
             return known.audits[audit_key]
         row = AuditRow(call_pk=call.id, transcript_pk=transcript_pk, profile=audit.profile,
                        rule_pack_version=audit.rule_pack_version, scorecard=audit.scorecard,
-                       scorecard_version=audit.scorecard_version,
+                       scorecard_version=audit.scorecard_version, reader_version=audit.reader_version,
                        model_id=transcript.model_id if transcript else "", code_version=__version__,
                        score=audit.score, verdict=audit.verdict, critical=audit.critical,
                        call_time_violation=audit.call_time_violation,
@@ -289,7 +294,8 @@ class Store:
             (FindingRow, [dict(audit_pk=row.id, rule_id=f.rule_id, category=f.category, severity=f.severity,
                                turn=f.turn, speaker=f.speaker, char_start=f.char_start, char_end=f.char_end,
                                quote=f.quote, start_s=f.start_s, end_s=f.end_s, pinyin_match=f.pinyin_match,
-                               needs_review=f.needs_review, explanation=f.explanation,
+                               needs_review=f.needs_review, explanation=f.explanation, match_kind=f.match_kind,
+                               score=f.score,
                                legal_basis=json.dumps(list(f.legal_basis), ensure_ascii=False))
                           for f in audit.findings]),
             (DisclosureRow, [dict(audit_pk=row.id, disclosure=d.disclosure, status=d.status, rule_id=d.rule_id,
@@ -344,16 +350,16 @@ class Store:
             return set(session.scalars(select(CallRow.call_id).join(AuditRow, AuditRow.call_pk == CallRow.id)))
 
     def stored_audit(self, call_id: str, audio_sha256: str, model_id: str, rule_pack_version: str,
-                     scorecard_version: str) -> StoredAudit | None:
-        """The audit of this recording already made with this model, rule pack and scorecard, if any: what lets an
-        interrupted batch resume without redoing or duplicating a call."""
+                     scorecard_version: str, reader_version: str = "") -> StoredAudit | None:
+        """The audit of this recording already made with this model, rule pack, reader and scorecard, if any: what
+        lets an interrupted batch resume without redoing or duplicating a call."""
         with self.session() as session:
             found = session.execute(
                 select(CallRow, AuditRow, TranscriptRow).join(AuditRow, AuditRow.call_pk == CallRow.id)
                 .join(TranscriptRow, TranscriptRow.id == AuditRow.transcript_pk)
                 .where(CallRow.call_id == call_id, CallRow.audio_sha256 == audio_sha256,
                        AuditRow.model_id == model_id, AuditRow.rule_pack_version == rule_pack_version,
-                       AuditRow.scorecard_version == scorecard_version)
+                       AuditRow.scorecard_version == scorecard_version, AuditRow.reader_version == reader_version)
                 .order_by(AuditRow.id.desc()).limit(1)).first()
         if found is None:
             return None
@@ -446,11 +452,13 @@ class Store:
                        "verdict": a.verdict, "score": a.score, "critical": a.critical,
                        "call_time_violation": a.call_time_violation, "profile": a.profile,
                        "rule_pack_version": a.rule_pack_version, "scorecard": a.scorecard,
-                       "scorecard_version": a.scorecard_version, "model_id": a.model_id,
-                       "code_version": a.code_version, "audited_at": a.created_at} for c, a in audits],
+                       "scorecard_version": a.scorecard_version, "reader_version": a.reader_version,
+                       "model_id": a.model_id, "code_version": a.code_version, "audited_at": a.created_at}
+                      for c, a in audits],
             "findings": [{"finding_id": f.id, "call_id": call_of[f.audit_pk], "rule_id": f.rule_id,
                           "category": f.category, "severity": f.severity, "turn": f.turn, "speaker": f.speaker,
                           "quote": f.quote, "start_s": f.start_s, "end_s": f.end_s, "pinyin_match": f.pinyin_match,
+                          "match_kind": f.match_kind, "model_score": f.score, "needs_review": f.needs_review,
                           "legal_basis": "；".join(json.loads(f.legal_basis)), "explanation": f.explanation}
                          for f in findings],
             "disclosures": [{"call_id": call_of[d.audit_pk], "disclosure": d.disclosure, "status": d.status,
@@ -736,15 +744,17 @@ class Store:
             "audit": {"audit_id": audit.id, "score": audit.score, "verdict": audit.verdict, "critical": audit.critical,
                       "call_time_violation": audit.call_time_violation, "profile": audit.profile,
                       "rule_pack_version": audit.rule_pack_version, "scorecard": audit.scorecard,
-                      "scorecard_version": audit.scorecard_version, "model_id": audit.model_id,
-                      "created_at": audit.created_at, "audits_of_call": int(audits or 0),
+                      "scorecard_version": audit.scorecard_version, "reader_version": audit.reader_version,
+                      "model_id": audit.model_id, "created_at": audit.created_at,
+                      "audits_of_call": int(audits or 0),
                       "body": json.loads(audit.body) if audit.body else {}},
             "transcript": json.loads(transcript.body) if transcript else None,
             "findings": [{"finding_id": f.id, "rule_id": f.rule_id, "category": f.category, "severity": f.severity,
                           "turn": f.turn, "speaker": f.speaker, "char_start": f.char_start, "char_end": f.char_end,
                           "quote": f.quote, "start_s": f.start_s, "end_s": f.end_s, "pinyin_match": f.pinyin_match,
-                          "needs_review": f.needs_review, "legal_basis": json.loads(f.legal_basis),
-                          "explanation": f.explanation, "reviews": reviews.get(f.id, [])} for f in findings],
+                          "needs_review": f.needs_review, "match_kind": f.match_kind, "model_score": f.score,
+                          "legal_basis": json.loads(f.legal_basis), "explanation": f.explanation,
+                          "reviews": reviews.get(f.id, [])} for f in findings],
         }
 
     def call_reviews(self, call_id: str) -> list[dict[str, Any]]:

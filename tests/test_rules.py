@@ -17,7 +17,8 @@ CASES = yaml.safe_load((Path(__file__).parent / "data" / "conduct_cases.yaml").r
 
 @pytest.fixture(scope="module")
 def auditor():
-    return Auditor()
+    """The rule pack alone: these cases pin the rules (the learned reader has tests/test_learned.py)."""
+    return Auditor(reader=None)
 
 
 def categories(auditor, *turns: tuple[str, str], **call) -> list[str]:
@@ -53,6 +54,9 @@ def test_the_same_words_from_the_customer_are_never_a_violation(auditor, case):
         ("麻烦您今天之内给我回个电话。", []),  # 打电话-like words are not triggers
         ("你不还钱我就上门找你。", ["intimidation"]),  # 不 negates 还, not 上门
         ("你要是再不还，我就找人收拾你", ["violence_threat"]),
+        ("不存在因为欠钱就抓人的说法，您放心。", []),  # a frame that denies the whole claim
+        ("根本没有欠钱就要坐牢这回事。", []),
+        ("你再不还钱就抓你去坐牢。", ["false_legal_threat"]),
         ("你這個老賴，趕緊還錢", ["insult"]),  # Traditional input
         ("你这个老赖赶紧还钱", ["insult"]),  # no punctuation
     ],
@@ -98,6 +102,24 @@ MOTHER_ANSWERS = [
 )
 def test_third_party_on_the_line(auditor, agent_says, expected):
     assert categories(auditor, *MOTHER_ANSWERS, ("agent", agent_says)) == expected
+
+
+@pytest.mark.parametrize(
+    ("turns", "expected"),
+    [
+        # the mother fetches the debtor, who is verified with a plain 「对」: the debt may now be discussed
+        ([("customer", "你等一下，我叫他。"), ("customer", "喂，谁找我？"), ("agent", "您好，请问您是刘浩本人吗？"),
+          ("customer", "对。"), ("agent", "您的欠款一万五，已经逾期两个月了。")], []),
+        # 「对」 to a question about a relationship verifies nothing
+        ([("agent", "请问您是他家属吗？"), ("customer", "对。"), ("agent", "他欠款一万五，已经逾期两个月了。")],
+         ["third_party_disclosure"]),
+        # fetched, but the next voice is another third party
+        ([("customer", "我叫他爸来接。"), ("customer", "喂，我是他爸爸。"), ("agent", "他欠款一万五没还。")],
+         ["third_party_disclosure"]),
+    ],
+)
+def test_third_party_status_ends_when_the_handed_over_debtor_is_verified(auditor, turns, expected):
+    assert categories(auditor, *MOTHER_ANSWERS, *turns) == expected
 
 
 def test_debt_details_are_fine_once_the_debtor_is_on_the_line(auditor):

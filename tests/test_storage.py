@@ -131,13 +131,15 @@ def test_a_new_database_is_at_the_newest_migration(store, tmp_path):
 
 def test_a_database_from_before_migrations_is_upgraded_in_place_keeping_its_rows(audit, tmp_path):
     """0.1.0 created its tables directly (no alembic_version, no exports or users table): opening it keeps every row."""
+    from alembic import command
     from sqlalchemy import create_engine
 
-    from audit.storage import Base
+    from audit.storage import FIRST_REVISION, _alembic_config
 
     path = tmp_path / "old.db"
-    legacy = [table for name, table in Base.metadata.tables.items() if name not in ("exports", "users")]
-    Base.metadata.create_all(create_engine(f"sqlite:///{path}"), tables=legacy)
+    with create_engine(f"sqlite:///{path}").begin() as connection:  # the first schema, as 0.1.0 made it
+        command.upgrade(_alembic_config(connection), FIRST_REVISION)
+        connection.exec_driver_sql("DROP TABLE alembic_version")
     with sqlite3.connect(path) as raw:
         raw.execute("INSERT INTO calls (call_id, audio_path, audio_sha256, created_at) VALUES ('old-1', '', '', 'x')")
     store = Store(path)

@@ -136,12 +136,17 @@ def out_of_scope(scope: ScopeConfig, text: str, start: int, end: int, category: 
         scope.weak_negation_cue.search(consequence[-scope.weak_negation_window_chars:]))
     if negation:
         return f"negated by 「{negation.group(0)}」"
+    frame = next((m for m in scope.negation_frame.finditer(text) if m.start() <= start
+                  and end <= m.end()), None)
+    if frame:
+        return f"negated by the frame 「{frame.group(0)}」"
     # Bounded windows: ASR text often has no punctuation, and then a "sentence" is the whole turn; a reassurance
     # or lawful notice half a turn away must not cancel a threat.
     sentence_end = next((m.start() for m in _SENTENCE_END.finditer(text, end)), len(text))
     sentence_start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
-    disavowal = scope.disavowal.search(text, end, min(sentence_end, end + SCOPE_AFTER_CHARS) + 1) or (
-        scope.disavowal.search(text, start, end))
+    after_end = min(sentence_end, end + SCOPE_AFTER_CHARS) + 1
+    disavowal = scope.disavowal.search(text, end, after_end) or scope.disavowal.search(text, start, end) or (
+        scope.warning_after.search(text, end, after_end))
     if disavowal:
         return f"disavowed by 「{disavowal.group(0)}」"
     reported = scope.reported_speech.search(text, max(sentence_start, start - SCOPE_BEFORE_CHARS), end)
@@ -163,6 +168,15 @@ def excepted(rule: ConductRule, scope: ScopeConfig, text: str, start: int, end: 
     clause_start, clause_end = clause_bounds(scope, text, start, end)
     clause = text[clause_start:clause_end]
     return next((m for m in (pattern.search(clause) for pattern in rule.exceptions) if m), None)
+
+
+def out_of_context(rule: ConductRule, text: str, start: int, end: int) -> bool:
+    """True when the rule needs context (``context``) and none of it stands in the hit's sentence."""
+    if not rule.context:
+        return False
+    sentence_start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    sentence_end = next((m.start() for m in _SENTENCE_END.finditer(text, end)), len(text))
+    return not any(pattern.search(text, sentence_start, sentence_end) for pattern in rule.context)
 
 
 def make_finding(rule: ConductRule, view: TurnView, start: int, end: int, matched: str, kind: str,
@@ -212,4 +226,4 @@ def apply_precedence(findings: list[Finding], turn_texts: list[str],
 
 
 __all__ = ["AGENT_SIDE", "CUSTOMER_SIDE", "CallView", "TurnView", "apply_precedence", "best_per_category",
-           "clause_bounds", "excepted", "make_finding", "out_of_scope"]
+           "clause_bounds", "excepted", "make_finding", "out_of_context", "out_of_scope"]

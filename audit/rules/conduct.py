@@ -14,7 +14,8 @@ from collections import defaultdict
 
 from audit.models import Finding
 from audit.nlp import Analyzer
-from audit.rules import AGENT_SIDE, CallView, best_per_category, excepted, make_finding, out_of_scope
+from audit.rules import (AGENT_SIDE, CallView, best_per_category, excepted, make_finding, out_of_context,
+                         out_of_scope)
 from audit.rulepack import ConductRule, RulePack
 
 
@@ -63,7 +64,7 @@ class ConductRules:
         for rule_id, start, end in self.match_tokens(view.analyzed):
             found.append((self.rules_by_id[rule_id], start, end, "token pattern", "token_pattern"))
         return [(rule, start, end, matched, kind) for rule, start, end, matched, kind in found
-                if not excepted(rule, scope, text, start, end)
+                if not excepted(rule, scope, text, start, end) and not out_of_context(rule, text, start, end)
                 and out_of_scope(scope, text, start, end, rule.category) is None]
 
     def find(self, call: CallView) -> list[Finding]:

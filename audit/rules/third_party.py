@@ -1,7 +1,9 @@
 """Calls answered by someone other than the debtor.
 
 The first customer-side turn that says who is on the line decides: a third party (「我是他妈妈」「他不在」) or the
-debtor (「我就是」). While a third party is on the line, every debt detail the agent gives is third_party_disclosure
+debtor (「我就是」, or 「对」 to the agent's 「您是王芳本人吗」). When the person on the line fetches someone else
+(「我叫她」), who listens is open again until the next answer: a third party's status ends when the debtor, handed
+the phone, is verified. While a third party is on the line, every debt detail the agent gives is third_party_disclosure
 (also details given before they said who they were, since they were on the line all along), and every demand that
 they pay is third_party_collection. Asking them to pass on a message (「麻烦您转告他回电」) carries no debt detail
 and fires nothing.
@@ -14,13 +16,22 @@ from audit.rules import AGENT_SIDE, CUSTOMER_SIDE, CallView, best_per_category, 
 from audit.rulepack import RulePack
 
 
-def _line_holder(pack: RulePack, text: str) -> str | None:
+def _line_holder(pack: RulePack, text: str, asked_if_debtor: bool) -> str | None:
+    """Who a customer-side turn says is on the line: "debtor", "third_party", "handover" (someone else is being
+    fetched) or None (it does not say)."""
     config = pack.third_party
-    if any(p.search(text) for p in config.right_party):
+    if any(p.search(text) for p in config.right_party) or (asked_if_debtor and config.affirmative.search(text)):
         return "debtor"
     if any(p.search(text) for p in config.answer):
         return "third_party"
+    if any(p.search(text) for p in config.handover):
+        return "handover"
     return None
+
+
+def _asks_if_debtor(pack: RulePack, text: str) -> bool:
+    config = pack.third_party
+    return bool(config.verification_question.search(text)) and not config.not_verification.search(text)
 
 
 def find_third_party(pack: RulePack, call: CallView) -> tuple[bool, list[Finding]]:
@@ -31,17 +42,20 @@ def find_third_party(pack: RulePack, call: CallView) -> tuple[bool, list[Finding
     answered = False
     pending: list[Finding] = []  # agent debt details before anyone said who they are
     findings: list[Finding] = []
+    asked_if_debtor = False  # the last agent turn asked whether this is the debtor
     for view in call.turns:
         text = view.canonical
-        said = _line_holder(pack, text) if view.speaker in CUSTOMER_SIDE else None
+        said = _line_holder(pack, text, asked_if_debtor) if view.speaker in CUSTOMER_SIDE else None
         if view.speaker == "customer" or said:  # an unknown speaker saying who they are is the customer side
             if said == "third_party" and holder is None:
                 findings.extend(pending)
             if said:
-                holder = said
+                holder = None if said == "handover" else said
                 answered = answered or said == "third_party"
                 pending = []
+            asked_if_debtor = False
             continue
+        asked_if_debtor = view.speaker in AGENT_SIDE and _asks_if_debtor(pack, text)
         if view.speaker not in AGENT_SIDE or holder == "debtor":
             continue
         turn_findings = []

@@ -1,0 +1,151 @@
+"""The learned reader: a multi-label classifier that scores every conduct category for one sentence of agent speech.
+
+It sits beside the rules and reads what they were not written for (paraphrase, veiled menace, dialect). The model is
+a linear one over TF-IDF weights of character 1-3-grams and toneless-pinyin syllable 1-2-grams (the pinyin lets a
+homophone an ASR wrote still count as the word that was said). Its weights ship inside the package as plain numpy
+arrays (``audit/reader_model/``), so it loads offline, in milliseconds, with no pickle and no training library.
+
+``scripts/train_reader.py`` builds it from ``corpus/`` with a fixed seed; the features are computed here for both
+training and scoring, so the shipped model scores exactly what the training script scored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from pypinyin import Style, lazy_pinyin
+
+MODEL_DIR = Path(__file__).with_name("reader_model")
+_NOT_TEXT = re.compile(r"[^\u3400-\u9fff0-9a-z]+")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+CHAR_NGRAMS = (1, 2, 3)
+PINYIN_NGRAMS = (1, 2)
+
+
+def features(text: str) -> Counter:
+    """Counts of the reader's features in one sentence: character n-grams of its letters and digits, and pinyin
+    syllable n-grams of its Chinese characters (prefixed ``~`` so the two vocabularies never collide)."""
+    chars = _NOT_TEXT.sub("", text.lower())
+    counts: Counter = Counter()
+    for n in CHAR_NGRAMS:
+        counts.update(chars[i:i + n] for i in range(len(chars) - n + 1))
+    syllables = lazy_pinyin("".join(_HAN.findall(chars)), style=Style.NORMAL)
+    for n in PINYIN_NGRAMS:
+        counts.update("~" + " ".join(syllables[i:i + n]) for i in range(len(syllables) - n + 1))
+    return counts
+
+
+def _feature_spans(text: str) -> list[tuple[str, int, int]]:
+    """Every feature occurrence of ``features(text)`` with the span of ``text`` it was read from."""
+    kept = [i for i, char in enumerate(text.lower()) if not _NOT_TEXT.fullmatch(char)]
+    chars = "".join(text.lower()[i] for i in kept)
+    spans = [(chars[i:i + n], kept[i], kept[i + n - 1] + 1)
+             for n in CHAR_NGRAMS for i in range(len(chars) - n + 1)]
+    han = [i for i in kept if _HAN.fullmatch(text[i])]
+    syllables = lazy_pinyin("".join(text[i] for i in han), style=Style.NORMAL)
+    if len(syllables) == len(han):
+        spans += [("~" + " ".join(syllables[i:i + n]), han[i], han[i + n - 1] + 1)
+                  for n in PINYIN_NGRAMS for i in range(len(syllables) - n + 1)]
+    return spans
+
+
+def tfidf_rows(texts: list[str], vocabulary: dict[str, int], idf: np.ndarray) -> tuple[list[int], list[int],
+                                                                                         list[float]]:
+    """Sparse (row, column, value) triples of L2-normalised sublinear TF-IDF weights, one row per text."""
+    rows, columns, values = [], [], []
+    for row, text in enumerate(texts):
+        known = [(vocabulary[f], count) for f, count in features(text).items() if f in vocabulary]
+        weights = [(column, (1.0 + math.log(count)) * idf[column]) for column, count in known]
+        norm = math.sqrt(sum(w * w for _, w in weights)) or 1.0
+        for column, weight in weights:
+            rows.append(row)
+            columns.append(column)
+            values.append(weight / norm)
+    return rows, columns, values
+
+
+@dataclass(frozen=True)
+class ReaderScore:
+    category: str
+    score: float  # the model's probability that the sentence is this kind of violation
+    threshold: float  # the category's operating point (a score at or above it is a hit)
+
+
+class LearnedReader:
+    """Scores sentences. Load once per process (``load_reader``); ``score`` is thread-safe and holds no state."""
+
+    def __init__(self, model_dir: Path = MODEL_DIR):
+        meta_path, weights_path = model_dir / "reader.json", model_dir / "reader.npz"
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            with np.load(weights_path, allow_pickle=False) as weights:
+                self.idf = weights["idf"]
+                self.coef = weights["coef"]  # (features, categories)
+                self.intercept = weights["intercept"]
+        except (OSError, ValueError, KeyError) as error:
+            raise RuntimeError(f"learned reader in {model_dir} cannot be loaded: {error}") from error
+        self.categories: tuple[str, ...] = tuple(meta["categories"])
+        self.thresholds = np.array([meta["thresholds"][c] for c in self.categories])
+        self.vocabulary = {feature: index for index, feature in enumerate(meta["features"])}
+        if self.coef.shape != (len(self.vocabulary), len(self.categories)) or len(self.idf) != len(self.vocabulary):
+            raise RuntimeError(f"learned reader in {model_dir}: weights do not fit its vocabulary")
+        digest = hashlib.sha256(meta_path.read_bytes() + weights_path.read_bytes()).hexdigest()
+        self.version = f"{meta['name']}@{digest[:12]}"
+        self.meta = meta
+
+    def probabilities(self, texts: list[str]) -> np.ndarray:
+        """(texts, categories) probabilities."""
+        if not texts:
+            return np.zeros((0, len(self.categories)))
+        rows, columns, values = tfidf_rows(texts, self.vocabulary, self.idf)
+        logits = np.tile(self.intercept, (len(texts), 1))
+        np.add.at(logits, np.array(rows, dtype=int),
+                  np.array(values)[:, None] * self.coef[np.array(columns, dtype=int)])
+        return 1.0 / (1.0 + np.exp(-logits))
+
+    def hits(self, texts: list[str]) -> list[list[ReaderScore]]:
+        """For each sentence, the categories whose score reaches their threshold, best first."""
+        found = []
+        for scores in self.probabilities(texts):
+            above = [ReaderScore(c, float(s), float(t)) for c, s, t in zip(self.categories, scores, self.thresholds)
+                     if s >= t]
+            found.append(sorted(above, key=lambda hit: -hit.score))
+        return found
+
+    def evidence(self, text: str, category: str) -> tuple[int, int]:
+        """The span of ``text`` whose words weighed most towards ``category``: each feature occurrence adds its share
+        of the score to the characters it covers; the span runs around the heaviest character while its
+        neighbours carry at least a third of that weight."""
+        column = self.categories.index(category)
+        spans = [(f, start, end) for f, start, end in _feature_spans(text) if f in self.vocabulary]
+        if not spans:
+            return 0, len(text)
+        counts = Counter(f for f, _, _ in spans)
+        weights = {f: (1.0 + math.log(c)) * self.idf[self.vocabulary[f]] for f, c in counts.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        per_char = np.zeros(len(text))
+        for feature, start, end in spans:
+            share = weights[feature] / norm * self.coef[self.vocabulary[feature], column] / counts[feature]
+            per_char[start:end] += share / (end - start)
+        peak = int(per_char.argmax())
+        if per_char[peak] <= 0:
+            return 0, len(text)
+        start, end = peak, peak + 1
+        while start > 0 and per_char[start - 1] >= per_char[peak] / 3:
+            start -= 1
+        while end < len(text) and per_char[end] >= per_char[peak] / 3:
+            end += 1
+        return start, end
+
+
+@lru_cache(maxsize=1)
+def load_reader() -> LearnedReader:
+    return LearnedReader()

@@ -1,0 +1,130 @@
+"""The learned reader (audit/reader.py) and its findings beside the rules (audit/rules/learned.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import audit
+from audit.auditor import Auditor
+from audit.models import Turn
+from audit.reader import MODEL_DIR, LearnedReader, load_reader
+from audit.rulepack import CONDUCT_CATEGORIES
+from audit.rules.learned import ReaderFindings, sentence_spans
+
+ROOT = Path(__file__).resolve().parents[1]
+# Sentences the rule pack has no rule for (checked below with the rules alone), in wording nobody wrote rules for.
+MODEL_ONLY = [
+    ("你女儿在实验小学读三年级吧，放学那条路车多。", "violence_threat"),
+    ("就你这条件还借钱，也不照照镜子。", "insult"),
+    ("你再不还，你们村委会那边我们也会去坐坐。", "third_party_disclosure"),
+]
+
+
+@pytest.fixture(scope="module")
+def auditor() -> Auditor:
+    return Auditor()
+
+
+@pytest.fixture(scope="module")
+def rules_alone() -> Auditor:
+    return Auditor(reader=None)
+
+
+def test_the_reader_loads_from_inside_the_installed_package_with_its_version():
+    reader = load_reader()
+    assert MODEL_DIR.parent == Path(audit.__file__).parent  # package data, not a path beside the checkout
+    assert reader.categories == CONDUCT_CATEGORIES
+    assert reader.version.startswith("char-pinyin-tfidf-logreg@") and len(reader.version.split("@")[1]) == 12
+    assert all(0.5 <= threshold <= 0.95 for threshold in reader.thresholds)
+
+
+def test_a_damaged_model_file_is_a_clear_error(tmp_path):
+    (tmp_path / "reader.json").write_text((MODEL_DIR / "reader.json").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "reader.npz").write_bytes(b"not numpy")
+    with pytest.raises(RuntimeError, match="cannot be loaded"):
+        LearnedReader(tmp_path)
+
+
+@pytest.mark.parametrize(("text", "category"), MODEL_ONLY)
+def test_a_model_only_finding_needs_review_and_makes_the_call_review_not_fail(auditor, rules_alone, text,
+                                                                               category):
+    assert rules_alone.audit("t", (Turn("agent", text),)).findings == ()
+    audit = auditor.audit("t", (Turn("agent", text),))
+    finding = next(f for f in audit.findings if f.category == category)
+    assert finding.match_kind == "model" and finding.needs_review and finding.rule_id == f"reader/{category}"
+    assert finding.score >= auditor.reader.thresholds[auditor.reader.categories.index(category)]
+    assert finding.quote == text[finding.char_start:finding.char_end] and finding.legal_basis
+    assert auditor.reader.version in finding.explanation and "weighed most" in finding.explanation
+    assert audit.verdict == "review" and audit.reader_version == auditor.reader.version
+    assert audit.critical == (finding.severity == "critical")  # critical whichever reader found it
+
+
+def test_a_rule_confirmed_hit_fails_the_call_and_is_reported_once(auditor):
+    audit = auditor.audit("t", (Turn("agent", "你再不还钱，我们今晚就派人去你家门口等你。"),))
+    assert [(f.category, f.match_kind) for f in audit.findings] == [("intimidation", "pattern")]
+    assert audit.verdict == "fail"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我们不会去你家门口等你。",  # negated
+        "那些说要去你家门口等你的，都是违规行为，我们不会这么做。",  # disavowed
+        "您刚才说要是不还我们就去你家门口等你。",  # reported speech
+        "他们说「今晚就去你家门口等你」。",  # quoted
+    ],
+)
+def test_scope_suppresses_a_model_hit_as_it_suppresses_a_rule_hit(auditor, text):
+    view = auditor.view((Turn("agent", text),))
+    start, end = sentence_spans(view.turns[0].canonical)[0]
+    assert auditor.reader.hits([view.turns[0].canonical[start:end]])[0], "the reader alone flags the sentence"
+    assert ReaderFindings(auditor.pack, auditor.reader).find(view) == []
+
+
+def test_customer_turns_are_never_read_as_agent_conduct(auditor):
+    text, _ = MODEL_ONLY[0]
+    assert auditor.audit("t", (Turn("customer", text),)).findings == ()
+
+
+def test_the_quote_is_the_sentence_as_given_even_in_traditional_characters(auditor):
+    text = "好的。就你這條件還借錢，也不照照鏡子！"
+    finding = next(f for f in auditor.audit("t", (Turn("agent", text),)).findings if f.match_kind == "model")
+    assert finding.quote == text[finding.char_start:finding.char_end] == "就你這條件還借錢，也不照照鏡子"
+
+
+def test_the_evidence_span_is_the_words_that_weighed_most():
+    reader = load_reader()
+    text = "你再不还我们就派人去你家门口等你"
+    start, end = reader.evidence(text, "intimidation")
+    assert "门口" in text[start:end] and end - start < len(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("请问是张伟吗？你好，我是小王。", [(0, 6), (7, 14)]), ("没有标点的一整段话也是一句", [(0, 13)]),
+     ("您好。嗯。好的", [])],  # under 4 characters a sentence carries too little to read: the rules cover those
+)
+def test_sentences_are_cut_at_sentence_ends_without_edge_punctuation(text, expected):
+    assert sentence_spans(text) == expected
+
+
+def test_every_finding_of_the_audit_line_says_which_reader_found_it(auditor):
+    from audit.scan import audit_to_line
+
+    audit = auditor.audit("t", (Turn("agent", MODEL_ONLY[1][0]),))
+    line = json.loads(json.dumps(audit_to_line(audit), ensure_ascii=False))
+    assert line["reader"]["version"] == auditor.reader.version
+    assert [(f["match_kind"], f["rule_id"]) for f in line["findings"]] == [("model", "reader/insult")]
+
+
+def test_training_reproduces_the_shipped_models_scores():
+    """The shipped weights are what scripts/train_reader.py makes from the corpus with its fixed seed."""
+    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "train_reader.py"), "--check"],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "largest score difference" in run.stdout
