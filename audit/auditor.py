@@ -56,7 +56,7 @@ class Auditor:
         texts, yields_to = [turn.text for turn in turns], self.pack.scope.yields_to
         findings = apply_precedence(conduct + [f for f in third_party if not _covered(f, conduct)], texts, yields_to)
         if self.learned:  # a model hit adds to the rules, never replaces or outranks one
-            model = [f for f in self.learned.find(call) if not _covered(f, findings)]
+            model = [f for f in self.learned.find(call) if not _covered(f, findings) and not _named(f, findings)]
             findings += [f for f in apply_precedence(findings + model, texts, yields_to) if f.match_kind == "model"]
         findings.sort(key=lambda f: (f.turn, f.char_start))
         call_time = check_call_time(self.pack.call_time, started_at, debtor_tz)
@@ -82,6 +82,13 @@ class Auditor:
 
 def _covered(finding, others) -> bool:
     return any(o.turn == finding.turn and o.category == finding.category for o in others)
+
+
+def _named(model_finding, rule_findings) -> bool:
+    """A rule already named an act in the sentence the reader scored: the reader's other name for the same words is
+    most often a neighbouring category (insult for a legal threat), not a second act."""
+    return any(o.turn == model_finding.turn and o.char_start < model_finding.char_end
+               and model_finding.char_start < o.char_end for o in rule_findings)
 
 
 def turns_from_transcript(transcript: Transcript) -> tuple[Turn, ...]:

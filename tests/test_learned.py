@@ -128,3 +128,14 @@ def test_training_reproduces_the_shipped_models_scores():
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "largest score difference" in run.stdout
+
+
+def test_the_built_wheel_carries_the_readers_weights(tmp_path):
+    """A non-editable install (a container, a Ray worker) must read sentences as this checkout does."""
+    import zipfile
+
+    run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
+                          "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    names = zipfile.ZipFile(next(tmp_path.glob("*.whl"))).namelist()
+    assert {"audit/reader_model/reader.json", "audit/reader_model/reader.npz", "audit/reader.py"} <= set(names)

@@ -17,10 +17,11 @@ SEVERITY_OF = {"violence_threat": "critical", "insult": "major", "harassment": "
 
 
 def finding(category="violence_threat", severity=None, speaker="agent", pinyin=False, turn=4, quote="找人收拾你",
-            rule_id="CN-VIO-001") -> Finding:
+            rule_id="CN-VIO-001", kind="term") -> Finding:
     severity = severity or SEVERITY_OF.get(category, "critical")
-    return Finding(rule_id, category, severity, turn, speaker, 0, len(quote), quote, quote, "term", pinyin, ("basis",),
-                   "explanation", needs_review=speaker == "unknown" or pinyin)
+    return Finding(rule_id, category, severity, turn, speaker, 0, len(quote), quote, quote, kind, pinyin, ("basis",),
+                   "explanation", needs_review=speaker == "unknown" or pinyin or kind == "model",
+                   score=0.9 if kind == "model" else None)
 
 
 def disclosure(name="recording_notice", status="missing") -> DisclosureResult:
@@ -91,6 +92,16 @@ def test_call_in_quiet_hours_fails_outright_and_costs_its_points(default):
     assert "22:40" in result.deductions[0].reason
 
 
+def test_critical_finding_only_the_learned_reader_saw_goes_to_review_not_fail(default):
+    model = finding(rule_id="reader/violence_threat", kind="model")
+    result = score_call(default, call([model]))
+    assert (result.verdict, result.vetoed) == ("review", False)
+    assert result.review_reasons == ("finding only the learned reader saw",)
+    assert result.score == 100 - default.severity["critical"]  # the reviewer still sees the worst case
+    confirmed = score_call(default, call([model, finding(turn=5)]))  # a rule confirms a critical act: fail
+    assert (confirmed.verdict, confirmed.vetoed) == ("fail", True)
+
+
 def test_critical_finding_read_only_through_homophones_goes_to_review_not_fail(default):
     result = score_call(default, call([finding(pinyin=True)]))
     assert (result.verdict, result.vetoed) == ("review", False)
@@ -108,7 +119,7 @@ def test_score_below_the_threshold_only_through_homophones_is_review(default):
     result = score_call(card, call([finding("insult", pinyin=True, turn=t) for t in (2, 3)]))
     assert result.score < 75
     assert result.verdict == "review"
-    assert any("only with homophone findings" in reason for reason in result.review_reasons)
+    assert any("only with unconfirmed findings" in reason for reason in result.review_reasons)
 
 
 @pytest.mark.parametrize(

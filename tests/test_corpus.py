@@ -1,0 +1,42 @@
+"""The labelled data the learned reader is trained and tested on: well-formed, and the locked split kept apart."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "corpus"))
+
+import validate  # noqa: E402  (corpus/validate.py: standard library only, so authors can run it anywhere)
+
+TRAIN = sorted((ROOT / "corpus" / "train").glob("*.jsonl"))
+LOCKED = sorted((ROOT / "tests" / "data" / "locked").glob("*.jsonl"))
+
+
+def test_every_training_file_is_well_formed_and_covers_every_category():
+    seen: set[str] = set()
+    assert [problem for path in TRAIN for problem in validate.check_utterances(path, seen)] == []
+    rows = [json.loads(line) for path in TRAIN for line in path.read_text(encoding="utf-8").splitlines()]
+    labels = [label for row in rows for label in row["labels"]]
+    assert all(labels.count(category) >= 100 for category in validate.CATEGORIES)
+    assert sum(not row["labels"] for row in rows) >= len(labels) // 2  # at least as many clean lines as violations
+
+
+def test_the_locked_split_is_well_formed_and_written_by_authors_who_wrote_no_training_text():
+    seen: set[str] = set()
+    assert [problem for path in LOCKED for problem in validate.check_calls(path, seen)] == []
+    assert len(seen) >= 150 and len(LOCKED) >= 3
+    training_authors = {json.loads(line)["author"] for path in TRAIN
+                        for line in path.read_text(encoding="utf-8").splitlines()}
+    locked_authors = {call_id.split("_")[0] for call_id in seen}
+    assert not training_authors & locked_authors
+
+
+def test_the_validator_names_the_file_line_and_problem(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "X-1", "text": "你好", "listener": "debtor", "labels": ["threat"], "kind": "violation"}\n'
+                   "not json\n", encoding="utf-8")
+    problems = validate.check_utterances(bad, set())
+    assert len(problems) == 2 and problems[0].startswith(f"{bad}:1: labels") and f"{bad}:2:" in problems[1]
