@@ -30,31 +30,26 @@ CHAR_NGRAMS = (1, 2, 3)
 PINYIN_NGRAMS = (1, 2)
 
 
-def features(text: str) -> Counter:
-    """Counts of the reader's features in one sentence: character n-grams of its letters and digits, and pinyin
-    syllable n-grams of its Chinese characters (prefixed ``~`` so the two vocabularies never collide)."""
-    chars = _NOT_TEXT.sub("", text.lower())
-    counts: Counter = Counter()
-    for n in CHAR_NGRAMS:
-        counts.update(chars[i:i + n] for i in range(len(chars) - n + 1))
-    syllables = lazy_pinyin("".join(_HAN.findall(chars)), style=Style.NORMAL)
-    for n in PINYIN_NGRAMS:
-        counts.update("~" + " ".join(syllables[i:i + n]) for i in range(len(syllables) - n + 1))
-    return counts
-
-
-def _feature_spans(text: str) -> list[tuple[str, int, int]]:
-    """Every feature occurrence of ``features(text)`` with the span of ``text`` it was read from."""
-    kept = [i for i, char in enumerate(text.lower()) if not _NOT_TEXT.fullmatch(char)]
-    chars = "".join(text.lower()[i] for i in kept)
+def feature_spans(text: str) -> list[tuple[str, int, int]]:
+    """Every feature occurrence in one sentence, with the span of ``text`` it was read from: character n-grams of its
+    letters and digits, and pinyin syllable n-grams of its Chinese characters (prefixed ``~`` so the two
+    vocabularies never collide)."""
+    lowered = text.lower()
+    kept = [i for i, char in enumerate(lowered) if not _NOT_TEXT.fullmatch(char)]
+    chars = "".join(lowered[i] for i in kept)
     spans = [(chars[i:i + n], kept[i], kept[i + n - 1] + 1)
              for n in CHAR_NGRAMS for i in range(len(chars) - n + 1)]
-    han = [i for i in kept if _HAN.fullmatch(text[i])]
-    syllables = lazy_pinyin("".join(text[i] for i in han), style=Style.NORMAL)
-    if len(syllables) == len(han):
+    han = [i for i in kept if _HAN.fullmatch(lowered[i])]
+    syllables = lazy_pinyin("".join(lowered[i] for i in han), style=Style.NORMAL)
+    if len(syllables) == len(han):  # one syllable per character, so each n-gram has a place in the text
         spans += [("~" + " ".join(syllables[i:i + n]), han[i], han[i + n - 1] + 1)
                   for n in PINYIN_NGRAMS for i in range(len(syllables) - n + 1)]
     return spans
+
+
+def features(text: str) -> Counter:
+    """Counts of the reader's features in one sentence."""
+    return Counter(name for name, _, _ in feature_spans(text))
 
 
 def tfidf_rows(texts: list[str], vocabulary: dict[str, int], idf: np.ndarray) -> tuple[list[int], list[int],
@@ -123,9 +118,9 @@ class LearnedReader:
     def evidence(self, text: str, category: str) -> tuple[int, int]:
         """The span of ``text`` whose words weighed most towards ``category``: each feature occurrence adds its share
         of the score to the characters it covers; the span runs around the heaviest character while its
-        neighbours carry at least a third of that weight."""
+        neighbours carry at least a quarter of that weight."""
         column = self.categories.index(category)
-        spans = [(f, start, end) for f, start, end in _feature_spans(text) if f in self.vocabulary]
+        spans = [(f, start, end) for f, start, end in feature_spans(text) if f in self.vocabulary]
         if not spans:
             return 0, len(text)
         counts = Counter(f for f, _, _ in spans)
@@ -139,9 +134,9 @@ class LearnedReader:
         if per_char[peak] <= 0:
             return 0, len(text)
         start, end = peak, peak + 1
-        while start > 0 and per_char[start - 1] >= per_char[peak] / 3:
+        while start > 0 and per_char[start - 1] >= per_char[peak] / 4:
             start -= 1
-        while end < len(text) and per_char[end] >= per_char[peak] / 3:
+        while end < len(text) and per_char[end] >= per_char[peak] / 4:
             end += 1
         return start, end
 

@@ -121,6 +121,12 @@ _SENTENCE_END = re.compile(r"[。！？!?；;\n]")
 _OPEN_QUOTES, _CLOSE_QUOTES = "「“‘\"『", "」”’\"』"
 
 
+def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence around [start, end): from just after the previous sentence end to just before the next one."""
+    sentence_start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    return sentence_start, next((m.start() for m in _SENTENCE_END.finditer(text, end)), len(text))
+
+
 def out_of_scope(scope: ScopeConfig, text: str, start: int, end: int, category: str) -> str | None:
     """Why a hit at [start, end) is not the agent's own prohibited act (negated, disavowed, reported, quoted,
     a lawful notice), or None."""
@@ -142,8 +148,7 @@ def out_of_scope(scope: ScopeConfig, text: str, start: int, end: int, category: 
         return f"negated by the frame 「{frame.group(0)}」"
     # Bounded windows: ASR text often has no punctuation, and then a "sentence" is the whole turn; a reassurance
     # or lawful notice half a turn away must not cancel a threat.
-    sentence_end = next((m.start() for m in _SENTENCE_END.finditer(text, end)), len(text))
-    sentence_start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    sentence_start, sentence_end = sentence_bounds(text, start, end)
     after_end = min(sentence_end, end + SCOPE_AFTER_CHARS) + 1
     disavowal = scope.disavowal.search(text, end, after_end) or scope.disavowal.search(text, start, end) or (
         scope.warning_after.search(text, end, after_end))
@@ -174,8 +179,7 @@ def out_of_context(rule: ConductRule, text: str, start: int, end: int) -> bool:
     """True when the rule needs context (``context``) and none of it stands in the hit's sentence."""
     if not rule.context:
         return False
-    sentence_start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
-    sentence_end = next((m.start() for m in _SENTENCE_END.finditer(text, end)), len(text))
+    sentence_start, sentence_end = sentence_bounds(text, start, end)
     return not any(pattern.search(text, sentence_start, sentence_end) for pattern in rule.context)
 
 
