@@ -7,8 +7,9 @@ file, the line and the field.
 
 Verdict: ``fail`` when the call is vetoed (一票否决: a critical finding on an agent turn read as written, a finding in a
 veto category, or a call in the quiet hours) whatever the points, or when the score is below ``fail_below``;
-``review`` when a human must decide (a veto finding seen only through homophones or only by the learned reader, a finding whose speaker is unknown,
-an unverifiable disclosure, a customer signal such as vulnerability, a homophone match); else ``pass``.
+``review`` when a human must decide (a veto finding seen only through homophones or only by the learned reader, a
+finding whose speaker is unknown, an unverifiable disclosure, a customer signal such as vulnerability, a homophone
+match); else ``pass``.
 Pure functions apart from ``load_scorecard``.
 """
 
@@ -324,8 +325,8 @@ def score_call(scorecard: Scorecard, audit: CallAudit, quality: CallQuality | No
     Only findings on agent turns cost points; a finding whose speaker is unknown sends the call to review instead.
     Unconfirmed findings (read only through homophones, or seen only by the learned reader) cost points too (the
     reviewer sees the worst case) but never fail the call on their own: a veto seen only by them, or a score below
-    ``fail_below`` only because of them, is ``review``. An unverifiable disclosure costs nothing and sends the call to review. Quality measures that could
-    not be measured (``None``) cost nothing.
+    ``fail_below`` only because of them, is ``review``. An unverifiable disclosure costs nothing and sends the call to
+    review. Quality measures that could not be measured (``None``) cost nothing.
     """
     card = scorecard
     agent = [f for f in audit.findings if f.speaker == "agent"]

@@ -104,7 +104,7 @@ class FindingRow(Base):
     needs_review: Mapped[bool] = mapped_column(Boolean)
     legal_basis: Mapped[str] = mapped_column(Text)  # JSON list
     explanation: Mapped[str] = mapped_column(Text)
-    match_kind: Mapped[str] = mapped_column(String(16), default="", server_default="")  # "model": the reader's
+    match_kind: Mapped[str] = mapped_column(String(16), default="", server_default="")  # term, pattern, …, model
     score: Mapped[float | None] = mapped_column(Float)  # the learned reader's probability, for its findings
 
 

@@ -12,8 +12,8 @@ The reader reads sentences without knowing who is on the line, so a debt detail 
 only because of who listens) is not taught to it as third_party_disclosure: the third-party rules own that context.
 
 Thresholds: for each category, the lowest score at which the out-of-fold flags of a leave-one-author-out
-cross-validation land on violating text at the target rate. Out-of-fold by author means each author's text was scored by a model
-that never saw that author, the situation the reader meets in production.
+cross-validation land on violating text at the target rate. Out-of-fold by author means each author's text was
+scored by a model that never saw that author, the situation the reader meets in production.
 """
 
 from __future__ import annotations
