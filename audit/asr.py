@@ -28,6 +28,7 @@ from audit.errors import ModelError, TranscriptError
 from audit.jsonio import write_json_atomic
 from audit.lexicons import AsrLexicon, load_asr_lexicon
 from audit.models import CallMetadata, DroppedSegment, Segment, Transcript, Word
+from audit.pinyin import is_cjk, loose, sounds_of
 from audit.text import content_characters, normalize_transcript_text
 
 BUNDLED_MODEL_NAMES = frozenset({"base", "bundled"})
@@ -41,8 +42,8 @@ CACHE_FORMAT = 2  # bump when the cached raw-ASR layout changes, so old entries 
 
 # Long recordings (a conference call, a recorder left running) are decoded and recognised in windows of at most
 # WINDOW_S, each ended at a silence the VAD hears in its last CUT_SEARCH_S, so memory stays flat whatever the
-# duration. A recording up to LONG_AUDIO_S is decoded whole and recognised in one go, exactly as before windows
-# existed (same transcript, same cache key).
+# duration. A recording up to LONG_AUDIO_S is decoded whole and recognised in one go, and its cache key holds no
+# window settings.
 LONG_AUDIO_S = 15 * 60
 WINDOW_S = 5 * 60
 CUT_SEARCH_S = 30
@@ -178,7 +179,7 @@ class AsrOptions:
                             "split_pause_s", "split_silence_s"):
             values.pop(guard_field)
         if values["batch_size"] <= 1:
-            values.pop("batch_size")  # sequential decoding: the key cached transcripts had before batching existed
+            values.pop("batch_size")  # the sequential decoder is the default: keys without it stay valid
         return values
 
 
@@ -226,14 +227,68 @@ def trim_repetition_loop(raw: dict[str, Any]) -> dict[str, Any] | None:
     return {**raw, "text": text[:match.start() + len(match.group(1))]}
 
 
+UNHEARD_WORD_S = 0.05  # a word Whisper stamps shorter than this has no audio under it
+
+
+def _domain_run(text: str, domain_words: tuple[str, ...]) -> list[tuple[int, str]]:
+    """The domain words (by sound: 证信 reads as 征信) that end ``text``, last first, with where each starts."""
+    han = [i for i, char in enumerate(text) if is_cjk(char)]
+    sounds = [loose(sound) for sound in sounds_of("".join(text[i] for i in han))]
+    readings = sorted(((tuple(loose(sound) for sound in sounds_of(word)), word) for word in domain_words),
+                      key=lambda reading: -len(reading[0]))
+    run, end = [], len(han)
+    while end:
+        word = next((w for r, w in readings if len(r) <= end and tuple(sounds[end - len(r):end]) == r), None)
+        if word is None and not run:  # the segment may end inside the last one (…信用卡委 for 委托)
+            word = next((w[:n] for r, w in readings for n in range(len(r) - 1, 0, -1)
+                         if n <= end and tuple(sounds[end - n:end]) == r[:n]), None)
+        if word is None:
+            break
+        end -= len(word)
+        run.append((han[end], word))
+    return run
+
+
+def cut_unheard_domain_words(raw: dict[str, Any], domain_words: tuple[str, ...]) -> dict[str, Any] | None:
+    """The segment without domain words at its end that nobody said, or None if that is all it holds.
+
+    Decoding bias (hotwords, a prompt) makes Whisper end a short utterance with the words it was biased toward
+    (「打开补关证信证信证信」, 「…垃圾箱证信协商分期信用卡委」), and a leaked 征信 or 委托 reads to the rules as
+    something the agent said. Unheard: three domain words in a row, one said twice in a row, or any run of them whose
+    word timestamps have no length. A sentence that ends on one or two different domain words is speech.
+    """
+    text = raw["text"]
+    run = _domain_run(text, domain_words)
+    if not run:
+        return raw
+    cut_at = run[-1][0]
+    kept_chars = len(content_characters(text[:cut_at]))
+    words = raw.get("words") or []
+    kept_words, seen = [], 0
+    for word in words:
+        seen += len(content_characters(word["text"]))
+        if seen > kept_chars:
+            break
+        kept_words.append(word)
+    tail = words[len(kept_words):]
+    said = [word for _, word in run]
+    stamped_empty = bool(tail) and all(w["end_s"] - w["start_s"] < UNHEARD_WORD_S for w in tail)
+    if len(run) < 3 and len(set(said)) == len(said) and not stamped_empty:
+        return raw
+    if not kept_chars:
+        return None
+    end_s = kept_words[-1]["end_s"] if kept_words else raw["end_s"]
+    return {**raw, "text": text[:cut_at], "words": kept_words, "end_s": end_s}
+
+
 def _compression_ratio(text: str) -> float:
     """Whisper's own repetitiveness measure: UTF-8 length over zlib-compressed length."""
     data = text.encode("utf-8")
     return len(data) / len(zlib.compress(data)) if data else 0.0
 
 
-def guard_segment(raw: dict[str, Any], phrases: tuple[str, ...],
-                  options: AsrOptions) -> tuple[dict[str, Any] | None, str | None]:
+def guard_segment(raw: dict[str, Any], phrases: tuple[str, ...], options: AsrOptions,
+                  domain_words: tuple[str, ...] = ()) -> tuple[dict[str, Any] | None, str | None]:
     """Apply the hallucination guard to one raw Whisper segment: (what to keep or None, why something was removed).
 
     Whisper invents text on silence and noise (subtitle credits, 'thanks for watching', looping repeats). A finding
@@ -245,13 +300,18 @@ def guard_segment(raw: dict[str, Any], phrases: tuple[str, ...],
     kept = trim_repetition_loop(raw)
     if kept is None:
         return None, "repetition loop"
-    loop_note = "repetition loop cut off" if kept is not raw else None
+    cut_note = "repetition loop cut off" if kept is not raw else None
+    heard = cut_unheard_domain_words(kept, domain_words)
+    if heard is None:
+        return None, "only domain words nobody said (decoding bias)"
+    if heard is not kept:
+        kept, cut_note = heard, "domain words nobody said cut off (decoding bias)"
     content = content_characters(normalize_transcript_text(kept["text"]))
     matched = [phrase for phrase in phrases if content_characters(phrase) in content]
     if matched and sum(len(content_characters(p)) for p in matched) >= 0.4 * len(content):
         return None, f"known hallucination phrase '{matched[0]}'"
     # Whisper's ratio covers the whole segment, loop included; after a cut, measure what is left.
-    compression = _compression_ratio(kept["text"]) if loop_note else (raw.get("compression_ratio") or 0.0)
+    compression = _compression_ratio(kept["text"]) if cut_note else (raw.get("compression_ratio") or 0.0)
     if compression > options.compression_ratio_threshold:
         return None, f"repetitive text (compression ratio {compression:.2f} > {options.compression_ratio_threshold})"
     no_speech = raw.get("no_speech_prob") or 0.0
@@ -260,7 +320,7 @@ def guard_segment(raw: dict[str, Any], phrases: tuple[str, ...],
         return None, f"probably no speech (no_speech_prob {no_speech:.2f}, avg_logprob {logprob:.2f})"
     if logprob < options.min_avg_logprob:
         return None, f"decoder guessing (avg_logprob {logprob:.2f} < {options.min_avg_logprob})"
-    return kept, loop_note
+    return kept, cut_note
 
 
 def split_at_pauses(raw: dict[str, Any], max_pause_s: float,
@@ -455,7 +515,7 @@ class Transcriber:
         options = self._decoding_options(split_channels)
         key = {"model": self.source.model_id, "options": options.decoding_key(),
                "split_channels": split_channels, "format": CACHE_FORMAT}
-        if windowed:  # only long recordings: the key of a call decoded whole is what it was before windows
+        if windowed:  # only long recordings carry window settings; a call decoded whole is keyed by its options alone
             key["windows"] = [WINDOW_S, CUT_SEARCH_S]
         key = json.dumps(key, sort_keys=True)
         options_hash = hashlib.sha256(key.encode()).hexdigest()[:16]
@@ -641,7 +701,8 @@ class Transcriber:
             index = channel["channel"]
             silences = silences_between(channel["speech_s"], self.options.split_silence_s)
             for raw in channel["segments"]:
-                kept_raw, reason = guard_segment(raw, self.lexicon.hallucination_phrases, self.options)
+                kept_raw, reason = guard_segment(raw, self.lexicon.hallucination_phrases, self.options,
+                                                  self.lexicon.domain_words)
                 if reason:
                     removed_from_s = kept_raw["end_s"] if kept_raw else raw["start_s"]
                     removed_text = raw["text"][len(kept_raw["text"]):] if kept_raw else raw["text"]

@@ -32,6 +32,19 @@ class RoleScore:
         return self.wrong / assigned if assigned else 0.0
 
 
+@dataclass(frozen=True)
+class RoleTime:
+    """Seconds of recognised speech whose role matches the script turn under it, contradicts it, or is unknown."""
+
+    correct_s: float
+    wrong_s: float
+    unknown_s: float
+
+    def share(self, part: float) -> float:
+        total = self.correct_s + self.wrong_s + self.unknown_s
+        return part / total if total else 0.0
+
+
 def script_text(script: dict[str, Any], speaker: str | None = None) -> str:
     return "".join(turn["text"] for turn in script["turns"] if speaker in (None, turn["speaker"]))
 
@@ -65,3 +78,18 @@ def role_score(script: dict[str, Any], transcript: Transcript) -> RoleScore:
         else:
             counts["wrong"] += 1
     return RoleScore(**counts)
+
+
+def role_time(script: dict[str, Any], transcript: Transcript) -> RoleTime:
+    """``role_score`` by time: each stretch where a segment overlaps a script turn counts for its length, so a long
+    misattributed turn weighs more than a short 「嗯」."""
+    seconds = {"correct": 0.0, "wrong": 0.0, "unknown": 0.0}
+    for segment in transcript.segments:
+        for turn in script["turns"]:
+            overlap = _overlap_s(segment, turn)
+            if overlap <= 0:
+                continue
+            kind = ("unknown" if segment.speaker == "unknown" else
+                    "correct" if segment.speaker == turn["speaker"] else "wrong")
+            seconds[kind] += overlap
+    return RoleTime(seconds["correct"], seconds["wrong"], seconds["unknown"])

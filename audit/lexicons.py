@@ -19,10 +19,17 @@ from audit.errors import LexiconError
 MAX_LEXICON_BYTES = 2 * 1024 * 1024  # a rule file is a few KB; anything this big is a mistake or an attack
 
 
+def data_dir(folder: str) -> Path:
+    """Where the shipped ``lexicons`` or ``scorecards`` are: inside an installed wheel (``audit/packdata/``, put there
+    by setup.py), else the folder at the top of this checkout, where people edit them."""
+    packaged = Path(__file__).resolve().parent / "packdata" / folder
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / folder
+
+
 def lexicon_dir() -> Path:
-    """``AUDIT_LEXICON_DIR`` if set, else the ``lexicons/`` folder of this checkout."""
+    """``AUDIT_LEXICON_DIR`` if set, else the shipped ``lexicons/``."""
     configured = os.environ.get("AUDIT_LEXICON_DIR")
-    return Path(configured) if configured else Path(__file__).resolve().parent.parent / "lexicons"
+    return Path(configured) if configured else data_dir("lexicons")
 
 
 def content_version(*blobs: bytes) -> str:
@@ -72,6 +79,7 @@ class AsrLexicon:
     initial_prompt: str
     hotwords: tuple[str, ...]
     hallucination_phrases: tuple[str, ...]
+    domain_words: tuple[str, ...]  # words decoding bias leaks; the guard removes runs of them nobody said
     version: str
     path: str
 
@@ -88,6 +96,7 @@ def load_asr_lexicon(path: str | Path | None = None) -> AsrLexicon:
         initial_prompt=prompt.strip(),
         hotwords=_string_list(path, data, "hotwords"),
         hallucination_phrases=_string_list(path, data, "hallucination_phrases"),
+        domain_words=_string_list(path, data, "domain_words") if "domain_words" in data else (),
         version=content_version(raw),
         path=str(path),
     )

@@ -1,7 +1,7 @@
 """The text engine under the rules: spaCy (blank ``zh``, jieba segmenter), the lexicon as jieba user words, and a
 homophone index on toneless pinyin.
 
-This is the only module that imports spacy, jieba or pypinyin.
+This is the only module that imports spacy or jieba (pinyin readings come from ``audit.pinyin``).
 
 Speech recognition mishears key words as other characters with the same sound (逾期 -> 于七, 录音 -> 路音,
 工号 -> 公号). ``Analyzer.analyze`` finds such spans by pinyin and rewrites them to the lexicon's spelling in a
@@ -21,9 +21,9 @@ from typing import Any, Callable, Iterable
 import ahocorasick
 import jieba
 import spacy
-from pypinyin import Style, lazy_pinyin, pinyin
 
 from audit.errors import LexiconError
+from audit.pinyin import default_reading, is_cjk, loose, loose_default, sounds_of
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -33,43 +33,6 @@ COMMON_WORD_FREQ = 20
 USER_WORD_FREQ = 200_000  # high enough that jieba keeps a lexicon term whole inside a longer run of characters
 
 
-def is_cjk(char: str) -> bool:
-    return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf" or "\uf900" <= char <= "\ufaff"
-
-
-def _loose(syllable: str) -> str:
-    """Fold the distinctions ASR and regional accents blur: zh/z, ch/c, sh/s, l/n, -ng/-n (not -ong)."""
-    for retroflex, flat in (("zh", "z"), ("ch", "c"), ("sh", "s")):
-        if syllable.startswith(retroflex):
-            syllable = flat + syllable[2:]
-            break
-    if syllable.startswith("l"):
-        syllable = "n" + syllable[1:]
-    if syllable.endswith("ng") and not syllable.endswith("ong"):
-        syllable = syllable[:-1]
-    return syllable
-
-
-@lru_cache(maxsize=65_536)
-def loose_default(char: str) -> str:
-    return _loose(default_reading(char))
-
-
-@lru_cache(maxsize=65_536)
-def default_reading(char: str) -> str:
-    """The most common toneless reading of a character; a non-Chinese character reads as itself."""
-    return pinyin(char, style=Style.NORMAL)[0][0] if is_cjk(char) else char
-
-
-def sounds_of(text: str) -> list[str]:
-    """One toneless reading per character, chosen in context (pypinyin's phrase table: 还款 -> huan kuan, 还有 ->
-    hai you). Rare dictionary readings are never used: with them, 捷信 'sounds like' 借款 (款 has an archaic xin)."""
-    sounds = lazy_pinyin(text, style=Style.NORMAL, errors=lambda chars: list(chars))
-    if len(sounds) != len(text):  # characters pypinyin splits or merges oddly: fall back to one char at a time
-        sounds = [default_reading(char) for char in text]
-    return sounds
-
-
 @lru_cache(maxsize=65_536)
 def _believable_two_char(heard: str, term: str) -> bool:
     """Two syllables match by chance often: demand the exact (not accent-folded) sound, and no real word. (Cached:
@@ -77,6 +40,13 @@ def _believable_two_char(heard: str, term: str) -> bool:
     if sounds_of(heard) != sounds_of(term) and [default_reading(c) for c in heard] != sounds_of(term):
         return False
     return jieba.dt.FREQ.get(heard, 0) < COMMON_WORD_FREQ
+
+
+def _accent_folded_syllables(heard: str, term: str) -> int:
+    """How many syllables of ``heard`` match ``term`` only after folding zh/z, l/n, -ng/-n (not exactly)."""
+    in_context = sounds_of(term)
+    return sum(default_reading(h) not in (in_context[k], default_reading(t))
+               for k, (h, t) in enumerate(zip(heard, term)))
 
 
 @dataclass(frozen=True)
@@ -145,7 +115,7 @@ class Analyzer:
         for term in sorted(set(homophone_terms) | set(self.terms)):
             if len(term) >= 2 and all(is_cjk(char) for char in term):
                 # each position accepts the term's own reading in context and the character's default reading
-                sounds = tuple(frozenset({_loose(in_term), _loose(default_reading(char))})
+                sounds = tuple(frozenset({loose(in_term), loose(default_reading(char))})
                                for in_term, char in zip(sounds_of(term), term))
                 for first in sounds[0]:
                     for second in sounds[1]:
@@ -179,6 +149,8 @@ class Analyzer:
                     continue
                 if len(term) == 2 and not _believable_two_char(heard, term):
                     continue
+                if _accent_folded_syllables(heard, term) > 1:
+                    continue  # 是潘志 is not 死胖子: a mishearing bends one sound, not every sound of a word
                 if any(s < end and start < e for s, e in exact_spans):
                     continue  # the text already spells a lexicon word here
                 candidates.append(HomophoneSpan(start, end, heard, term))
@@ -186,10 +158,15 @@ class Analyzer:
             # A misheard word still sits where a word was spoken: 于七 is segmented 于|七 at the edges of its span,
             # while 涛先 in 孙涛先生 cuts through the name 孙涛 and the word 先生. Demand one aligned edge (jieba
             # sometimes glues a misheard word to its neighbour: 我公号 -> 我公|号).
+            # Nor does it cut through a common word that was heard: in 按合同计罚息, 同计 sounds like 通缉 but takes
+            # half of 合同.
             doc = doc_of_text()
             starts = {token.idx for token in doc}
             ends = {token.idx + len(token.text) for token in doc}
-            candidates = [c for c in candidates if c.char_start in starts or c.char_end in ends]
+            common_words = [(token.idx, token.idx + len(token.text)) for token in doc
+                            if len(token.text) >= 2 and jieba.dt.FREQ.get(token.text, 0) >= COMMON_WORD_FREQ]
+            candidates = [c for c in candidates if (c.char_start in starts or c.char_end in ends) and not any(
+                a < edge < b for a, b in common_words for edge in (c.char_start, c.char_end))]
         chosen: list[HomophoneSpan] = []
         for span in sorted(candidates, key=lambda s: (-(s.char_end - s.char_start), s.char_start)):
             if all(span.char_end <= c.char_start or c.char_end <= span.char_start for c in chosen):

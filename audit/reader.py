@@ -21,7 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from pypinyin import Style, lazy_pinyin
+
+from audit import pinyin
 
 MODEL_DIR = Path(__file__).with_name("reader_model")
 _NOT_TEXT = re.compile(r"[^\u3400-\u9fff0-9a-z]+")
@@ -40,7 +41,7 @@ def feature_spans(text: str) -> list[tuple[str, int, int]]:
     spans = [(chars[i:i + n], kept[i], kept[i + n - 1] + 1)
              for n in CHAR_NGRAMS for i in range(len(chars) - n + 1)]
     han = [i for i in kept if _HAN.fullmatch(lowered[i])]
-    syllables = lazy_pinyin("".join(lowered[i] for i in han), style=Style.NORMAL)
+    syllables = pinyin.syllables("".join(lowered[i] for i in han))
     if len(syllables) == len(han):  # one syllable per character, so each n-gram has a place in the text
         spans += [("~" + " ".join(syllables[i:i + n]), han[i], han[i + n - 1] + 1)
                   for n in PINYIN_NGRAMS for i in range(len(syllables) - n + 1)]

@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from audit.errors import LexiconError
-from audit.lexicons import content_version, read_yaml
+from audit.lexicons import content_version, data_dir, read_yaml
 from audit.models import CallAudit, Finding
 from audit.quality import CallQuality
 from audit.rulepack import CONDUCT_CATEGORIES, DISCLOSURES, SEVERITIES, SIGNALS
@@ -112,9 +112,9 @@ class Scorecard:
 
 
 def scorecard_dir() -> Path:
-    """``AUDIT_SCORECARD_DIR`` if set, else the ``scorecards/`` folder of this checkout."""
+    """``AUDIT_SCORECARD_DIR`` if set, else the shipped ``scorecards/``."""
     configured = os.environ.get("AUDIT_SCORECARD_DIR")
-    return Path(configured) if configured else Path(__file__).resolve().parent.parent / "scorecards"
+    return Path(configured) if configured else data_dir("scorecards")
 
 
 def available_scorecards() -> tuple[str, ...]:

@@ -1,9 +1,18 @@
-"""Transcription accuracy and speed on the sample calls: CER per call against its script, roles, real-time factor.
+"""Transcription accuracy: `audit transcribe` against plain faster-whisper on real speech, and on the sample calls.
 
-    .venv/bin/python bench/asr_quality.py [--model base] [--device cpu] [--batch-size N]
+    .venv/bin/python bench/asr_quality.py [--set real|samples|all] [--model base] [--device cpu] [--batch-size N]
 
-Transcribes every call in samples/metadata.csv with a fresh cache (nothing is served from an earlier run) and prints
-one row per call. CER counts content characters only (see audit.text.character_error_rate).
+real: the recordings of ../shared/asr-dev/ (real Mandarin speech with human transcripts, 16 kHz and its 8 kHz
+telephone copy). Each clip goes through the same Whisper model twice in the same run: called plainly
+(``transcribe(audio, language="zh", beam_size=5, vad_filter=True, condition_on_previous_text=False)``, folded to
+Simplified) and through ``Transcriber``. Prints CER per clip where the two differ, pooled CER per source and overall,
+and every domain word (逾期, 征信…) in our output that the reference does not have. A decoding change is judged here,
+never on the synthetic samples alone.
+samples: every call in samples/metadata.csv, CER against its script, roles, real-time factor.
+mono-mix: the stereo samples mixed down to one channel and transcribed as mono calls, so that the roles found from
+voice and wording are judged against the script (speech time with the right role, the wrong one, or unknown).
+Both transcribe with a fresh cache (nothing is served from an earlier run). CER counts content characters only (see
+audit.text.character_error_rate).
 """
 
 from __future__ import annotations
@@ -20,16 +29,111 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from audit.asr import Transcriber  # noqa: E402
-from audit.asr_eval import call_cer, role_score, speaker_cer  # noqa: E402
+from audit.asr_eval import RoleTime, call_cer, role_score, role_time, speaker_cer  # noqa: E402
 from audit.metadata import load_metadata  # noqa: E402
+from audit.text import content_characters, to_simplified  # noqa: E402
+
+ASR_DEV = REPO.parent / "shared" / "asr-dev"
+_DIGITS_AS_HANZI = str.maketrans("0123456789", "零一二三四五六七八九")
+
+
+def pooled_cer(pairs: list[tuple[str, str]]) -> float:
+    """Edits over reference characters, summed over clips (a long clip weighs more than a short one)."""
+    from rapidfuzz.distance import Levenshtein
+
+    edits = chars = 0
+    for reference, hypothesis in pairs:
+        ref = content_characters(reference).translate(_DIGITS_AS_HANZI)
+        edits += Levenshtein.distance(ref, content_characters(hypothesis).translate(_DIGITS_AS_HANZI))
+        chars += len(ref)
+    return edits / chars
+
+
+def real_speech(args: argparse.Namespace) -> None:
+    from faster_whisper import decode_audio
+
+    with tempfile.TemporaryDirectory() as cache:
+        transcriber = Transcriber(model=args.model, device=args.device, cache_dir=cache, use_cache=False)
+        model = transcriber.load()
+        domain_words = transcriber.lexicon.domain_words
+        print(f"model {transcriber.source.model_id}; hotwords {transcriber.options.hotwords or 'none'}; "
+              f"prompt {transcriber.options.initial_prompt or 'none'}\n")
+        for manifest in ("manifest.jsonl", "manifest_telephone_8k.jsonl"):
+            clips = [json.loads(line) for line in (ASR_DEV / manifest).read_text("utf-8").splitlines()]
+            rows = []
+            for clip in clips:
+                path = ASR_DEV / clip["path"]
+                segments, _ = model.transcribe(decode_audio(str(path)), language="zh", beam_size=5, vad_filter=True,
+                                               condition_on_previous_text=False)
+                plain = to_simplified("".join(segment.text for segment in segments))
+                ours = "".join(segment.text for segment in transcriber.transcribe(path).transcript.segments)
+                rows.append((clip, plain, ours))
+            print(f"== {manifest}: {len(clips)} clips, {sum(c['duration_s'] for c in clips):.0f} s")
+            for clip, plain, ours in rows:
+                a, b = pooled_cer([(clip["reference"], plain)]), pooled_cer([(clip["reference"], ours)])
+                if abs(a - b) > 1e-9:
+                    print(f"  {clip['id']:36} plain {a:5.3f}  ours {b:5.3f}  {ours}")
+            sources = sorted({clip["path"].split("/")[1] for clip, _, _ in rows})
+            print(f"  {'source':28} {'clips':>5} {'plain':>6} {'ours':>6}")
+            for source in sources + ["ALL"]:
+                picked = [r for r in rows if source == "ALL" or r[0]["path"].split("/")[1] == source]
+                print(f"  {source:28} {len(picked):5} {pooled_cer([(c['reference'], p) for c, p, _ in picked]):6.3f} "
+                      f"{pooled_cer([(c['reference'], o) for c, _, o in picked]):6.3f}")
+            leaked = [(clip["id"], word) for clip, _, ours in rows for word in domain_words
+                      if word in ours and word not in clip["reference"]]
+            print(f"  domain words in our text that were not said: {len(leaked)} {leaked}\n")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", choices=("real", "samples", "mono-mix", "all"), default="all")
     parser.add_argument("--model", default="base")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch-size", type=int, default=0, help="0: sequential decoder; N>1: batched pipeline")
     args = parser.parse_args()
+    if args.set in ("real", "all"):
+        real_speech(args)
+    if args.set in ("samples", "all"):
+        sample_calls(args)
+    if args.set in ("mono-mix", "all"):
+        mono_mixdowns(args)
+
+
+def mono_mixdowns(args: argparse.Namespace) -> None:
+    import wave
+
+    import numpy as np
+
+    from audit.audio import SAMPLE_RATE_HZ, AudioReader
+
+    metadata = load_metadata(REPO / "samples" / "metadata.csv")
+    with tempfile.TemporaryDirectory() as work:
+        transcriber = Transcriber(model=args.model, device=args.device, cache_dir=work)
+        totals = [0.0, 0.0, 0.0]
+        print(f"{'call (stereo, mixed to mono)':34} {'speech s':>8} {'right':>6} {'wrong':>6} {'unknown':>7}")
+        for record in metadata.by_call_id.values():
+            script = json.loads((REPO / "samples" / "scripts" / f"{record.call_id}.json").read_text("utf-8"))
+            if script["channel_layout"] == "mono":
+                continue
+            with AudioReader(record.file) as reader:
+                mono = reader.decoded(reader.read(10 ** 9)).mono()
+            path = Path(work) / f"{record.call_id}.wav"
+            with wave.open(str(path), "wb") as out:
+                out.setnchannels(1)
+                out.setsampwidth(2)
+                out.setframerate(SAMPLE_RATE_HZ)
+                out.writeframes((np.clip(mono, -1, 1) * 32767).astype("<i2").tobytes())
+            roles = role_time(script, transcriber.transcribe(path, channel_layout="mono").transcript)
+            totals = [a + b for a, b in zip(totals, (roles.correct_s, roles.wrong_s, roles.unknown_s))]
+            print(f"{record.call_id:34} {roles.correct_s + roles.wrong_s + roles.unknown_s:8.1f} "
+                  f"{roles.share(roles.correct_s):6.3f} {roles.share(roles.wrong_s):6.3f} "
+                  f"{roles.share(roles.unknown_s):7.3f}")
+        all_roles = RoleTime(*totals)
+        print(f"{'ALL':34} {sum(totals):8.1f} {all_roles.share(totals[0]):6.3f} {all_roles.share(totals[1]):6.3f} "
+              f"{all_roles.share(totals[2]):7.3f}")
+
+
+def sample_calls(args: argparse.Namespace) -> None:
     metadata = load_metadata(REPO / "samples" / "metadata.csv")
     with tempfile.TemporaryDirectory() as cache:
         transcriber = Transcriber(model=args.model, device=args.device, cache_dir=cache,

@@ -4,8 +4,8 @@
     python scripts/train_reader.py --cv-only  # only the cross-validated figures
     python scripts/train_reader.py --check    # retrain in memory; exit 1 unless it scores like the shipped model
 
-Training data: every utterance in ``corpus/train/*.jsonl`` and every agent turn of ``tests/data/dev_clean.jsonl``.
-Never the locked test split (``tests/data/locked/``). Each text goes through what a transcript turn goes through
+Training data: every utterance in ``corpus/train/*.jsonl`` and every agent turn of ``tests/data/dev_clean.jsonl`` and
+of the opened former test split ``tests/data/opened/``. Never the locked test split (``tests/data/locked/``). Each text goes through what a transcript turn goes through
 before the reader sees it (normalisation, homophones resolved to the rule pack's words).
 
 The reader reads sentences without knowing who is on the line, so a debt detail told to a third party (a violation
@@ -21,9 +21,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -45,6 +47,7 @@ TARGET_PRECISION = 0.95  # of flags that land on a violation of some kind
 THRESHOLD_FLOOR = 0.5  # never flag below an even chance, whatever the cross-validation allows
 CONTEXT_ONLY = "third_party_disclosure"  # with a third party on the line, the context (not the words) makes it one
 CHECK_SAMPLE = 60
+THREAT_TO_TELL = re.compile("告诉|通知|联系|打电话|打给|找|说|发给|寄|上门|打招呼|沟通")
 
 
 def read_corpus(root: Path = ROOT) -> list[dict]:
@@ -60,22 +63,31 @@ def read_corpus(root: Path = ROOT) -> list[dict]:
                 labels.discard(CONTEXT_ONLY)
             examples.append({"text": row["text"], "labels": labels, "author": path.stem})
     kinds = json.loads((root / "tests" / "data" / "dev_clean.kinds.json").read_text(encoding="utf-8"))
-    for line in (root / "tests" / "data" / "dev_clean.jsonl").read_text(encoding="utf-8").splitlines():
+    examples += call_examples(root / "tests" / "data" / "dev_clean.jsonl", "dev_clean",
+                              lambda call, quote: kinds.get(call["call_id"], "").startswith("tp_"))
+    for path in sorted((root / "tests" / "data" / "opened").glob("*.jsonl")):
+        # No record of who answered these calls: a third_party_disclosure quote that tells nobody is taken to be a
+        # debt detail said to a third party (context), one that names telling someone is taught as words.
+        examples += call_examples(path, f"opened_{path.stem}", lambda call, quote: not THREAT_TO_TELL.search(quote))
+    return examples
+
+
+def call_examples(path: Path, author: str, context_only: Callable[[dict, str], bool]) -> list[dict]:
+    """The agent turns of a labelled call file as examples; ``context_only(call, quote)`` says whether a
+    third_party_disclosure quote is one only because a third party is listening."""
+    examples = []
+    for line in path.read_text(encoding="utf-8").splitlines():
         call = json.loads(line)
-        by_turn: dict[int, set] = {}
         quotes: dict[int, list] = {}
         for violation in call["labels"]["violations"]:
-            by_turn.setdefault(violation["turn"], set()).add(violation["category"])
-            quotes.setdefault(violation["turn"], []).append((violation["category"], violation["quote"]))
-        third_party = kinds.get(call["call_id"], "").startswith("tp_")
-        for index, turn in enumerate(call["turns"]):
-            if turn["speaker"] != "agent":
+            if violation["category"] == CONTEXT_ONLY and context_only(call, violation["quote"]):
                 continue
-            labels = by_turn.get(index, set())
-            if third_party:
-                labels = labels - {CONTEXT_ONLY}
-            examples.append({"text": turn["text"], "labels": labels, "author": "dev_clean",
-                             "quotes": [(c, q) for c, q in quotes.get(index, []) if c in labels]})
+            quotes.setdefault(violation["turn"], []).append((violation["category"], violation["quote"]))
+        for index, turn in enumerate(call["turns"]):
+            if turn["speaker"] == "agent":
+                turn_quotes = quotes.get(index, [])
+                examples.append({"text": turn["text"], "labels": {c for c, _ in turn_quotes}, "author": author,
+                                 "quotes": turn_quotes})
     return examples
 
 

@@ -67,3 +67,19 @@ def seeded_db(sample_transcripts, tmp_path_factory) -> Path:
         store.save(transcript, audit, audit_to_line(audit))
     store.engine.dispose()  # the last connection closing folds SQLite's WAL into the file, so a copy is complete
     return path
+
+
+# Test tiers. Everything runs in CI and under the README's test command; `pytest -m "not asr and not slow and not
+# browser and not postgres"` is the quick tier for everyday work. A test's tier follows from what it uses.
+WHISPER_FIXTURES = {"transcriber", "sample_transcripts", "seeded_db", "model_cache"}
+MODULE_TIERS = {"test_asr": "asr", "test_hallucination": "asr", "test_long_audio": "asr",
+                "test_app_browser": "browser", "test_postgres": "postgres", "test_packaging": "slow"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        tier = MODULE_TIERS.get(item.module.__name__)
+        if tier:
+            item.add_marker(tier)
+        if WHISPER_FIXTURES & set(item.fixturenames):
+            item.add_marker("asr")

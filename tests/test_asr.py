@@ -1,17 +1,21 @@
-"""The real Whisper model on real audio: sample calls, silence and noise, the cache, model resolution."""
+"""The real Whisper model on real audio: sample calls, real read speech, silence and noise, the cache, models."""
 
+import json
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from audio_files import noise, write_audio
 from audit import asr
-from audit.asr import (AsrOptions, Transcriber, assemble_bundled_model, guard_segment, resolve_model,
-                       split_at_pauses, trim_repetition_loop)
+from audit.asr import (AsrOptions, Transcriber, assemble_bundled_model, cut_unheard_domain_words, guard_segment,
+                       resolve_model, split_at_pauses, trim_repetition_loop)
 from audit.asr_eval import call_cer, role_score, speaker_cer
 from audit.errors import ModelError
 from audit.lexicons import load_asr_lexicon
 from audit.models import Transcript
+from audit.pinyin import loose, sounds_of
 from audit.text import is_simplified
 from conftest import load_script, sample_scripts
 
@@ -23,6 +27,8 @@ MONO = [s["call_id"] for s in sample_scripts() if s["channel_layout"] == "mono"]
 MAX_SPEAKER_CER_STEREO = 0.35
 MAX_CALL_CER_MONO = 0.45
 MAX_WRONG_ROLE_RATE_MONO = 0.10
+REAL_SPEECH = Path(__file__).parent / "data" / "real_speech"
+REAL_CLIPS = [json.loads(line) for line in (REAL_SPEECH / "clips.jsonl").read_text("utf-8").splitlines()]
 
 
 def test_samples_cover_stereo_and_8khz_mono():
@@ -121,6 +127,57 @@ def test_hallucinations_are_dropped(raw, reason):
 )
 def test_real_speech_is_kept_whole(raw):
     assert guard_segment(raw, load_asr_lexicon().hallucination_phrases, AsrOptions()) == (raw, None)
+
+
+def unsaid_domain_words(text: str, reference: str) -> list[str]:
+    """Domain words heard by sound in ``text`` (证信 is 征信) that the reference does not contain."""
+    def sound(value: str) -> str:
+        return " ".join(loose(syllable) for syllable in sounds_of("".join(c for c in value if "\u4e00" <= c <= "\u9fff")))
+    return [word for word in load_asr_lexicon().domain_words
+            if f" {sound(word)} " in f" {sound(text)} " and f" {sound(word)} " not in f" {sound(reference)} "]
+
+
+@pytest.mark.parametrize("clip", REAL_CLIPS, ids=[clip["file"] for clip in REAL_CLIPS])
+def test_short_real_utterance_gets_no_domain_word_that_was_not_said(transcriber, clip):
+    text = transcriber.transcribe(REAL_SPEECH / clip["file"]).transcript.text
+    assert text and unsaid_domain_words(text, clip["reference"]) == []
+
+
+def test_domain_words_leaked_by_hotwords_on_real_speech_are_cut_and_kept_as_dropped(model_cache):
+    biased = Transcriber(cache_dir=model_cache)
+    biased.options = replace(biased.options, hotwords=" ".join(load_asr_lexicon().domain_words))
+    leaks = 0
+    for clip in REAL_CLIPS:
+        transcript = biased.transcribe(REAL_SPEECH / clip["file"]).transcript
+        assert unsaid_domain_words(transcript.text, clip["reference"]) == []
+        leaks += sum("decoding bias" in dropped.reason for dropped in transcript.dropped_segments)
+    assert leaks >= 2  # these clips were chosen because biased decoding writes such words after them
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("打开补关证信证信证信", "打开补关"),  # one domain word (征信, misheard) said again and again
+        ("相比于其他一线城市证信协商分期信用卡委托账单最低还款", "相比于其他一线城市"),
+        ("中国文化学院教授等证信协商分期信用卡委", "中国文化学院教授等"),  # the last one cut short
+        ("证信证信", None),
+        ("我们可以帮您协商分期", "我们可以帮您协商分期"),  # two different ones end a real sentence
+        ("请您通过官方渠道还款。", "请您通过官方渠道还款。"),
+        ("您的账单已经逾期", "您的账单已经逾期"),
+    ],
+)
+def test_unheard_domain_words_at_a_segments_end_are_cut(text, kept):
+    domain = load_asr_lexicon().domain_words
+    result = cut_unheard_domain_words({"text": text, "words": [], "end_s": 2.0}, domain)
+    assert (result if result is None else result["text"]) == kept
+
+
+def test_a_domain_word_stamped_with_no_length_is_cut_with_its_word_timings():
+    spoken = [{"start_s": 0.0, "end_s": 0.4, "text": "好的", "probability": 0.9},
+              {"start_s": 0.4, "end_s": 0.41, "text": "征信", "probability": 0.2}]
+    kept = cut_unheard_domain_words({"text": "好的征信", "words": spoken, "end_s": 0.41},
+                                    load_asr_lexicon().domain_words)
+    assert kept["text"] == "好的" and kept["words"] == spoken[:1] and kept["end_s"] == 0.4
 
 
 def words(*texts: str, gap_after: dict[int, float] | None = None) -> list[dict]:

@@ -13,6 +13,7 @@ import validate  # noqa: E402  (corpus/validate.py: standard library only, so au
 
 TRAIN = sorted((ROOT / "corpus" / "train").glob("*.jsonl"))
 LOCKED = sorted((ROOT / "tests" / "data" / "locked").glob("*.jsonl"))
+OPENED = sorted((ROOT / "tests" / "data" / "opened").glob("*.jsonl"))
 
 
 def test_every_training_file_is_well_formed_and_covers_every_category():
@@ -32,6 +33,20 @@ def test_the_locked_split_is_well_formed_and_written_by_authors_who_wrote_no_tra
                         for line in path.read_text(encoding="utf-8").splitlines()}
     locked_authors = {call_id.split("_")[0] for call_id in seen}
     assert not training_authors & locked_authors
+    opened: set[str] = set()
+    assert [problem for path in OPENED for problem in validate.check_calls(path, opened)] == []
+    assert not {call_id.split("_")[0] for call_id in opened} & locked_authors
+
+
+def test_the_reader_is_trained_on_no_sentence_of_the_locked_split():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import train_reader
+
+    training_texts = {example["text"] for example in train_reader.read_corpus()}
+    assert {example["author"] for example in train_reader.read_corpus()} >= {"dev_clean", "opened_l1_city_banks"}
+    locked_turns = {turn["text"] for path in LOCKED for line in path.read_text(encoding="utf-8").splitlines()
+                    for turn in json.loads(line)["turns"] if turn["speaker"] == "agent" and len(turn["text"]) > 24}  # not stock closings
+    assert len(locked_turns) > 400 and not locked_turns & training_texts
 
 
 def test_the_validator_names_the_file_line_and_problem(tmp_path):

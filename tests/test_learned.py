@@ -122,20 +122,10 @@ def test_every_finding_of_the_audit_line_says_which_reader_found_it(auditor):
     assert [(f["match_kind"], f["rule_id"]) for f in line["findings"]] == [("model", "reader/insult")]
 
 
+@pytest.mark.slow
 def test_training_reproduces_the_shipped_models_scores():
     """The shipped weights are what scripts/train_reader.py makes from the corpus with its fixed seed."""
     run = subprocess.run([sys.executable, str(ROOT / "scripts" / "train_reader.py"), "--check"],
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "largest score difference" in run.stdout
-
-
-def test_the_built_wheel_carries_the_readers_weights(tmp_path):
-    """A non-editable install (a container, a Ray worker) must read sentences as this checkout does."""
-    import zipfile
-
-    run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
-                          "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stderr
-    names = zipfile.ZipFile(next(tmp_path.glob("*.whl"))).namelist()
-    assert {"audit/reader_model/reader.json", "audit/reader_model/reader.npz", "audit/reader.py"} <= set(names)

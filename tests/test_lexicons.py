@@ -6,7 +6,8 @@ from audit.lexicons import load_asr_lexicon
 
 def test_shipped_asr_lexicon_loads_with_a_content_version():
     lexicon = load_asr_lexicon()
-    assert "逾期" in lexicon.hotwords and "工号" in lexicon.hotwords
+    assert lexicon.hotwords == ()  # they raise CER on real speech and leak into short utterances
+    assert "逾期" in lexicon.domain_words and "征信" in lexicon.domain_words
     assert any("点点栏目" in phrase for phrase in lexicon.hallucination_phrases)
     assert len(lexicon.version) == 12
 
