@@ -19,7 +19,7 @@ from audit.rules.learned import ReaderFindings, sentence_spans
 ROOT = Path(__file__).resolve().parents[1]
 # Sentences the rule pack has no rule for (checked below with the rules alone), in wording nobody wrote rules for.
 MODEL_ONLY = [
-    ("你女儿在实验小学读三年级吧，放学那条路车多。", "violence_threat"),
+    ("放学那条路车多，你女儿可得当心。", "violence_threat"),
     ("就你这条件还借钱，也不照照镜子。", "insult"),
     ("你再不还，你们村委会那边我们也会去坐坐。", "third_party_disclosure"),
 ]
@@ -74,7 +74,7 @@ def test_a_rule_confirmed_hit_fails_the_call_and_is_reported_once(auditor):
     "text",
     [
         "我们不会去你家门口等你。",  # negated
-        "那些说要去你家门口等你的，都是违规行为，我们不会这么做。",  # disavowed
+        "那些说要派人去你家门口等你的，都是违规行为，我们不会这么做。",  # disavowed
         "您刚才说要是不还我们就去你家门口等你。",  # reported speech
         "他们说「今晚就去你家门口等你」。",  # quoted
     ],

@@ -175,7 +175,7 @@ def test_coaching_sheet_counts_what_the_reviewed_scorecard_counts(store):
     findings = store.agent_findings("A2002")
     assert findings and {f["call_id"] for f in findings} <= {"c04_violence_threat", "c05_insults",
                                                               "c11_privacy_harassment_mono"}
-    dismissed = findings[0]
+    dismissed = next(f for f in findings if f["speaker"] == "agent")  # one that counted until dismissed
     store.add_review(dismissed["finding_id"], "质检-李", "dismissed")
     sheet = review.coaching_sheet(store.agent_findings("A2002"))
     counted = [f for f in store.agent_findings("A2002") if review.counts_for_agent(f)]
