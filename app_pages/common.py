@@ -83,7 +83,7 @@ def call_reviews(location: str, call_id: str) -> list:
 
 @st.cache_data(ttl=READ_TTL_S, show_spinner=False)
 def aggregate_rows(location: str, since, until, teams: tuple) -> dict:
-    return _store(location).aggregate_rows_between(since=since, until=until, teams=teams)
+    return _store(location).aggregate_rows(since=since, until=until, teams=teams)
 
 
 @st.cache_data(ttl=READ_TTL_S, show_spinner=False)

@@ -67,13 +67,7 @@ def export_package(store: Store, out_dir: str | Path, since: str | None = None, 
         for table in ("findings", "disclosures", "reviews"):
             rows[table] = [{k: mask_personal_numbers(v) if k in MASKED_FIELDS else v for k, v in row.items()}
                            for row in rows[table]]
-    aggregate_input = store.aggregate_rows()
-    exported_calls = {call["call_id"] for call in rows["calls"]}
-    agents = agent_scorecards(
-        [c for c in aggregate_input["calls"] if c["call_id"] in exported_calls],
-        *(([r for r in aggregate_input[key] if r["call_id"] in exported_calls])
-          for key in ("findings", "disclosures", "signals")))
-    rows["agents"] = agents.to_dict("records")
+    rows["agents"] = agent_scorecards(**store.aggregate_rows(since=since, until=until)).to_dict("records")
 
     workbook = Workbook()
     workbook.remove(workbook.active)

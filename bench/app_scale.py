@@ -126,9 +126,9 @@ def main() -> None:
         ("overview, one month", lambda: store.overview(**month)),
         ("call detail", lambda: store.call_detail("scale-025000")),
         ("agent's findings (coaching)", lambda: store.agent_findings(agent)),
-        ("agents page rows, one month", lambda: store.aggregate_rows_between(**month)),
+        ("agents page rows, one month", lambda: store.aggregate_rows(**month)),
         ("agents page scorecards, one month", lambda: __import__("audit.aggregate").aggregate.agent_scorecards(
-            **store.aggregate_rows_between(**month))),
+            **store.aggregate_rows(**month))),
     ]
     print(f"\n{'read':<40} {'median s':>9}")
     print("-" * 50)

@@ -116,9 +116,9 @@ def test_overview_counts_match_the_calls(store):
     assert narrowed["calls"] == sum(c["agent_id"] == "A1001" for c in rows["calls"])
 
 
-def test_aggregate_rows_between_equals_aggregate_rows_filtered(store):
+def test_aggregate_rows_of_a_period_equals_all_aggregate_rows_filtered(store):
     everything = store.aggregate_rows()
-    period = store.aggregate_rows_between(since="2026-11-09", until="2026-11-13")
+    period = store.aggregate_rows(since="2026-11-09", until="2026-11-13")
     wanted = {c["call_id"] for c in everything["calls"] if "2026-11-09" <= c["started_at"][:10] <= "2026-11-13"}
     assert {c["call_id"] for c in period["calls"]} == wanted
     for table in ("findings", "disclosures", "signals"):

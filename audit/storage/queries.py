@@ -1,0 +1,322 @@
+"""The reads: the rows ``audit.aggregate`` and the regulator's export take, and what the review app's pages show.
+
+Each is a bounded query: the queue is filtered, sorted and paged in SQL and the overview is counted in SQL, so a
+database of 50,000 calls never travels to the app whole. Rows come back as plain dicts so that nothing outside this
+package touches an ORM object. Every read of several calls reads the latest audit of each (``latest_audit_calls``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from sqlalchemy import Integer, and_, case, cast, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from audit.storage.schema import AuditRow, CallRow, DisclosureRow, FindingRow, ReviewRow, SignalRow, TranscriptRow
+from audit.storage.trail import effective_reviews, review_columns, review_dict
+
+
+def latest_audits():
+    """(call_pk, audit_pk) of every call's latest audit: a re-audit with a new rule pack or scorecard supersedes."""
+    return select(AuditRow.call_pk, func.max(AuditRow.id).label("audit_pk")).group_by(AuditRow.call_pk).subquery()
+
+
+def call_filters(query, *, since=None, until=None, teams=(), agent_ids=()):
+    """``query`` (which reads ``calls``) narrowed to the calls started between two days (inclusive, YYYY-MM-DD; a
+    longer timestamp counts by its day) of these teams and agents; an empty filter keeps everything."""
+    if since:
+        query = query.where(func.substr(CallRow.started_at, 1, 10) >= str(since)[:10])
+    if until:
+        query = query.where(func.substr(CallRow.started_at, 1, 10) <= str(until)[:10])
+    if teams:
+        query = query.where(CallRow.team.in_(list(teams)))
+    if agent_ids:
+        query = query.where(CallRow.agent_id.in_(list(agent_ids)))
+    return query
+
+
+def latest_audit_calls(*columns, **filters):
+    """A select of ``columns`` from each call joined with its latest audit, narrowed by ``call_filters``."""
+    latest = latest_audits()
+    return call_filters(select(*columns).select_from(CallRow).join(latest, latest.c.call_pk == CallRow.id)
+                        .join(AuditRow, AuditRow.id == latest.c.audit_pk), **filters)
+
+
+def latest_audit_of(call_id: str):
+    """(CallRow, AuditRow) of one call's latest audit; for one call an index lookup, not ``latest_audits``' scan."""
+    return (select(CallRow, AuditRow).join(AuditRow, AuditRow.call_pk == CallRow.id)
+            .where(CallRow.call_id == call_id).order_by(AuditRow.id.desc()).limit(1))
+
+
+def _findings_of(audit_pks):
+    return select(FindingRow.id).where(FindingRow.audit_pk.in_(audit_pks))
+
+
+class Queries:
+    """The reads' part of ``Store``; each method reads in one session of ``session``."""
+
+    session: Callable[[], Session]
+
+    def findings(self, call_id: str) -> list[FindingRow]:
+        """The findings of a call's latest audit."""
+        with self.session() as session:
+            found = session.execute(latest_audit_of(call_id)).first()
+            if found is None:
+                return []
+            return list(session.scalars(select(FindingRow).where(FindingRow.audit_pk == found.AuditRow.id)
+                                        .order_by(FindingRow.id)))
+
+    def counts(self) -> dict[str, int]:
+        with self.session() as session:
+            return {table.__tablename__: session.query(table).count()
+                    for table in (CallRow, TranscriptRow, AuditRow, FindingRow, DisclosureRow, SignalRow, ReviewRow)}
+
+    def aggregate_rows(self, *, since: str | None = None, until: str | None = None, teams=(),
+                       agent_ids=()) -> dict[str, list[dict[str, Any]]]:
+        """The latest audit of every call in the filters (see ``call_filters``), as the rows ``audit.aggregate``
+        takes: calls, findings (with the effect of their latest review, see ``REVIEW_EFFECT``), disclosures,
+        signals. The database applies the filters, so the agents page loads one period, not every call ever audited."""
+        filters = dict(since=since, until=until, teams=teams, agent_ids=agent_ids)
+        audit_pks = latest_audit_calls(AuditRow.id, **filters)
+        with self.session() as session:
+            calls = session.execute(latest_audit_calls(  # columns, not whole rows: an audit row carries its JSON body
+                AuditRow.id, CallRow.call_id, CallRow.agent_id, CallRow.agent_name, CallRow.team, CallRow.started_at,
+                AuditRow.score, AuditRow.verdict, AuditRow.call_time_violation, **filters)).mappings().all()
+            call_of = {call["id"]: call["call_id"] for call in calls}
+            findings = session.execute(select(FindingRow.id, FindingRow.audit_pk, FindingRow.category,
+                                              FindingRow.severity, FindingRow.speaker)
+                                       .where(FindingRow.audit_pk.in_(audit_pks))).all()
+            reviews = effective_reviews(session, _findings_of(audit_pks))
+            disclosures = session.execute(select(DisclosureRow.audit_pk, DisclosureRow.disclosure, DisclosureRow.status)
+                                          .where(DisclosureRow.audit_pk.in_(audit_pks))).all()
+            signals = session.execute(select(SignalRow.audit_pk, SignalRow.signal)
+                                      .where(SignalRow.audit_pk.in_(audit_pks))).all()
+        return {
+            "calls": [{key: call[key] for key in ("call_id", "agent_id", "agent_name", "team", "started_at", "score",
+                                                  "verdict", "call_time_violation")} for call in calls],
+            "findings": [{"call_id": call_of[f.audit_pk], "finding_id": f.id, "category": f.category,
+                          "severity": f.severity, "speaker": f.speaker} | review_columns(reviews.get(f.id))
+                         for f in findings],
+            "disclosures": [{"call_id": call_of[a], "disclosure": d, "status": s} for a, d, s in disclosures],
+            "signals": [{"call_id": call_of[a], "signal": s} for a, s in signals],
+        }
+
+    def export_rows(self, since: str | None = None, until: str | None = None) -> dict[str, list[dict[str, Any]]]:
+        """Everything the regulator's package holds for calls started between two dates (inclusive, YYYY-MM-DD):
+        the latest audit of each call with its findings, disclosures and the reviews of those findings."""
+        audit_pks = latest_audit_calls(AuditRow.id, since=since, until=until)
+        with self.session() as session:
+            audits = session.execute(latest_audit_calls(CallRow, AuditRow, since=since, until=until)
+                                     .order_by(CallRow.started_at, CallRow.call_id)).all()
+            call_of = {audit.id: call.call_id for call, audit in audits}
+            findings = session.scalars(select(FindingRow).where(FindingRow.audit_pk.in_(audit_pks))
+                                       .order_by(FindingRow.id)).all()
+            reviews = session.scalars(select(ReviewRow).where(ReviewRow.finding_pk.in_(_findings_of(audit_pks)))
+                                      .order_by(ReviewRow.id)).all()
+            disclosures = session.scalars(select(DisclosureRow).where(DisclosureRow.audit_pk.in_(audit_pks))
+                                          .order_by(DisclosureRow.id)).all()
+        return {
+            "calls": [{"call_id": c.call_id, "agent_id": c.agent_id, "agent_name": c.agent_name, "team": c.team,
+                       "started_at": c.started_at, "debtor_tz": c.debtor_tz, "duration_s": c.duration_s,
+                       "audio_path": c.audio_path, "audio_sha256": c.audio_sha256, "channel_layout": c.channel_layout,
+                       "verdict": a.verdict, "score": a.score, "critical": a.critical,
+                       "call_time_violation": a.call_time_violation, "profile": a.profile,
+                       "rule_pack_version": a.rule_pack_version, "scorecard": a.scorecard,
+                       "scorecard_version": a.scorecard_version, "reader_version": a.reader_version,
+                       "model_id": a.model_id, "code_version": a.code_version, "audited_at": a.created_at}
+                      for c, a in audits],
+            "findings": [{"finding_id": f.id, "call_id": call_of[f.audit_pk], "rule_id": f.rule_id,
+                          "category": f.category, "severity": f.severity, "turn": f.turn, "speaker": f.speaker,
+                          "quote": f.quote, "start_s": f.start_s, "end_s": f.end_s, "pinyin_match": f.pinyin_match,
+                          "match_kind": f.match_kind, "model_score": f.score, "needs_review": f.needs_review,
+                          "legal_basis": "；".join(json.loads(f.legal_basis)), "explanation": f.explanation}
+                         for f in findings],
+            "disclosures": [{"call_id": call_of[d.audit_pk], "disclosure": d.disclosure, "status": d.status,
+                             "rule_id": d.rule_id, "turn": d.turn, "quote": d.quote, "start_s": d.start_s,
+                             "explanation": d.explanation} for d in disclosures],
+            "reviews": [review_dict(r) for r in reviews],
+        }
+
+    # -- the review app ------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _queue_query(*, categories=(), severities=(), agent_ids=(), teams=(), since=None, until=None, verdicts=(),
+                     review_status="all"):
+        """Flagged calls (latest audit has a finding, or its verdict is not pass) with their finding figures."""
+        reviewed = select(ReviewRow.finding_pk).distinct().subquery()
+        rank = case((FindingRow.severity == "critical", 0), (FindingRow.severity == "major", 1), else_=2)
+        per_audit = (select(FindingRow.audit_pk.label("audit_pk"), func.count(FindingRow.id).label("findings"),
+                            func.min(rank).label("worst"), func.count(reviewed.c.finding_pk).label("reviewed"))
+                     .outerjoin(reviewed, reviewed.c.finding_pk == FindingRow.id)
+                     .group_by(FindingRow.audit_pk).subquery())
+        findings = func.coalesce(per_audit.c.findings, 0)
+        reviewed_n = func.coalesce(per_audit.c.reviewed, 0)
+        # a call in the quiet hours is as serious as a critical finding (both fail the call outright)
+        worst = case((AuditRow.call_time_violation.is_(True), 0), else_=func.coalesce(per_audit.c.worst, 3))
+        query = (latest_audit_calls(
+            CallRow.call_id, CallRow.agent_id, CallRow.agent_name, CallRow.team, CallRow.started_at, CallRow.duration_s,
+            AuditRow.id.label("audit_pk"), AuditRow.score, AuditRow.verdict, AuditRow.critical,
+            AuditRow.call_time_violation, findings.label("findings"), reviewed_n.label("reviewed"),
+            worst.label("worst"), since=since, until=until, teams=teams, agent_ids=agent_ids)
+                 .outerjoin(per_audit, per_audit.c.audit_pk == AuditRow.id)
+                 .where(or_(findings > 0, AuditRow.verdict != "pass")))
+        if verdicts:
+            query = query.where(AuditRow.verdict.in_(list(verdicts)))
+        if categories or severities:
+            match = [FindingRow.audit_pk == AuditRow.id]
+            if categories:
+                match.append(FindingRow.category.in_(list(categories)))
+            if severities:
+                match.append(FindingRow.severity.in_(list(severities)))
+            query = query.where(exists().where(and_(*match)))
+        if review_status == "unreviewed":
+            query = query.where(findings > reviewed_n)
+        elif review_status == "reviewed":
+            query = query.where(findings > 0, findings == reviewed_n)
+        elif review_status == "nothing_to_review":
+            query = query.where(findings == 0)
+        return query, worst
+
+    def queue_page(self, *, limit: int = 50, offset: int = 0, **filters: Any) -> tuple[list[dict[str, Any]], int]:
+        """One page of the review queue, worst first (severity, then score, then call id), and the number of calls
+        that match. ``filters``: categories, severities, agent_ids, teams, since, until, verdicts, review_status
+        (all / unreviewed / reviewed / nothing_to_review)."""
+        query, worst = self._queue_query(**filters)
+        with self.session() as session:
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = session.execute(query.order_by(worst, AuditRow.score, CallRow.call_id)
+                                   .limit(max(1, int(limit))).offset(max(0, int(offset)))).mappings().all()
+            rows = [dict(row) for row in rows]
+            categories: dict[int, set[str]] = {}
+            for audit_pk, category in session.execute(select(FindingRow.audit_pk, FindingRow.category).where(
+                    FindingRow.audit_pk.in_([row["audit_pk"] for row in rows]))):
+                categories.setdefault(audit_pk, set()).add(category)
+        for row in rows:
+            row["categories"] = sorted(categories.get(row["audit_pk"], ()))
+        return rows, int(total)
+
+    def filter_options(self) -> dict[str, Any]:
+        """What the filters offer: agents (id, name, team), teams and the span of call dates."""
+        with self.session() as session:
+            agents = session.execute(select(CallRow.agent_id, func.max(CallRow.agent_name), func.max(CallRow.team))
+                                     .where(CallRow.agent_id.is_not(None)).group_by(CallRow.agent_id)
+                                     .order_by(CallRow.agent_id)).all()
+            teams = session.scalars(select(CallRow.team).where(CallRow.team.is_not(None)).distinct()
+                                    .order_by(CallRow.team)).all()
+            first, last = session.execute(select(func.min(func.substr(CallRow.started_at, 1, 10)),
+                                                 func.max(func.substr(CallRow.started_at, 1, 10)))).one()
+            categories = session.scalars(select(FindingRow.category).distinct().order_by(FindingRow.category)).all()
+        return {"agents": [{"agent_id": a, "agent_name": n, "team": t} for a, n, t in agents], "teams": list(teams),
+                "first_day": first, "last_day": last, "categories": list(categories)}
+
+    def overview(self, *, since: str | None = None, until: str | None = None, teams=(), agent_ids=(),
+                 worst_agents: int = 10) -> dict[str, Any]:
+        """The overview's figures for the latest audit of each call in the filters, counted by the database:
+        calls, verdicts, critical calls and findings, the unreviewed queue size, findings by category and by day,
+        and the agents with the most critical calls (then the lowest mean score). Machine figures: reviews are
+        applied by audit.aggregate on the agents page."""
+        scope = latest_audit_calls(AuditRow.id.label("audit_pk"), CallRow.agent_id, CallRow.agent_name, CallRow.team,
+                                   CallRow.started_at, AuditRow.score, AuditRow.verdict, AuditRow.critical,
+                                   since=since, until=until, teams=teams, agent_ids=agent_ids).subquery()
+        critical = cast(scope.c.critical, Integer)
+        with self.session() as session:
+            calls, failed, review, critical_calls = session.execute(select(
+                func.count(), func.coalesce(func.sum(case((scope.c.verdict == "fail", 1), else_=0)), 0),
+                func.coalesce(func.sum(case((scope.c.verdict == "review", 1), else_=0)), 0),
+                func.coalesce(func.sum(critical), 0))).one()
+            day = func.substr(scope.c.started_at, 1, 10)
+            # one pass over the findings, by day, category and severity; the two charts are sums of it
+            counted = session.execute(select(day, FindingRow.category, FindingRow.severity, func.count())
+                                      .join(scope, scope.c.audit_pk == FindingRow.audit_pk)
+                                      .group_by(day, FindingRow.category, FindingRow.severity)).all()
+            agents = session.execute(
+                select(scope.c.agent_id, func.max(scope.c.agent_name), func.max(scope.c.team), func.count(),
+                       func.avg(scope.c.score), func.sum(critical),
+                       func.sum(case((scope.c.verdict == "fail", 1), else_=0)))
+                .where(scope.c.agent_id.is_not(None)).group_by(scope.c.agent_id)
+                .order_by((func.sum(critical) * 1.0 / func.count()).desc(), func.avg(scope.c.score), scope.c.agent_id)
+                .limit(worst_agents)).all()
+        unreviewed = self.queue_page(limit=1, since=since, until=until, teams=teams, agent_ids=agent_ids,
+                                     review_status="unreviewed")[1]
+        by_category: dict[tuple[str, str], int] = {}
+        by_day: dict[tuple[str, str], int] = {}
+        for day_, category, severity, n in counted:
+            by_category[(category, severity)] = by_category.get((category, severity), 0) + n
+            if day_:
+                by_day[(day_, category)] = by_day.get((day_, category), 0) + n
+        return {
+            "calls": int(calls), "fail": int(failed), "review": int(review), "critical_calls": int(critical_calls),
+            "critical_findings": sum(n for (_, severity), n in by_category.items() if severity == "critical"),
+            "findings": sum(by_category.values()), "unreviewed": unreviewed,
+            "findings_by_category": [{"category": c, "severity": s, "findings": n}
+                                     for (c, s), n in sorted(by_category.items())],
+            "findings_by_day": [{"day": d, "category": c, "findings": n} for (d, c), n in sorted(by_day.items())],
+            "worst_agents": [{"agent_id": a, "agent_name": name, "team": team, "calls": n,
+                              "mean_score": float(mean) if mean is not None else None, "critical_calls": int(crit or 0),
+                              "fail_calls": int(fail or 0)} for a, name, team, n, mean, crit, fail in agents],
+        }
+
+    def call_detail(self, call_id: str) -> dict[str, Any] | None:
+        """One call as the detail page shows it: the call, its latest audit (the ``audit scan`` line), its transcript,
+        and the audit's findings, each with every review of it in trail order."""
+        with self.session() as session:
+            found = session.execute(latest_audit_of(call_id)).first()
+            if found is None:
+                return None
+            call, audit = found
+            transcript = session.get(TranscriptRow, audit.transcript_pk) if audit.transcript_pk else None
+            findings = session.scalars(select(FindingRow).where(FindingRow.audit_pk == audit.id)
+                                       .order_by(FindingRow.turn, FindingRow.char_start, FindingRow.id)).all()
+            reviews: dict[int, list[dict[str, Any]]] = {}
+            for review in session.scalars(select(ReviewRow).where(ReviewRow.finding_pk.in_([f.id for f in findings]))
+                                          .order_by(ReviewRow.id)):
+                reviews.setdefault(review.finding_pk, []).append(review_dict(review))
+            audits = session.scalar(select(func.count()).select_from(AuditRow).where(AuditRow.call_pk == call.id))
+        return {
+            "call": {"call_id": call.call_id, "audio_path": call.audio_path, "audio_sha256": call.audio_sha256,
+                     "duration_s": call.duration_s, "agent_id": call.agent_id, "agent_name": call.agent_name,
+                     "team": call.team, "started_at": call.started_at, "debtor_tz": call.debtor_tz,
+                     "channel_layout": call.channel_layout},
+            "audit": {"audit_id": audit.id, "score": audit.score, "verdict": audit.verdict, "critical": audit.critical,
+                      "call_time_violation": audit.call_time_violation, "profile": audit.profile,
+                      "rule_pack_version": audit.rule_pack_version, "scorecard": audit.scorecard,
+                      "scorecard_version": audit.scorecard_version, "reader_version": audit.reader_version,
+                      "model_id": audit.model_id, "created_at": audit.created_at,
+                      "audits_of_call": int(audits or 0),
+                      "body": json.loads(audit.body) if audit.body else {}},
+            "transcript": json.loads(transcript.body) if transcript else None,
+            "findings": [{"finding_id": f.id, "rule_id": f.rule_id, "category": f.category, "severity": f.severity,
+                          "turn": f.turn, "speaker": f.speaker, "char_start": f.char_start, "char_end": f.char_end,
+                          "quote": f.quote, "start_s": f.start_s, "end_s": f.end_s, "pinyin_match": f.pinyin_match,
+                          "needs_review": f.needs_review, "match_kind": f.match_kind, "model_score": f.score,
+                          "legal_basis": json.loads(f.legal_basis), "explanation": f.explanation,
+                          "reviews": reviews.get(f.id, [])} for f in findings],
+        }
+
+    def call_reviews(self, call_id: str) -> list[dict[str, Any]]:
+        """Every review of any finding of any audit of the call, in trail order, with the finding it judges."""
+        with self.session() as session:
+            rows = session.execute(
+                select(ReviewRow, FindingRow.category, FindingRow.rule_id, FindingRow.quote)
+                .join(FindingRow, FindingRow.id == ReviewRow.finding_pk)
+                .join(AuditRow, AuditRow.id == FindingRow.audit_pk).join(CallRow, CallRow.id == AuditRow.call_pk)
+                .where(CallRow.call_id == call_id).order_by(ReviewRow.id)).all()
+        return [review_dict(review) | {"category": category, "rule_id": rule_id, "quote": quote}
+                for review, category, rule_id, quote in rows]
+
+    def agent_findings(self, agent_id: str, *, since: str | None = None, until: str | None = None,
+                       limit: int = 5000) -> list[dict[str, Any]]:
+        """The findings on an agent's calls (latest audit of each), newest call first, with the effect of their latest
+        review: what a coaching sheet is made of."""
+        query = (latest_audit_calls(FindingRow, CallRow.call_id, CallRow.started_at, since=since, until=until,
+                                    agent_ids=(agent_id,))
+                 .join(FindingRow, FindingRow.audit_pk == AuditRow.id))
+        with self.session() as session:
+            found = session.execute(query.order_by(CallRow.started_at.desc(), FindingRow.turn, FindingRow.id)
+                                    .limit(limit)).all()
+            reviews = effective_reviews(session, [finding.id for finding, _, _ in found])
+        return [{"finding_id": f.id, "call_id": call_id, "started_at": started_at, "rule_id": f.rule_id,
+                 "category": f.category, "severity": f.severity, "speaker": f.speaker, "turn": f.turn,
+                 "quote": f.quote, "start_s": f.start_s, "explanation": f.explanation}
+                | review_columns(reviews.get(f.id)) for f, call_id, started_at in found]
