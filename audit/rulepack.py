@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from audit.datafile import Keys, LineMap, ListOf, content_version, fields, load, plain
 from audit.errors import LexiconError
-from audit.lexicons import content_version, lexicon_dir, read_yaml
+from audit.lexicons import lexicon_dir
 
 SEVERITIES = ("critical", "major", "minor")
 CONDUCT_CATEGORIES = ("violence_threat", "intimidation", "impersonation", "false_legal_threat", "insult",
@@ -143,226 +142,246 @@ class RulePack:
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# Loading with line numbers
+# Checking values (the files are read by audit.datafile; these name the key of a value that is wrong)
 
 
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that remembers the line of every mapping, so errors can point at the rule that is wrong."""
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
-    mapping = loader.construct_mapping(node, deep=True)
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-class _File:
-    """One YAML file being read: its data, and error helpers that name it."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        _, raw = read_yaml(path)  # size limit, encoding, alias ban, syntax errors with positions
-        self.raw = raw
-        self.data = yaml.load(raw.decode("utf-8-sig"), Loader=_LineLoader)  # noqa: S506 (a SafeLoader subclass)
-        if not isinstance(self.data, dict):
-            raise LexiconError(path, "expected a mapping at the top level")
-
-    def error(self, where: dict | None, field_name: str, problem: str) -> LexiconError:
-        line = f"line {where['__line__']}, " if isinstance(where, dict) and "__line__" in where else ""
-        return LexiconError(self.path, f"{line}field '{field_name}': {problem}")
-
-    def require(self, where: dict, field_name: str, kind: type | tuple[type, ...]) -> Any:
-        if field_name not in where:
-            raise self.error(where, field_name, "missing")
-        value = where[field_name]
-        if not isinstance(value, kind):
-            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-            raise self.error(where, field_name, f"must be a {names}")
-        return value
-
-    def strings(self, where: dict, field_name: str, required: bool = False) -> tuple[str, ...]:
-        value = where.get(field_name)
-        if value is None and not required:
-            return ()
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
-            raise self.error(where, field_name, "must be a list of non-empty strings")
-        return tuple(item.strip() for item in value)
-
-    def regex(self, where: dict, field_name: str, text: str) -> re.Pattern:
-        if len(text) > MAX_PATTERN_CHARS:
-            raise self.error(where, field_name, f"pattern longer than {MAX_PATTERN_CHARS} characters")
-        try:
-            return re.compile(text)
-        except re.error as error:
-            raise self.error(where, field_name, f"invalid regular expression {text!r}: {error}") from error
-
-    def regexes(self, where: dict, field_name: str, required: bool = False) -> tuple[re.Pattern, ...]:
-        return tuple(self.regex(where, field_name, text) for text in self.strings(where, field_name, required))
-
-
-def _severity(file: _File, where: dict, default: str | None = None) -> str:
-    severity = where.get("severity", default)
-    if severity not in SEVERITIES:
-        raise file.error(where, "severity", f"must be one of {', '.join(SEVERITIES)}")
-    return severity
-
-
-def _load_conduct(file: _File) -> tuple[dict[str, Category], tuple[ConductRule, ...]]:
-    categories: dict[str, Category] = {}
-    raw_categories = file.require(file.data, "categories", dict)
-    for category_id, spec in raw_categories.items():
-        if category_id == "__line__":
-            continue
-        if category_id not in CONDUCT_CATEGORIES:
-            raise file.error(spec, "categories", f"unknown category '{category_id}'; known: {', '.join(CONDUCT_CATEGORIES)}")
-        categories[category_id] = Category(category_id, _severity(file, spec), file.strings(spec, "basis", True),
-                                           file.require(spec, "description", str), spec.get("description_zh", ""))
-    rules = []
-    seen: set[str] = set()
-    for spec in file.require(file.data, "rules", list):
-        if not isinstance(spec, dict):
-            raise file.error(None, "rules", "every rule must be a mapping")
-        rule_id = file.require(spec, "id", str)
-        if not _RULE_ID.match(rule_id) or rule_id in seen:
-            raise file.error(spec, "id", f"'{rule_id}' is malformed (like CN-VIO-001) or used twice")
-        seen.add(rule_id)
-        category = file.require(spec, "category", str)
-        if category not in categories:
-            raise file.error(spec, "category", f"'{category}' is not declared under categories")
-        terms = file.strings(spec, "terms")
-        if any(len(term) < 2 for term in terms):
-            raise file.error(spec, "terms", "terms must be at least 2 characters (one character matches too much)")
-        patterns = file.regexes(spec, "patterns")
-        token_patterns = _token_patterns(file, spec)
-        if not terms and not patterns and not token_patterns:
-            raise file.error(spec, "terms", "a rule needs terms, patterns or token_patterns")
-        rules.append(ConductRule(rule_id, category, _severity(file, spec, categories[category].severity),
-                                 file.require(spec, "description", str), categories[category].basis, terms,
-                                 patterns, file.regexes(spec, "exceptions"), file.regexes(spec, "context"),
-                                 token_patterns, f"{file.path}, line {spec['__line__']}"))
-    return categories, tuple(rules)
-
-
-def _plain(value: Any) -> Any:
-    """YAML data without the loader's line markers."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if k != "__line__"}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
+def _require(where: LineMap, key: str, kind: type | tuple[type, ...]) -> Any:
+    if key not in where:
+        raise where.error(key, "missing")
+    value = where[key]
+    if not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise where.error(key, f"must be a {names}")
     return value
 
 
-def _token_patterns(file: _File, spec: dict) -> tuple[tuple[dict, ...], ...]:
+def _entries(where: LineMap, key: str) -> list[LineMap]:
+    entries = _require(where, key, list)
+    if not all(isinstance(entry, LineMap) for entry in entries):
+        raise where.error(key, "every entry must be a mapping")
+    return entries
+
+
+def _strings(where: LineMap, key: str, required: bool = False) -> tuple[str, ...]:
+    value = where.get(key)
+    if value is None and not required:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise where.error(key, "must be a list of non-empty strings")
+    return tuple(item.strip() for item in value)
+
+
+def _compile(where: LineMap, key: str, text: str) -> re.Pattern:
+    if len(text) > MAX_PATTERN_CHARS:
+        raise where.error(key, f"pattern longer than {MAX_PATTERN_CHARS} characters")
+    try:
+        return re.compile(text)
+    except re.error as error:
+        raise where.error(key, f"invalid regular expression {text!r}: {error}") from error
+
+
+def _regex(where: LineMap, key: str) -> re.Pattern:
+    return _compile(where, key, _require(where, key, str))
+
+
+def _regexes(where: LineMap, key: str, required: bool = False) -> tuple[re.Pattern, ...]:
+    return tuple(_compile(where, key, text) for text in _strings(where, key, required))
+
+
+def _severity(where: LineMap, default: str | None = None) -> str:
+    severity = where.get("severity", default)
+    if severity not in SEVERITIES:
+        raise where.error("severity", f"must be one of {', '.join(SEVERITIES)}")
+    return severity
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Each file: the keys it may have, then what they mean
+
+
+CONDUCT_FILE = Keys({
+    "categories": fields(*CONDUCT_CATEGORIES, shape=fields("severity", "basis", "description", "description_zh"),
+                         noun="category"),
+    "rules": ListOf(fields("id", "category", "severity", "description", "terms", "patterns", "exceptions", "context",
+                           "token_patterns")),
+})
+
+
+def _load_conduct(data: LineMap) -> tuple[dict[str, Category], tuple[ConductRule, ...]]:
+    categories: dict[str, Category] = {}
+    declared = _require(data, "categories", dict)
+    for category_id in declared:
+        spec = _require(declared, category_id, dict)
+        categories[category_id] = Category(category_id, _severity(spec), _strings(spec, "basis", True),
+                                           _require(spec, "description", str), spec.get("description_zh", ""))
+    rules = []
+    seen: set[str] = set()
+    for spec in _entries(data, "rules"):
+        rule_id = _require(spec, "id", str)
+        if not _RULE_ID.match(rule_id) or rule_id in seen:
+            raise spec.error("id", f"'{rule_id}' is malformed (like CN-VIO-001) or used twice")
+        seen.add(rule_id)
+        category = _require(spec, "category", str)
+        if category not in categories:
+            raise spec.error("category", f"'{category}' is not declared under categories")
+        terms = _strings(spec, "terms")
+        if any(len(term) < 2 for term in terms):
+            raise spec.error("terms", "terms must be at least 2 characters (one character matches too much)")
+        patterns = _regexes(spec, "patterns")
+        token_patterns = _token_patterns(spec)
+        if not terms and not patterns and not token_patterns:
+            raise spec.error("terms", "a rule needs terms, patterns or token_patterns")
+        rules.append(ConductRule(rule_id, category, _severity(spec, categories[category].severity),
+                                 _require(spec, "description", str), categories[category].basis, terms,
+                                 patterns, _regexes(spec, "exceptions"), _regexes(spec, "context"),
+                                 token_patterns, f"{data.source}, line {spec.line}"))
+    return categories, tuple(rules)
+
+
+def _token_patterns(spec: LineMap) -> tuple[tuple[dict, ...], ...]:
     """Shape check only (a list of non-empty lists of mappings); spaCy validates the rest when nlp compiles them."""
     value = spec.get("token_patterns")
     if value is None:
         return ()
     if not isinstance(value, list) or not all(
             isinstance(p, list) and p and all(isinstance(t, dict) for t in p) for p in value):
-        raise file.error(spec, "token_patterns", "must be a list of spaCy Matcher patterns (lists of token mappings)")
-    return tuple(tuple(_plain(token) for token in pattern) for pattern in value)
+        raise spec.error("token_patterns", "must be a list of spaCy Matcher patterns (lists of token mappings)")
+    return tuple(tuple(plain(token) for token in pattern) for pattern in value)
 
 
-def _load_disclosures(file: _File) -> tuple[tuple[DisclosureRule, ...], re.Pattern]:
+DISCLOSURES_FILE = Keys({
+    "repayment_discussed": None,
+    "disclosures": ListOf(fields("id", "disclosure", "window", "n", "applies_if", "description", "basis", "patterns",
+                                 "exceptions")),
+})
+
+
+def _load_disclosures(data: LineMap) -> tuple[tuple[DisclosureRule, ...], re.Pattern]:
     rules = []
-    for spec in file.require(file.data, "disclosures", list):
-        disclosure = file.require(spec, "disclosure", str)
+    for spec in _entries(data, "disclosures"):
+        disclosure = _require(spec, "disclosure", str)
         if disclosure not in DISCLOSURES:
-            raise file.error(spec, "disclosure", f"unknown disclosure '{disclosure}'")
-        window = file.require(spec, "window", str)
+            raise spec.error("disclosure", f"unknown disclosure '{disclosure}'")
+        window = _require(spec, "window", str)
         if window not in WINDOWS:
-            raise file.error(spec, "window", f"must be one of {', '.join(WINDOWS)}")
-        rules.append(DisclosureRule(file.require(spec, "id", str), disclosure, window,
-                                    file.require(spec, "description", str), file.strings(spec, "basis", True),
-                                    file.regexes(spec, "patterns", True), file.regexes(spec, "exceptions"),
-                                    int(spec.get("n", 1)), spec.get("applies_if")))
+            raise spec.error("window", f"must be one of {', '.join(WINDOWS)}")
+        rules.append(DisclosureRule(_require(spec, "id", str), disclosure, window, _require(spec, "description", str),
+                                    _strings(spec, "basis", True), _regexes(spec, "patterns", True),
+                                    _regexes(spec, "exceptions"), int(spec.get("n", 1)), spec.get("applies_if")))
     missing = set(DISCLOSURES) - {rule.disclosure for rule in rules}
     if missing:
-        raise file.error(None, "disclosures", f"no rule for {', '.join(sorted(missing))}")
-    return tuple(rules), file.regex(file.data, "repayment_discussed", file.require(file.data, "repayment_discussed", str))
+        raise data.error("disclosures", f"no rule for {', '.join(sorted(missing))}")
+    return tuple(rules), _regex(data, "repayment_discussed")
 
 
-def _load_signals(file: _File) -> tuple[tuple[SignalRule, ...], re.Pattern, re.Pattern]:
+SIGNALS_FILE = Keys({
+    "signals": ListOf(fields("id", "signal", "description", "patterns", "from_categories", "requires_amount_or_date")),
+    "promise_details": fields("amount", "date"),
+})
+
+
+def _load_signals(data: LineMap) -> tuple[tuple[SignalRule, ...], re.Pattern, re.Pattern]:
     rules = []
-    for spec in file.require(file.data, "signals", list):
-        signal = file.require(spec, "signal", str)
+    for spec in _entries(data, "signals"):
+        signal = _require(spec, "signal", str)
         if signal not in SIGNALS:
-            raise file.error(spec, "signal", f"unknown signal '{signal}'; known: {', '.join(SIGNALS)}")
-        rules.append(SignalRule(file.require(spec, "id", str), signal, file.require(spec, "description", str),
-                                file.regexes(spec, "patterns", True), file.strings(spec, "from_categories"),
+            raise spec.error("signal", f"unknown signal '{signal}'; known: {', '.join(SIGNALS)}")
+        rules.append(SignalRule(_require(spec, "id", str), signal, _require(spec, "description", str),
+                                _regexes(spec, "patterns", True), _strings(spec, "from_categories"),
                                 bool(spec.get("requires_amount_or_date", False))))
-    details = file.require(file.data, "promise_details", dict)
-    return (tuple(rules), file.regex(details, "amount", file.require(details, "amount", str)),
-            file.regex(details, "date", file.require(details, "date", str)))
+    details = _require(data, "promise_details", dict)
+    return tuple(rules), _regex(details, "amount"), _regex(details, "date")
 
 
-def _load_third_party(file: _File, categories: dict[str, Category]) -> ThirdPartyConfig:
+_THIRD_PARTY_RULE = fields("id", "category", "description", "patterns")  # severity and basis come from the category
+THIRD_PARTY_FILE = Keys({
+    "third_party_answer": None, "right_party_confirmed": None, "handover": None,
+    "verified_by_answer": fields("question", "not_question", "answer"),
+    "debt_detail": None, "disclosure_rule": _THIRD_PARTY_RULE, "collection_rule": _THIRD_PARTY_RULE,
+})
+
+
+def _load_third_party(data: LineMap, categories: dict[str, Category]) -> ThirdPartyConfig:
     def rule(key: str) -> ConductRule:
-        spec = file.require(file.data, key, dict)
-        category = file.require(spec, "category", str)
+        spec = _require(data, key, dict)
+        category = _require(spec, "category", str)
         if category not in categories:
-            raise file.error(spec, "category", f"'{category}' is not declared in conduct.yaml")
-        return ConductRule(file.require(spec, "id", str), category, categories[category].severity,
-                           file.require(spec, "description", str), categories[category].basis,
-                           patterns=file.regexes(spec, "patterns"))
+            raise spec.error("category", f"'{category}' is not declared in conduct.yaml")
+        return ConductRule(_require(spec, "id", str), category, categories[category].severity,
+                           _require(spec, "description", str), categories[category].basis,
+                           patterns=_regexes(spec, "patterns"))
 
-    verified = file.require(file.data, "verified_by_answer", dict)
-    return ThirdPartyConfig(file.regexes(file.data, "third_party_answer", True),
-                            file.regexes(file.data, "right_party_confirmed", True),
-                            file.regexes(file.data, "handover", True),
-                            file.regex(verified, "question", file.require(verified, "question", str)),
-                            file.regex(verified, "not_question", file.require(verified, "not_question", str)),
-                            file.regex(verified, "answer", file.require(verified, "answer", str)),
-                            file.regex(file.data, "debt_detail", file.require(file.data, "debt_detail", str)),
+    verified = _require(data, "verified_by_answer", dict)
+    return ThirdPartyConfig(_regexes(data, "third_party_answer", True), _regexes(data, "right_party_confirmed", True),
+                            _regexes(data, "handover", True), _regex(verified, "question"),
+                            _regex(verified, "not_question"), _regex(verified, "answer"), _regex(data, "debt_detail"),
                             rule("disclosure_rule"), rule("collection_rule"))
 
 
-def _load_scope(file: _File) -> ScopeConfig:
-    data = file.data
-    negation = file.require(data, "negation", dict)
-    lawful = file.require(data, "lawful_notice", dict)
+SCOPE_FILE = Keys({
+    "clause_breaks": None,
+    "negation": fields("window_chars", "cue", "weak_window_chars", "weak_cue", "conditional_markers", "frame"),
+    "disavowal": None, "warning_after": None, "reported_speech": None,
+    "lawful_notice": fields("categories", "cue"),
+    "yields_to": fields(*CONDUCT_CATEGORIES, noun="category"),
+})
+
+
+def _load_scope(data: LineMap) -> ScopeConfig:
+    negation = _require(data, "negation", dict)
+    lawful = _require(data, "lawful_notice", dict)
+    yields_to = _require(data, "yields_to", dict) if "yields_to" in data else {}
     return ScopeConfig(
-        clause_breaks=file.regex(data, "clause_breaks", file.require(data, "clause_breaks", str)),
-        negation_cue=file.regex(negation, "cue", file.require(negation, "cue", str)),
-        negation_window_chars=int(file.require(negation, "window_chars", int)),
-        weak_negation_cue=file.regex(negation, "weak_cue", file.require(negation, "weak_cue", str)),
-        weak_negation_window_chars=int(file.require(negation, "weak_window_chars", int)),
-        conditional_markers=file.regex(negation, "conditional_markers",
-                                       file.require(negation, "conditional_markers", str)),
-        negation_frame=file.regex(negation, "frame", file.require(negation, "frame", str)),
-        reported_speech=file.regex(data, "reported_speech", file.require(data, "reported_speech", str)),
-        disavowal=file.regex(data, "disavowal", file.require(data, "disavowal", str)),
-        warning_after=file.regex(data, "warning_after", file.require(data, "warning_after", str)),
-        lawful_notice=file.regex(lawful, "cue", file.require(lawful, "cue", str)),
-        lawful_categories=frozenset(file.strings(lawful, "categories", True)),
-        yields_to={generic: frozenset(file.strings(data["yields_to"], generic, True))
-                   for generic in data.get("yields_to", {}) if generic != "__line__"},
+        clause_breaks=_regex(data, "clause_breaks"),
+        negation_cue=_regex(negation, "cue"),
+        negation_window_chars=int(_require(negation, "window_chars", int)),
+        weak_negation_cue=_regex(negation, "weak_cue"),
+        weak_negation_window_chars=int(_require(negation, "weak_window_chars", int)),
+        conditional_markers=_regex(negation, "conditional_markers"),
+        negation_frame=_regex(negation, "frame"),
+        reported_speech=_regex(data, "reported_speech"),
+        disavowal=_regex(data, "disavowal"),
+        warning_after=_regex(data, "warning_after"),
+        lawful_notice=_regex(lawful, "cue"),
+        lawful_categories=frozenset(_strings(lawful, "categories", True)),
+        yields_to={generic: frozenset(_strings(yields_to, generic, True)) for generic in yields_to},
     )
+
+
+RULE_FILES = {"conduct.yaml": CONDUCT_FILE, "disclosures.yaml": DISCLOSURES_FILE, "third_party.yaml": THIRD_PARTY_FILE,
+              "signals.yaml": SIGNALS_FILE, "scope.yaml": SCOPE_FILE}
+PROFILE_FILE = Keys({
+    "profile": None, "name": None,
+    "language": None,  # for the people who edit the profile; nothing reads it
+    "files": None,
+    "call_time": fields("rule_id", "quiet_start", "quiet_end", "severity", "basis", "description"),
+    "vocabulary": None,
+})
 
 
 def load_rule_pack(profile: str = "cn", root: str | Path | None = None) -> RulePack:
     """Load and validate one profile folder (``lexicons/<profile>/``)."""
     folder = Path(root) if root else lexicon_dir() / profile
-    profile_file = _File(folder / "profile.yaml")
+    profile_file = load(folder / "profile.yaml", PROFILE_FILE)
     spec = profile_file.data
-    names = profile_file.strings(spec, "files", True)
-    files = {name: _File(folder / name) for name in names}
-    for required in ("conduct.yaml", "disclosures.yaml", "third_party.yaml", "signals.yaml", "scope.yaml"):
+    names = _strings(spec, "files", True)
+    for name in names:
+        if name not in RULE_FILES:
+            raise spec.error("files", f"'{name}' is not a rule file; known: {', '.join(RULE_FILES)}")
+    files = {name: load(folder / name, RULE_FILES[name]) for name in names}
+    for required in RULE_FILES:
         if required not in files:
-            raise profile_file.error(spec, "files", f"must list {required}")
-    categories, conduct_rules = _load_conduct(files["conduct.yaml"])
-    disclosures, repayment = _load_disclosures(files["disclosures.yaml"])
-    signals, amount, date = _load_signals(files["signals.yaml"])
-    call_time = profile_file.require(spec, "call_time", dict)
+            raise spec.error("files", f"must list {required}")
+    categories, conduct_rules = _load_conduct(files["conduct.yaml"].data)
+    disclosures, repayment = _load_disclosures(files["disclosures.yaml"].data)
+    signals, amount, date = _load_signals(files["signals.yaml"].data)
+    call_time = _require(spec, "call_time", dict)
     for clock_field in ("quiet_start", "quiet_end"):
         if not re.fullmatch(r"\d{2}:\d{2}", str(call_time.get(clock_field, ""))):
-            raise profile_file.error(call_time, clock_field, "must be a time like \"22:00\"")
-    third_party = _load_third_party(files["third_party.yaml"], categories)
+            raise call_time.error(clock_field, "must be a time like \"22:00\"")
+    third_party = _load_third_party(files["third_party.yaml"].data, categories)
     ids = [rule.id for rule in conduct_rules] + [rule.id for rule in disclosures] + [rule.id for rule in signals] + [
         third_party.disclosure_rule.id, third_party.collection_rule.id, call_time.get("rule_id")]
     duplicated = sorted({rule_id for rule_id in ids if ids.count(rule_id) > 1})
@@ -370,8 +389,8 @@ def load_rule_pack(profile: str = "cn", root: str | Path | None = None) -> RuleP
         raise LexiconError(folder, f"rule ids used more than once across the profile's files: {', '.join(duplicated)}")
     ordered = [profile_file] + [files[name] for name in names]
     return RulePack(
-        profile=profile_file.require(spec, "profile", str),
-        name=profile_file.require(spec, "name", str),
+        profile=_require(spec, "profile", str),
+        name=_require(spec, "name", str),
         version=content_version(*(f.raw for f in ordered)),
         path=str(folder),
         categories=categories,
@@ -382,11 +401,10 @@ def load_rule_pack(profile: str = "cn", root: str | Path | None = None) -> RuleP
         promise_amount=amount,
         promise_date=date,
         third_party=third_party,
-        scope=_load_scope(files["scope.yaml"]),
-        call_time=CallTimeConfig(profile_file.require(call_time, "rule_id", str), call_time["quiet_start"],
-                                 call_time["quiet_end"], _severity(profile_file, call_time),
-                                 profile_file.strings(call_time, "basis", True),
-                                 profile_file.require(call_time, "description", str)),
-        vocabulary=profile_file.strings(spec, "vocabulary"),
+        scope=_load_scope(files["scope.yaml"].data),
+        call_time=CallTimeConfig(_require(call_time, "rule_id", str), call_time["quiet_start"], call_time["quiet_end"],
+                                 _severity(call_time), _strings(call_time, "basis", True),
+                                 _require(call_time, "description", str)),
+        vocabulary=_strings(spec, "vocabulary"),
         file_versions={f.path.name: content_version(f.raw) for f in ordered},
     )

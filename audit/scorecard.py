@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from audit.datafile import DataFile, Keys, LineMap, content_version, fields, load
 from audit.errors import LexiconError
-from audit.lexicons import content_version, data_dir, read_yaml
+from audit.lexicons import data_dir
 from audit.models import CallAudit, Finding
 from audit.quality import CallQuality
 from audit.rulepack import CONDUCT_CATEGORIES, DISCLOSURES, SEVERITIES, SIGNALS
@@ -122,151 +121,101 @@ def available_scorecards() -> tuple[str, ...]:
     return tuple(sorted(p.stem for p in folder.glob("*.yaml"))) if folder.is_dir() else ()
 
 
-class _Map(dict):
-    """A YAML mapping that remembers the line of each of its keys."""
-
-    line: int
-    lines: dict[Any, int]
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
-    loader.flatten_mapping(node)
-    mapping = _Map()
-    mapping.line, mapping.lines = node.start_mark.line + 1, {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        line = key_node.start_mark.line + 1
-        if key in mapping:
-            raise _Problem(line, str(key), f"given twice (first on line {mapping.lines[key]})")
-        mapping[key] = loader.construct_object(value_node, deep=True)
-        mapping.lines[key] = line
-    return mapping
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
-
-
-class _Problem(Exception):
-    def __init__(self, line: int | None, field_name: str, problem: str):
-        super().__init__(problem)
-        self.line, self.field_name, self.problem = line, field_name, problem
-
-
-def _fail(where: _Map, key: Any, field_name: str, problem: str) -> _Problem:
-    return _Problem(where.lines.get(key, where.line), field_name, problem)
-
-
-def _mapping(where: _Map, key: str, field_name: str, required: bool = False) -> _Map:
+def _mapping(where: LineMap, key: str, required: bool = False) -> LineMap:
     value = where.get(key)
     if value is None:
         if required:
-            raise _fail(where, key, field_name, "missing")
-        empty = _Map()
-        empty.line, empty.lines = where.lines.get(key, where.line), {}
-        return empty
-    if not isinstance(value, _Map):
-        raise _fail(where, key, field_name, "must be a mapping")
+            raise where.error(key, "missing")
+        return where.empty(key)
+    if not isinstance(value, LineMap):
+        raise where.error(key, "must be a mapping")
     return value
 
 
-def _number(where: _Map, key: Any, field_name: str, required: bool = True, share: bool = False) -> float | None:
+def _number(where: LineMap, key: str, required: bool = True, share: bool = False) -> float | None:
     if key not in where or where[key] is None:
         if required:
-            raise _fail(where, key, field_name, "missing")
+            raise where.error(key, "missing")
         return None
     value = where[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _fail(where, key, field_name, f"must be a number, not {value!r}")
+        raise where.error(key, f"must be a number, not {value!r}")
     if value < 0:
-        raise _fail(where, key, field_name, f"must not be negative ({value})")
+        raise where.error(key, f"must not be negative ({value})")
     if share and value > 1:
-        raise _fail(where, key, field_name, f"is a share between 0 and 1, not {value}")
+        raise where.error(key, f"is a share between 0 and 1, not {value}")
     return float(value)
 
 
-def _known_keys(where: _Map, known: tuple[str, ...], prefix: str, what: str = "field") -> None:
-    for key in where:
-        if key not in known:
-            raise _fail(where, key, f"{prefix}{key}", f"unknown {what} '{key}'; known: {', '.join(known)}")
-
-
-def _names(where: _Map, key: str, known: tuple[str, ...]) -> frozenset[str]:
+def _names(where: LineMap, key: str, known: tuple[str, ...]) -> frozenset[str]:
     value = where.get(key)
     if value is None:
         return frozenset()
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise _fail(where, key, key, "must be a list of names")
+        raise where.error(key, "must be a list of names")
     for item in value:
         if item not in known:
-            raise _fail(where, key, key, f"unknown name '{item}'; known: {', '.join(known)}")
+            raise where.error(key, f"unknown name '{item}'; known: {', '.join(known)}")
     return frozenset(value)
 
 
-_TOP = ("name", "title", "start", "fail_below", "severity", "categories", "missing_disclosure", "call_time_violation",
-        "veto_categories", "review_signals", "quality")
+SCORECARD_FILE = Keys({
+    "name": None, "title": None, "start": None, "fail_below": None,
+    "severity": fields(*SEVERITIES, noun="severity"),
+    "categories": fields(*CONDUCT_CATEGORIES, shape=fields("deduct", "cap"), noun="category"),
+    "missing_disclosure": fields("default", *DISCLOSURES, noun="disclosure"),
+    "call_time_violation": None, "veto_categories": None, "review_signals": None,
+    "quality": fields(*QUALITY_MEASURES, shape=fields("min", "max", "deduct"), noun="measure"),
+})
 
 
-def _parse(data: Any, path: Path, raw: bytes) -> Scorecard:
-    if not isinstance(data, _Map):
-        raise _Problem(None, "(top level)", "expected a mapping with name, start, severity, missing_disclosure, ...")
-    _known_keys(data, _TOP, "")
+def _parse(file: DataFile) -> Scorecard:
+    data = file.data
     name = data.get("name")
     if not isinstance(name, str) or not _NAME.match(name):
-        raise _fail(data, "name", "name", "missing, or not a plain name (letters, digits, _ - .)")
+        raise data.error("name", "missing, or not a plain name (letters, digits, _ - .)")
     title = data.get("title", name)
     if not isinstance(title, str):
-        raise _fail(data, "title", "title", "must be a string")
-    start = _number(data, "start", "start")
-    fail_below = _number(data, "fail_below", "fail_below", required=False)
+        raise data.error("title", "must be a string")
+    start = _number(data, "start")
+    fail_below = _number(data, "fail_below", required=False)
 
-    severity_map = _mapping(data, "severity", "severity", required=True)
-    _known_keys(severity_map, SEVERITIES, "severity.", "severity")
-    severity = {level: _number(severity_map, level, f"severity.{level}") for level in SEVERITIES}
+    severity_map = _mapping(data, "severity", required=True)
+    severity = {level: _number(severity_map, level) for level in SEVERITIES}
 
     categories: dict[str, CategoryPoints] = {}
-    category_map = _mapping(data, "categories", "categories")
-    _known_keys(category_map, CONDUCT_CATEGORIES, "categories.", "category")
+    category_map = _mapping(data, "categories")
     for category, spec in category_map.items():
-        prefix = f"categories.{category}"
-        if not isinstance(spec, _Map):
-            raise _fail(category_map, category, prefix, "must be a mapping like {deduct: 20, cap: 40}")
-        _known_keys(spec, ("deduct", "cap"), f"{prefix}.")
-        categories[category] = CategoryPoints(_number(spec, "deduct", f"{prefix}.deduct", required=False),
-                                              _number(spec, "cap", f"{prefix}.cap", required=False))
+        if not isinstance(spec, LineMap):
+            raise category_map.error(category, "must be a mapping like {deduct: 20, cap: 40}")
+        categories[category] = CategoryPoints(_number(spec, "deduct", required=False),
+                                              _number(spec, "cap", required=False))
 
-    disclosure_map = _mapping(data, "missing_disclosure", "missing_disclosure", required=True)
-    _known_keys(disclosure_map, ("default",) + DISCLOSURES, "missing_disclosure.", "disclosure")
-    default = _number(disclosure_map, "default", "missing_disclosure.default")
-    missing = {d: _number(disclosure_map, d, f"missing_disclosure.{d}", required=False) for d in DISCLOSURES}
+    disclosure_map = _mapping(data, "missing_disclosure", required=True)
+    default = _number(disclosure_map, "default")
+    missing = {d: _number(disclosure_map, d, required=False) for d in DISCLOSURES}
 
     quality: list[QualityLimit] = []
-    quality_map = _mapping(data, "quality", "quality")
-    _known_keys(quality_map, QUALITY_MEASURES, "quality.", "measure")
+    quality_map = _mapping(data, "quality")
     for measure, spec in quality_map.items():
-        prefix = f"quality.{measure}"
-        if not isinstance(spec, _Map):
-            raise _fail(quality_map, measure, prefix, "must be a mapping like {max: 0.8, deduct: 5}")
-        _known_keys(spec, ("min", "max", "deduct"), f"{prefix}.")
+        if not isinstance(spec, LineMap):
+            raise quality_map.error(measure, "must be a mapping like {max: 0.8, deduct: 5}")
         share = measure in _SHARES
-        low = _number(spec, "min", f"{prefix}.min", required=False, share=share)
-        high = _number(spec, "max", f"{prefix}.max", required=False, share=share)
+        low = _number(spec, "min", required=False, share=share)
+        high = _number(spec, "max", required=False, share=share)
         if low is None and high is None:
-            raise _fail(quality_map, measure, prefix, "needs min, max or both")
+            raise quality_map.error(measure, "needs min, max or both")
         if low is not None and high is not None and low > high:
-            raise _fail(spec, "min", f"{prefix}.min", f"min {low:g} is above max {high:g}")
-        quality.append(QualityLimit(measure, low, high, _number(spec, "deduct", f"{prefix}.deduct")))
+            raise spec.error("min", f"min {low:g} is above max {high:g}")
+        quality.append(QualityLimit(measure, low, high, _number(spec, "deduct")))
 
     review_signals = _names(data, "review_signals", SIGNALS) if "review_signals" in data else frozenset(
         {"vulnerability"})
     return Scorecard(
-        name=name, title=title, version=content_version(raw), path=str(path), start=start, fail_below=fail_below,
-        severity=severity, categories=categories,
+        name=name, title=title, version=content_version(file.raw), path=str(file.path), start=start,
+        fail_below=fail_below, severity=severity, categories=categories,
         missing_disclosure={d: default if points is None else points for d, points in missing.items()},
-        call_time_violation=_number(data, "call_time_violation", "call_time_violation", required=False) or 0.0,
+        call_time_violation=_number(data, "call_time_violation", required=False) or 0.0,
         veto_categories=_names(data, "veto_categories", CONDUCT_CATEGORIES), review_signals=review_signals,
         quality=tuple(quality))
 
@@ -283,13 +232,7 @@ def load_scorecard(name_or_path: str | Path = "default") -> Scorecard:
         if not path.is_file():
             known = ", ".join(available_scorecards()) or "none"
             raise LexiconError(scorecard_dir(), f"no scorecard '{text}' (available: {known})")
-    _, raw = read_yaml(path)  # size limit, encoding, alias ban, syntax errors with positions
-    try:
-        data = yaml.load(raw.decode("utf-8-sig"), Loader=_Loader)  # a SafeLoader subclass
-        return _parse(data, path, raw)
-    except _Problem as problem:
-        line = f"line {problem.line}, " if problem.line else ""
-        raise LexiconError(path, f"{line}field '{problem.field_name}': {problem.problem}") from None
+    return _parse(load(path, SCORECARD_FILE))
 
 
 # ---------------------------------------------------------------------------------------------------------------------

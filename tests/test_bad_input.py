@@ -221,7 +221,8 @@ BOMB = 'a: &a ["lol","lol","lol"]\nb: &b [*a,*a,*a]\nc: &c [*b,*b,*b]\nd: [*c,*c
 LEXICONS = {
     "yaml_bomb_in_rule_file": ("cn/signals.yaml", lambda text: BOMB + text, "YAML aliases (*name) are not allowed"),
     "invalid_regex": ("cn/conduct.yaml", lambda text: text.replace('- "放(?:你)?(?:点|些)?血', '- "放((?:你)?(?:点|些)?血',
-                                                                   1), "field 'patterns': invalid regular expression"),
+                                                                   1),
+                      "field 'rules.patterns': invalid regular expression"),
     "oversized_file": ("cn/scope.yaml", lambda text: text + "#" * (3 * 1024 * 1024) + "\n",
                        "lexicon files are limited to"),
     "yaml_bomb_in_asr_lexicon": ("asr_zh.yaml", lambda text: text + BOMB, "YAML aliases (*name) are not allowed"),

@@ -23,8 +23,8 @@ def test_version_changes_when_content_changes(tmp_path):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("hotwords: [逾期\n", "invalid YAML at line 2"),
-        ("initial_prompt: ''\nhotwords: 逾期\nhallucination_phrases: []\n", "'hotwords' must be a list"),
+        ("hotwords: [逾期\n", "line 2, field 'hotwords': invalid YAML"),
+        ("initial_prompt: ''\nhotwords: 逾期\nhallucination_phrases: []\n", "line 2, field 'hotwords': must be a list"),
         ("- just\n- a list\n", "expected a mapping"),
         ("a: &x [1, 2]\nb: [*x, *x]\n", "aliases"),  # the start of a billion-laughs bomb
     ],

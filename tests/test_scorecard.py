@@ -297,7 +297,7 @@ def test_a_bare_name_is_looked_up_in_the_configured_folder(card_copy, monkeypatc
         ("{min: 120, max: 330,", "{min: 330, max: 120,", "quality.agent_chars_per_min.min", "is above max"),
         ("  silence_ratio:", "  talk_speed:", "quality.talk_speed", "unknown measure"),
         ("review_signals: [vulnerability]", "review_signals: [sadness]", "review_signals", "unknown name 'sadness'"),
-        ("  harassment:  ", "  insult:  ", "insult", "given twice"),
+        ("  harassment:  ", "  insult:  ", "categories.insult", "given twice"),
     ],
 )
 def test_broken_scorecard_is_an_error_naming_file_line_and_field(card_copy, old, new, field, problem):
@@ -314,7 +314,7 @@ def test_broken_scorecard_is_an_error_naming_file_line_and_field(card_copy, old,
 
 def test_invalid_yaml_syntax_names_the_position(card_copy):
     card_copy.write_text("name: x\nseverity: {critical: 40\n", encoding="utf-8")
-    with pytest.raises(LexiconError, match=r"invalid YAML at line \d+"):
+    with pytest.raises(LexiconError, match=r"line 3, field 'severity': invalid YAML at column 1"):
         load_scorecard(card_copy)
 
 
