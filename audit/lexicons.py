@@ -7,29 +7,21 @@ and the field, never a silent partial load.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from audit import settings
 from audit.errors import LexiconError
 
 MAX_LEXICON_BYTES = 2 * 1024 * 1024  # a rule file is a few KB; anything this big is a mistake or an attack
 
 
-def data_dir(folder: str) -> Path:
-    """Where the shipped ``lexicons`` or ``scorecards`` are: inside an installed wheel (``audit/packdata/``, put there
-    by setup.py), else the folder at the top of this checkout, where people edit them."""
-    packaged = Path(__file__).resolve().parent / "packdata" / folder
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / folder
-
-
 def lexicon_dir() -> Path:
     """``AUDIT_LEXICON_DIR`` if set, else the shipped ``lexicons/``."""
-    configured = os.environ.get("AUDIT_LEXICON_DIR")
-    return Path(configured) if configured else data_dir("lexicons")
+    return settings.lexicon_dir()
 
 
 def content_version(*blobs: bytes) -> str:

@@ -24,7 +24,8 @@ from typing import Any
 import yaml
 
 from audit.errors import LexiconError
-from audit.lexicons import content_version, data_dir, read_yaml
+from audit import settings
+from audit.lexicons import content_version, read_yaml
 from audit.models import CallAudit, Finding
 from audit.quality import CallQuality
 from audit.rulepack import CONDUCT_CATEGORIES, DISCLOSURES, SEVERITIES, SIGNALS
@@ -113,8 +114,7 @@ class Scorecard:
 
 def scorecard_dir() -> Path:
     """``AUDIT_SCORECARD_DIR`` if set, else the shipped ``scorecards/``."""
-    configured = os.environ.get("AUDIT_SCORECARD_DIR")
-    return Path(configured) if configured else data_dir("scorecards")
+    return settings.scorecard_dir()
 
 
 def available_scorecards() -> tuple[str, ...]:
@@ -156,7 +156,8 @@ class _Problem(Exception):
         self.line, self.field_name, self.problem = line, field_name, problem
 
 
-def _fail(where: _Map, key: Any, field_name: str, problem: str) -> _Problem:
+def _problem_at(where: _Map, key: Any, field_name: str, problem: str) -> _Problem:
+    """The problem with ``field_name``, placed on the line of ``key`` in ``where`` (else of ``where`` itself)."""
     return _Problem(where.lines.get(key, where.line), field_name, problem)
 
 
@@ -164,34 +165,34 @@ def _mapping(where: _Map, key: str, field_name: str, required: bool = False) -> 
     value = where.get(key)
     if value is None:
         if required:
-            raise _fail(where, key, field_name, "missing")
+            raise _problem_at(where, key, field_name, "missing")
         empty = _Map()
         empty.line, empty.lines = where.lines.get(key, where.line), {}
         return empty
     if not isinstance(value, _Map):
-        raise _fail(where, key, field_name, "must be a mapping")
+        raise _problem_at(where, key, field_name, "must be a mapping")
     return value
 
 
 def _number(where: _Map, key: Any, field_name: str, required: bool = True, share: bool = False) -> float | None:
     if key not in where or where[key] is None:
         if required:
-            raise _fail(where, key, field_name, "missing")
+            raise _problem_at(where, key, field_name, "missing")
         return None
     value = where[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _fail(where, key, field_name, f"must be a number, not {value!r}")
+        raise _problem_at(where, key, field_name, f"must be a number, not {value!r}")
     if value < 0:
-        raise _fail(where, key, field_name, f"must not be negative ({value})")
+        raise _problem_at(where, key, field_name, f"must not be negative ({value})")
     if share and value > 1:
-        raise _fail(where, key, field_name, f"is a share between 0 and 1, not {value}")
+        raise _problem_at(where, key, field_name, f"is a share between 0 and 1, not {value}")
     return float(value)
 
 
 def _known_keys(where: _Map, known: tuple[str, ...], prefix: str, what: str = "field") -> None:
     for key in where:
         if key not in known:
-            raise _fail(where, key, f"{prefix}{key}", f"unknown {what} '{key}'; known: {', '.join(known)}")
+            raise _problem_at(where, key, f"{prefix}{key}", f"unknown {what} '{key}'; known: {', '.join(known)}")
 
 
 def _names(where: _Map, key: str, known: tuple[str, ...]) -> frozenset[str]:
@@ -199,10 +200,10 @@ def _names(where: _Map, key: str, known: tuple[str, ...]) -> frozenset[str]:
     if value is None:
         return frozenset()
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise _fail(where, key, key, "must be a list of names")
+        raise _problem_at(where, key, key, "must be a list of names")
     for item in value:
         if item not in known:
-            raise _fail(where, key, key, f"unknown name '{item}'; known: {', '.join(known)}")
+            raise _problem_at(where, key, key, f"unknown name '{item}'; known: {', '.join(known)}")
     return frozenset(value)
 
 
@@ -216,10 +217,10 @@ def _parse(data: Any, path: Path, raw: bytes) -> Scorecard:
     _known_keys(data, _TOP, "")
     name = data.get("name")
     if not isinstance(name, str) or not _NAME.match(name):
-        raise _fail(data, "name", "name", "missing, or not a plain name (letters, digits, _ - .)")
+        raise _problem_at(data, "name", "name", "missing, or not a plain name (letters, digits, _ - .)")
     title = data.get("title", name)
     if not isinstance(title, str):
-        raise _fail(data, "title", "title", "must be a string")
+        raise _problem_at(data, "title", "title", "must be a string")
     start = _number(data, "start", "start")
     fail_below = _number(data, "fail_below", "fail_below", required=False)
 
@@ -233,7 +234,7 @@ def _parse(data: Any, path: Path, raw: bytes) -> Scorecard:
     for category, spec in category_map.items():
         prefix = f"categories.{category}"
         if not isinstance(spec, _Map):
-            raise _fail(category_map, category, prefix, "must be a mapping like {deduct: 20, cap: 40}")
+            raise _problem_at(category_map, category, prefix, "must be a mapping like {deduct: 20, cap: 40}")
         _known_keys(spec, ("deduct", "cap"), f"{prefix}.")
         categories[category] = CategoryPoints(_number(spec, "deduct", f"{prefix}.deduct", required=False),
                                               _number(spec, "cap", f"{prefix}.cap", required=False))
@@ -249,15 +250,15 @@ def _parse(data: Any, path: Path, raw: bytes) -> Scorecard:
     for measure, spec in quality_map.items():
         prefix = f"quality.{measure}"
         if not isinstance(spec, _Map):
-            raise _fail(quality_map, measure, prefix, "must be a mapping like {max: 0.8, deduct: 5}")
+            raise _problem_at(quality_map, measure, prefix, "must be a mapping like {max: 0.8, deduct: 5}")
         _known_keys(spec, ("min", "max", "deduct"), f"{prefix}.")
         share = measure in _SHARES
         low = _number(spec, "min", f"{prefix}.min", required=False, share=share)
         high = _number(spec, "max", f"{prefix}.max", required=False, share=share)
         if low is None and high is None:
-            raise _fail(quality_map, measure, prefix, "needs min, max or both")
+            raise _problem_at(quality_map, measure, prefix, "needs min, max or both")
         if low is not None and high is not None and low > high:
-            raise _fail(spec, "min", f"{prefix}.min", f"min {low:g} is above max {high:g}")
+            raise _problem_at(spec, "min", f"{prefix}.min", f"min {low:g} is above max {high:g}")
         quality.append(QualityLimit(measure, low, high, _number(spec, "deduct", f"{prefix}.deduct")))
 
     review_signals = _names(data, "review_signals", SIGNALS) if "review_signals" in data else frozenset(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,7 +20,7 @@ from sqlalchemy import (Boolean, Float, ForeignKey, Integer, String, Text, Uniqu
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from audit import __version__
+from audit import __version__, settings
 from audit.errors import AuditError
 from audit.models import CallAudit, Transcript
 
@@ -182,8 +181,9 @@ def _now() -> str:
 
 def database_url(path_or_url: str | Path | None = None) -> str:
     """``AUDIT_DB_URL`` wins; otherwise a URL is used as given and a path becomes an SQLite file."""
-    if os.environ.get("AUDIT_DB_URL"):
-        return os.environ["AUDIT_DB_URL"]
+    configured = settings.db_url()
+    if configured:
+        return configured
     value = str(path_or_url or "audit.db")
     return value if "://" in value else f"sqlite:///{Path(value).expanduser().resolve()}"
 
