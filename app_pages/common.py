@@ -9,13 +9,12 @@ asks it again (``signed_in``) rather than trusting that app.py let it run."""
 
 from __future__ import annotations
 
-import os
 from datetime import date
 
 import streamlit as st
 
 from app_pages.i18n import LANGUAGES, label, t
-from audit import accounts, review
+from audit import accounts, review, settings
 from audit.storage import Store
 
 READ_TTL_S = 15
@@ -23,7 +22,7 @@ READ_TTL_S = 15
 
 def db_location() -> str:
     # AUDIT_DB_URL is part of the key: Store prefers it to the path, so the cached Store must change with it
-    return f"{os.environ.get('AUDIT_DB_URL', '')}|{review.database_location()}"
+    return f"{settings.db_url() or ''}|{review.database_location()}"
 
 
 @st.cache_resource(show_spinner=False)
@@ -105,7 +104,7 @@ def sidebar(account: accounts.Account) -> None:
         st.caption(t("auth.signed_in_as", username=account.username))
         if st.button(t("auth.sign_out"), key="sign_out", icon=":material/logout:"):
             sign_out()
-        where = "AUDIT_DB_URL" if os.environ.get("AUDIT_DB_URL") else review.database_location()
+        where = settings.DB_URL if settings.db_url() else review.database_location()
         st.caption(f"{t('app.database')}: `{where}`")
 
 

@@ -3,19 +3,17 @@
 then says how to create the first admin on the server; there is no web form an anonymous visitor could use to make
 themselves one."""
 
-import os
-
 import streamlit as st
 
 from app_pages import common
 from app_pages.i18n import t
-from audit import accounts, review
+from audit import accounts, review, settings
 
 st.title(t("auth.title"))
 store = common.store()
 
 if not review.has_accounts(store):
-    db = "" if os.environ.get("AUDIT_DB_URL") else f" --db {review.database_location()}"
+    db = "" if settings.db_url() else f" --db {review.database_location()}"
     st.info(f"**{t('auth.no_accounts_title')}**\n\n" + t("auth.no_accounts_body", db=db))
     st.stop()
 

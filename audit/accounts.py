@@ -24,6 +24,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from audit import settings
 from audit.errors import AuditError
 
 ROLES = ("reviewer", "team_lead", "admin")
@@ -91,8 +92,9 @@ def _account(row) -> Account:
 
 def session_secret(data_dir: str | Path) -> bytes:
     """``AUDIT_SESSION_SECRET``, or a random key kept in the data directory (created once, readable by owner only)."""
-    if os.environ.get("AUDIT_SESSION_SECRET"):
-        return os.environ["AUDIT_SESSION_SECRET"].encode("utf-8")
+    configured = settings.session_secret()
+    if configured:
+        return configured.encode("utf-8")
     path = Path(data_dir) / ".session_secret"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from audit import __version__
+from audit import __version__, settings
 from audit.asr import Transcriber, default_batch_size, default_workers, resolve_model
 from audit.errors import AuditError, ModelError
 from audit.jsonio import write_jsonl_atomic
@@ -32,7 +32,8 @@ ModelOption = typer.Option("base", "--model", help="'base' (bundled, offline), a
 DeviceOption = typer.Option("cpu", "--device", help="cpu, cuda or auto.")
 
 
-def _fail(error: AuditError) -> typer.Exit:
+def _error_exit(error: AuditError) -> typer.Exit:
+    """Print the error; the exit (code 3 for a missing model, else 2) for the caller to raise."""
     console.print(f"[bold red]error:[/] {error}")
     return typer.Exit(EXIT_MODEL if isinstance(error, ModelError) else EXIT_USAGE)
 
@@ -41,7 +42,7 @@ def _transcriber(**options) -> Transcriber:
     try:
         return Transcriber(**options)
     except AuditError as error:  # e.g. a broken lexicons/asr_zh.yaml: exit 2 naming the file, not a traceback
-        raise _fail(error) from error
+        raise _error_exit(error) from error
 
 
 def _check_layout(layout: Optional[str]) -> None:
@@ -50,9 +51,10 @@ def _check_layout(layout: Optional[str]) -> None:
                                  param_hint="--channel-layout")
 
 
-def _run_batch(paths: list[Path], metadata: Optional[Path], out: Path, model: str, device: str,
-               compute_type: Optional[str], channel_layout: Optional[str], cache_dir: Optional[Path],
-               no_cache: bool) -> BatchReport:
+def _transcribe_with_progress(paths: list[Path], metadata: Optional[Path], out: Path, model: str, device: str,
+                              compute_type: Optional[str], channel_layout: Optional[str], cache_dir: Optional[Path],
+                              no_cache: bool) -> BatchReport:
+    """``audit transcribe``'s work: the batch's recordings transcribed into ``out``, with a progress bar."""
     _check_layout(channel_layout)
     inputs = _inputs(paths, metadata)
     transcriber = _transcriber(model=model, device=device, compute_type=compute_type, cache_dir=cache_dir,
@@ -74,7 +76,7 @@ def _run_batch(paths: list[Path], metadata: Optional[Path], out: Path, model: st
         try:
             return transcribe_batch(transcriber, inputs, out, channel_layout, on_call_done)
         except ModelError as error:
-            raise _fail(error) from error
+            raise _error_exit(error) from error
 
 
 def _print_summary(report: BatchReport, out: Path) -> None:
@@ -108,7 +110,8 @@ def transcribe(
     no_cache: bool = typer.Option(False, "--no-cache", help="Transcribe again even if a cached result exists."),
 ) -> None:
     """Transcribe recordings into Transcript JSON files (speakers, Simplified text, word times)."""
-    report = _run_batch(files or [], metadata, out, model, device, compute_type, channel_layout, cache_dir, no_cache)
+    report = _transcribe_with_progress(files or [], metadata, out, model, device, compute_type, channel_layout,
+                                       cache_dir, no_cache)
     _print_summary(report, out)
     if report.failed:
         raise typer.Exit(EXIT_PARTIAL)
@@ -178,7 +181,7 @@ def run(
                                channel_layout=channel_layout, on_call_done=on_call_done, workers=workers or 1,
                                engine=engine, ray_address=address)
         except AuditError as error:
-            raise _fail(error) from error
+            raise _error_exit(error) from error
     jsonl_path = jsonl or out / "audits.jsonl"
     write_jsonl_atomic(jsonl_path, report.audit_lines)
     _print_audit_summary(report, auditor)
@@ -195,7 +198,7 @@ def _inputs(paths: list[Path], metadata: Optional[Path]):
     try:
         inputs = collect_inputs(paths, metadata)
     except AuditError as error:
-        raise _fail(error) from error
+        raise _error_exit(error) from error
     for problem in inputs.problems:
         console.print(f"[yellow]warning:[/] {problem}")
     if not inputs.audio_paths:
@@ -240,7 +243,7 @@ def rescan(
         try:
             report = rescan_stored(auditor, store, since, until, on_call=lambda: progress.advance(task))
         except AuditError as error:
-            raise _fail(error) from error
+            raise _error_exit(error) from error
     console.print(f"{report.audited} calls re-audited with rules {auditor.pack.profile} {auditor.pack.version} and "
                   f"scorecard {auditor.scorecard.name} {auditor.scorecard.version}: {report.added} new audits; "
                   + ", ".join(f"{count} {verdict}" for verdict, count in report.verdicts.items()))
@@ -255,7 +258,7 @@ def _auditor(profile: str, scorecard: str = "default", rules_only: bool = False)
     try:
         return Auditor(profile=profile, scorecard=scorecard, reader=not rules_only)
     except AuditError as error:
-        raise _fail(error) from error
+        raise _error_exit(error) from error
 
 
 @app.command()
@@ -276,7 +279,7 @@ def scan(
         try:
             report = scan_file(auditor, input_path, out, on_call=lambda: progress.advance(task))
         except AuditError as error:
-            raise _fail(error) from error
+            raise _error_exit(error) from error
     for problem in report.problems:
         console.print(f"[yellow]skipped:[/] {problem}")
     console.print(f"{report.audited} calls audited -> {out} ({_detectors(auditor)})")
@@ -302,7 +305,7 @@ def evaluate_command(
         for path in labeled:
             report = evaluate(auditor, path, report)
     except AuditError as error:
-        raise _fail(error) from error
+        raise _error_exit(error) from error
     typer.echo(f"{_detectors(auditor)}; " + format_report(report, 0 if scores_only else max_listed))
 
 
@@ -319,7 +322,7 @@ def rules(profile: str = typer.Option("cn", "--profile", help="Rule profile (a f
     try:
         pack = load_rule_pack(profile)
     except AuditError as error:
-        raise _fail(error) from error
+        raise _error_exit(error) from error
     table = Table(title=f"{pack.name} — version {pack.version}")
     for column in ("rule", "category", "severity", "terms", "patterns", "description"):
         table.add_column(column)
@@ -337,7 +340,7 @@ def _store(path):
     try:
         return Store(path)
     except AuditError as error:
-        raise _fail(error) from error
+        raise _error_exit(error) from error
 
 
 DbOption = typer.Option(Path("results/audit.db"), "--db", help="SQLite file (AUDIT_DB_URL wins).")
@@ -358,7 +361,7 @@ def review(
     try:
         row = store.add_review(finding_id, reviewer, verdict, note, severity)
     except AuditError as error:
-        raise _fail(error) from error
+        raise _error_exit(error) from error
     typer.echo(f"review {row.id} recorded ({row.verdict} by {row.reviewer}); chain hash {row.row_hash[:12]}")
 
 
@@ -440,7 +443,8 @@ def users_add(
     team: Optional[str] = typer.Option(None, "--team", help="The team a team_lead leads."),
     name: Optional[str] = typer.Option(None, "--name", help="Display name (shown in the trail)."),
     password: str = typer.Option(..., "--password", prompt=True, hide_input=True, confirmation_prompt=True,
-                                 envvar="AUDIT_NEW_PASSWORD", help="Asked for when not given (or AUDIT_NEW_PASSWORD)."),
+                                 envvar=settings.NEW_PASSWORD,
+                                 help="Asked for when not given (or AUDIT_NEW_PASSWORD)."),
     db: Path = DbOption,
 ) -> None:
     """Create an account (the password is stored only as an argon2id hash)."""
@@ -449,7 +453,7 @@ def users_add(
     try:
         account = create_account(_store(db), username, password, role, team, name)
     except AuditError as error:
-        raise _fail(error) from error
+        raise _error_exit(error) from error
     typer.echo(f"user {account.username} created: {account.role}" + (f" of {account.team}" if account.team else ""))
 
 
@@ -471,7 +475,7 @@ def users_disable(username: str = typer.Argument(...), db: Path = DbOption) -> N
     try:
         _store(db).update_user(username, disabled=True)
     except AuditError as error:
-        raise _fail(error) from error
+        raise _error_exit(error) from error
     typer.echo(f"user {username} disabled")
 
 
@@ -499,7 +503,7 @@ def model(
         if check:
             Transcriber(model=name, cache_dir=cache_dir).load()
     except AuditError as error:
-        raise _fail(error) from error
+        raise _error_exit(error) from error
     typer.echo(f"model {source.model_id} at {source.location}" + (" (loads)" if check else ""))
 
 

@@ -6,23 +6,16 @@ is an error naming the file, the line and the field) and versioned by the hash o
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from audit import settings
 from audit.datafile import LineMap, content_version, fields, load
-
-def data_dir(folder: str) -> Path:
-    """Where the shipped ``lexicons`` or ``scorecards`` are: inside an installed wheel (``audit/packdata/``, put there
-    by setup.py), else the folder at the top of this checkout, where people edit them."""
-    packaged = Path(__file__).resolve().parent / "packdata" / folder
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / folder
 
 
 def lexicon_dir() -> Path:
     """``AUDIT_LEXICON_DIR`` if set, else the shipped ``lexicons/``."""
-    configured = os.environ.get("AUDIT_LEXICON_DIR")
-    return Path(configured) if configured else data_dir("lexicons")
+    return settings.lexicon_dir()
 
 
 def _string_list(data: LineMap, key: str) -> tuple[str, ...]:

@@ -180,18 +180,7 @@ def transcribe_batch(
 
     ``channel_layout`` is the batch default; a metadata row's own layout wins over it.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    report = BatchReport(problems=list(inputs.problems))
-    for audio_path, call_id, metadata, error in _planned_calls(inputs):
-        job = _Job(len(report.outcomes), audio_path, call_id, metadata)
-        result = f"{audio_path}: {error}" if error else _transcribe_job(transcriber, job, channel_layout)
-        outcome, _ = _finish(job, result, out_dir)
-        report.outcomes.append(outcome)
-        if on_call_done:
-            on_call_done(outcome)
-    write_json_atomic(out_dir / "batch_report.json", report.to_dict())
-    return report
+    return _run_calls(inputs, transcriber, out_dir, channel_layout, on_call_done)
 
 
 def run_batch(
@@ -219,8 +208,47 @@ def run_batch(
     """
     from audit.audio import file_sha256
 
-    transcripts_dir = Path(transcripts_dir)
-    transcripts_dir.mkdir(parents=True, exist_ok=True)
+    versions = {"rule_pack_version": auditor.pack.version, "scorecard_version": auditor.scorecard.version,
+                "reader_version": auditor.reader.version if auditor.reader else ""}
+
+    def stored_audit(audio_path: Path, call_id: str):
+        return store.stored_audit(call_id, file_sha256(audio_path), transcriber.source.model_id, **versions)
+
+    def audit_and_store(outcome: CallOutcome, transcript: Transcript) -> tuple[CallOutcome, dict | None]:
+        try:
+            audit = auditor.audit_transcript(transcript)
+            line = audit_to_line(audit)
+            store.save(transcript, audit, line)
+        except AuditError as failure:
+            return dataclasses.replace(outcome, ok=False, error=str(failure)), None
+        return outcome, line
+
+    return _run_calls(inputs, transcriber, transcripts_dir, channel_layout, on_call_done, workers=workers,
+                      engine=engine, ray_address=ray_address, stored_audit=stored_audit, audit=audit_and_store)
+
+
+def _run_calls(
+    inputs: BatchInputs,
+    transcriber: Transcriber,
+    out_dir: str | Path,
+    channel_layout: str | None,
+    on_call_done: Callable[[CallOutcome], None] | None,
+    *,
+    workers: int = 1,
+    engine: str = "local",
+    ray_address: str | None = None,
+    stored_audit: Callable[[Path, str], Any] | None = None,  # -> storage.StoredAudit | None
+    audit: Callable[[CallOutcome, Transcript], tuple[CallOutcome, dict | None]] | None = None,
+) -> BatchReport:
+    """The loop of both batch jobs: every planned call transcribed by the engine, its transcript written to
+    ``out_dir``, then ``audit``-ed (which gives the outcome and the call's audit line); ``batch_report.json`` last.
+
+    With ``stored_audit`` (a call's earlier audit in the database, or None) every call is looked up before recognition
+    starts, and one found is reported as resumed, its transcript written back if missing; without it, calls are
+    planned as the sequential recogniser reaches them, so outcomes stay in input order.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     report = BatchReport(problems=list(inputs.problems))
     lines: dict[int, dict] = {}
 
@@ -231,47 +259,35 @@ def run_batch(
         if on_call_done:
             on_call_done(outcome)
 
-    versions = {"rule_pack_version": auditor.pack.version, "scorecard_version": auditor.scorecard.version,
-                "reader_version": auditor.reader.version if auditor.reader else ""}
-    jobs: list[_Job] = []
-    for index, (audio_path, call_id, metadata, error) in enumerate(_planned_calls(inputs)):
-        try:
-            if error:
-                raise AuditError(audio_path, error)
-            stored = store.stored_audit(call_id, file_sha256(audio_path), transcriber.source.model_id, **versions)
-        except (AuditError, OSError) as failure:
-            text = str(failure) if isinstance(failure, AuditError) else f"{audio_path}: {failure}"
-            done(index, CallOutcome(str(audio_path), call_id, False, error=text), None)
-            continue
-        if stored is None:
-            jobs.append(_Job(index, audio_path, call_id, metadata))
-            continue
-        output_path = transcripts_dir / output_name(call_id)
-        if not output_path.exists():
-            write_json_atomic(output_path, stored.transcript)
-        done(index, CallOutcome(str(audio_path), call_id, True, str(output_path), duration_s=stored.duration_s,
-                                from_cache=True, segments=len(stored.transcript.get("segments", [])), resumed=True),
-             stored.audit_line)
-
-    if engine == "ray":
-        results = _ray_results(jobs, transcriber, channel_layout, ray_address)
-    elif workers > 1 and len(jobs) > 1:
-        results = _pool_results(jobs, transcriber, channel_layout, min(workers, len(jobs)))
-    else:
-        results = ((job, _transcribe_job(transcriber, job, channel_layout)) for job in jobs)
-    for job, result in results:
-        outcome, transcript = _finish(job, result, transcripts_dir)
-        line = None
-        if transcript is not None:
+    def jobs() -> Iterator[_Job]:
+        for index, (audio_path, call_id, metadata, error) in enumerate(_planned_calls(inputs)):
             try:
-                audit = auditor.audit_transcript(transcript)
-                line = audit_to_line(audit)
-                store.save(transcript, audit, line)
-            except AuditError as failure:
-                outcome, line = dataclasses.replace(outcome, ok=False, error=str(failure)), None
+                if error:
+                    raise AuditError(audio_path, error)
+                stored = stored_audit(audio_path, call_id) if stored_audit else None
+            except (AuditError, OSError) as failure:
+                text = str(failure) if isinstance(failure, AuditError) else f"{audio_path}: {failure}"
+                done(index, CallOutcome(str(audio_path), call_id, False, error=text), None)
+                continue
+            if stored is None:
+                yield _Job(index, audio_path, call_id, metadata)
+                continue
+            output_path = out_dir / output_name(call_id)
+            if not output_path.exists():
+                write_json_atomic(output_path, stored.transcript)
+            done(index, CallOutcome(str(audio_path), call_id, True, str(output_path), duration_s=stored.duration_s,
+                                    from_cache=True, segments=len(stored.transcript.get("segments", [])),
+                                    resumed=True), stored.audit_line)
+
+    planned: Iterable[_Job] = list(jobs()) if stored_audit else jobs()
+    for job, result in _transcriptions(planned, transcriber, channel_layout, workers, engine, ray_address):
+        outcome, transcript = _finish(job, result, out_dir)
+        line = None
+        if transcript is not None and audit is not None:
+            outcome, line = audit(outcome, transcript)
         done(job.index, outcome, line)
     report.audit_lines = [lines[index] for index in sorted(lines)]
-    write_json_atomic(transcripts_dir / "batch_report.json", report.to_dict())
+    write_json_atomic(out_dir / "batch_report.json", report.to_dict())
     return report
 
 
@@ -308,6 +324,19 @@ def rescan_stored(auditor, store, since: str | None = None, until: str | None = 
 
 
 # -- engines: where speech recognition runs. Each yields (job, TranscriptionResult or error text) as calls finish. --
+
+def _transcriptions(jobs: Iterable[_Job], transcriber: Transcriber, channel_layout: str | None, workers: int,
+                    engine: str, ray_address: str | None) -> Iterator[tuple[_Job, TranscriptionResult | str]]:
+    """The engine that suits the batch: Ray, a pool of ``workers`` processes (given a list of more than one job), or
+    this process, one job after another as ``jobs`` yields them."""
+    if engine == "ray":
+        return _ray_results(list(jobs), transcriber, channel_layout, ray_address)
+    if workers > 1:
+        jobs = list(jobs)
+        if len(jobs) > 1:
+            return _pool_results(jobs, transcriber, channel_layout, min(workers, len(jobs)))
+    return ((job, _transcribe_job(transcriber, job, channel_layout)) for job in jobs)
+
 
 _worker_transcriber: Transcriber | None = None
 

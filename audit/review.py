@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import secrets
 import unicodedata
@@ -22,7 +21,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable
 
-from audit import accounts
+from audit import accounts, settings
 from audit.audio import AUDIO_EXTENSIONS
 from audit.metadata import MAX_CSV_BYTES
 from audit.models import Turn
@@ -32,9 +31,6 @@ SEVERITIES = ("critical", "major", "minor")
 VERDICTS = ("fail", "review", "pass")
 REVIEW_STATUSES = ("unreviewed", "reviewed", "nothing_to_review", "all")
 PAGE_SIZES = (25, 50, 100)
-DEFAULT_DB = "results/audit.db"  # where `audit run samples --out results` writes
-DEFAULT_DATA_DIR = "data"
-DEFAULT_MAX_UPLOAD_MB = 200  # a two-hour 16 kHz stereo WAV is ~450 MB; call recordings (Opus/MP3) are a few MB
 
 
 # -- where things are ------------------------------------------------------------------------------------------------
@@ -42,19 +38,15 @@ DEFAULT_MAX_UPLOAD_MB = 200  # a two-hour 16 kHz stereo WAV is ~450 MB; call rec
 def database_location() -> str:
     """What the app hands to ``Store``: ``AUDIT_DB_URL`` wins inside Store itself; else ``AUDIT_DB``; else the file the
     main job writes."""
-    return os.environ.get("AUDIT_DB") or DEFAULT_DB
+    return settings.db_path()
 
 
 def data_dir() -> Path:
-    return Path(os.environ.get("AUDIT_DATA_DIR") or DEFAULT_DATA_DIR)
+    return settings.data_dir()
 
 
 def max_upload_bytes() -> int:
-    try:
-        megabytes = float(os.environ.get("AUDIT_MAX_UPLOAD_MB") or DEFAULT_MAX_UPLOAD_MB)
-    except ValueError:
-        megabytes = DEFAULT_MAX_UPLOAD_MB
-    return int(megabytes * 1024 * 1024)
+    return int(settings.max_upload_mb() * 1024 * 1024)
 
 
 # -- access -----------------------------------------------------------------------------------------------------------
@@ -526,7 +518,7 @@ def batch_roots(root: str | Path | None = None) -> list[Path]:
     """Folders on the server a batch may be taken from: the data directory, plus ``AUDIT_BATCH_ROOTS`` (paths joined
     by the OS path separator) -- the app never reads recordings from anywhere else."""
     roots = [Path(root or data_dir())]
-    roots += [Path(p) for p in (os.environ.get("AUDIT_BATCH_ROOTS") or "").split(os.pathsep) if p.strip()]
+    roots += settings.batch_roots()
     return [r.resolve() for r in roots]
 
 

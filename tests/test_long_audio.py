@@ -99,8 +99,8 @@ def test_two_hour_recording_is_transcribed_in_windows_with_flat_memory(tmp_path,
 def test_windows_end_at_a_silence_so_no_sentence_is_cut(tmp_path, monkeypatch, model_cache, speech):
     """Small windows (40 s) so the boundaries are many and cheap to check: speech across a window's end is kept
     whole, times are shifted back to the recording's clock, and the stereo channels keep their roles."""
-    monkeypatch.setattr(asr, "LONG_AUDIO_S", 60)
-    monkeypatch.setattr(asr, "WINDOW_S", 40)
+    monkeypatch.setattr(asr.windows, "LONG_AUDIO_S", 60)
+    monkeypatch.setattr(asr.windows, "WINDOW_S", 40)
     seconds = 170
     agent = noise(seconds, amplitude=0.002, seed=1)
     customer = noise(seconds, amplitude=0.002, seed=2)

@@ -87,7 +87,8 @@ class CallView:
     turns: tuple[TurnView, ...]
 
     @cached_property
-    def agent_run(self) -> dict[int, int]:
+    def agent_run_by_turn(self) -> dict[int, int]:
+        """Each agent turn's index -> which run of consecutive agent turns it is in (0 for the first)."""
         runs: dict[int, int] = {}
         ordinal, previous = -1, None
         for view in self.turns:
@@ -100,7 +101,8 @@ class CallView:
 
     @property
     def agent_runs(self) -> int:
-        return max(self.agent_run.values(), default=-1) + 1
+        """How many runs of agent turns the call has."""
+        return max(self.agent_run_by_turn.values(), default=-1) + 1
 
 
 def clause_bounds(scope: ScopeConfig, text: str, start: int, end: int) -> tuple[int, int]:

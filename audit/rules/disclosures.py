@@ -27,7 +27,7 @@ def _first_match(rule: DisclosureRule, view: TurnView, before_char: int | None =
 
 def _window(rule: DisclosureRule, call: CallView) -> list[TurnView]:
     """The turns the disclosure must appear in: agent turns by run, plus unknown-speaker turns among them."""
-    runs, total = call.agent_run, call.agent_runs
+    runs, total = call.agent_run_by_turn, call.agent_runs
 
     def in_window(run: int) -> bool:
         if rule.window == "first_agent_turn":

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -17,7 +16,7 @@ from sqlalchemy import create_engine, event, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit import __version__
+from audit import __version__, settings
 from audit.models import CallAudit, Transcript
 from audit.storage.queries import Queries, call_filters
 from audit.storage.schema import (AuditRow, CallRow, DisclosureRow, FindingRow, SignalRow, StorageError,
@@ -28,8 +27,9 @@ from audit.storage.users import UserAccounts
 
 def database_url(path_or_url: str | Path | None = None) -> str:
     """``AUDIT_DB_URL`` wins; otherwise a URL is used as given and a path becomes an SQLite file."""
-    if os.environ.get("AUDIT_DB_URL"):
-        return os.environ["AUDIT_DB_URL"]
+    configured = settings.db_url()
+    if configured:
+        return configured
     value = str(path_or_url or "audit.db")
     return value if "://" in value else f"sqlite:///{Path(value).expanduser().resolve()}"
 

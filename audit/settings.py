@@ -1,0 +1,99 @@
+"""Every environment setting the tool reads, in one place: its name, its default and what it means.
+
+Each is read when asked for, never once at import, so a changed environment (a test, an app server restarted with
+other settings) is seen at once. A variable set to the empty string counts as unset.
+
+``AUDIT_DB_URL``          a database URL (PostgreSQL for a shared database); wins over every SQLite file (``--db``,
+                          ``AUDIT_DB``). Default: none.
+``AUDIT_DB``              the SQLite file the review app reads. Default: ``results/audit.db``.
+``AUDIT_DATA_DIR``        the review app's folder: uploads, batches, exports, its session key. Default: ``data``.
+``AUDIT_MAX_UPLOAD_MB``   the largest recording the app accepts, in MB. Default (also when not a number): 200.
+``AUDIT_BATCH_ROOTS``     server folders a batch may be taken from besides the data directory, joined by the OS path
+                          separator. Default: none.
+``AUDIT_SESSION_SECRET``  the key that signs the app's sign-in tokens. Default: a random key kept in the data
+                          directory (``accounts.session_secret``).
+``AUDIT_CACHE_DIR``       assembled models and cached ASR output. Default: ``$XDG_CACHE_HOME/collection-call-auditor``
+                          (``~/.cache/collection-call-auditor``).
+``AUDIT_LEXICON_DIR``     the rule pack and ASR lexicon folder. Default: the shipped ``lexicons/``.
+``AUDIT_SCORECARD_DIR``   the scorecards folder. Default: the shipped ``scorecards/``.
+
+``AUDIT_NEW_PASSWORD`` (the password of ``audit users add``) is read by Typer as that option's value; only its name
+is kept here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DB_URL = "AUDIT_DB_URL"
+DB = "AUDIT_DB"
+DATA_DIR = "AUDIT_DATA_DIR"
+MAX_UPLOAD_MB = "AUDIT_MAX_UPLOAD_MB"
+BATCH_ROOTS = "AUDIT_BATCH_ROOTS"
+SESSION_SECRET = "AUDIT_SESSION_SECRET"
+CACHE_DIR = "AUDIT_CACHE_DIR"
+LEXICON_DIR = "AUDIT_LEXICON_DIR"
+SCORECARD_DIR = "AUDIT_SCORECARD_DIR"
+NEW_PASSWORD = "AUDIT_NEW_PASSWORD"
+
+DEFAULT_DB = "results/audit.db"  # where `audit run samples --out results` writes
+DEFAULT_DATA_DIR = "data"
+DEFAULT_MAX_UPLOAD_MB = 200  # a two-hour 16 kHz stereo WAV is ~450 MB; call recordings (Opus/MP3) are a few MB
+
+
+def _set(name: str) -> str | None:
+    """The variable's value, or None when it is unset or empty."""
+    return os.environ.get(name) or None
+
+
+def db_url() -> str | None:
+    return _set(DB_URL)
+
+
+def db_path() -> str:
+    return _set(DB) or DEFAULT_DB
+
+
+def data_dir() -> Path:
+    return Path(_set(DATA_DIR) or DEFAULT_DATA_DIR)
+
+
+def max_upload_mb() -> float:
+    try:
+        return float(_set(MAX_UPLOAD_MB) or DEFAULT_MAX_UPLOAD_MB)
+    except ValueError:
+        return DEFAULT_MAX_UPLOAD_MB
+
+
+def batch_roots() -> list[Path]:
+    """The extra folders of ``AUDIT_BATCH_ROOTS``, as given (blank entries skipped)."""
+    return [Path(p) for p in (_set(BATCH_ROOTS) or "").split(os.pathsep) if p.strip()]
+
+
+def session_secret() -> str | None:
+    return _set(SESSION_SECRET)
+
+
+def cache_dir() -> Path:
+    configured = _set(CACHE_DIR)
+    if configured:
+        return Path(configured)
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "collection-call-auditor"
+
+
+def shipped_dir(folder: str) -> Path:
+    """Where the shipped ``lexicons`` or ``scorecards`` are: inside an installed wheel (``audit/packdata/``, put there
+    by setup.py), else the folder at the top of this checkout, where people edit them."""
+    packaged = Path(__file__).resolve().parent / "packdata" / folder
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / folder
+
+
+def lexicon_dir() -> Path:
+    configured = _set(LEXICON_DIR)
+    return Path(configured) if configured else shipped_dir("lexicons")
+
+
+def scorecard_dir() -> Path:
+    configured = _set(SCORECARD_DIR)
+    return Path(configured) if configured else shipped_dir("scorecards")
