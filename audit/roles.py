@@ -5,7 +5,8 @@ Whisper segment is inferred here from three kinds of evidence, all expressed as 
 
 1. **Content** - what is said. Collection agents introduce an institution, give a 工号, announce the recording, ask
    「请问您是…本人吗」 and talk about 逾期/还款; customers answer 「喂」「对，我是」, ask who is calling, plead for time.
-   The patterns tolerate common ASR homophones (公号 for 工号, 于期 for 逾期) and missing punctuation.
+   Words the cues rest on are first read by their sound (宫号 is 工号, 线款 is not 欠款), so the patterns hold on
+   ASR homophones; they also tolerate missing punctuation.
 2. **Turn-taking** - a two-state hidden Markov chain over the segments. A question is usually followed by the other
    speaker and a pause mildly favours a change of speaker; the chain is smoothed with forward-backward, so a short
    「嗯」 right after the agent's question can be attributed, while a run of neutral segments quickly decays to 50/50.
@@ -26,6 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from audit.models import Segment
+from audit.pinyin import is_cjk, loose, sounds_of
 
 __all__ = ["assign_roles"]
 
@@ -76,8 +78,30 @@ _PUNCT_RE = re.compile(r"[\s，。！？、；：,.!?;:…~\-—\"'“”‘’�
 _QUESTION_END_RE = re.compile(r"([?？]|吗|呢|么|是吧|对吧|是不是|对不对|好不好|行不行|可以吗|什么|哪|几|多少|怎么)[啊呀]?$")
 
 
+# The two-character words the cues rest on. A span that sounds like one (accent-folded pinyin) is rewritten to it
+# before the cues are matched, so that 宫号, 路音 or 于七 count as 工号, 录音, 逾期.
+_SOUND_WORDS = ("工号", "录音", "通话", "逾期", "本人", "欠款", "还款", "账单", "核实", "委托", "催收", "银行", "金融",
+                "消费", "客服", "征信", "贷款", "分期")
+_SOUND_OF_WORD = {tuple(loose(s) for s in sounds_of(word)): word for word in _SOUND_WORDS}
+
+
+def _by_sound(text: str) -> str:
+    """``text`` with every two-character span that sounds like one of _SOUND_WORDS spelled as that word."""
+    sounds = [loose(sound) if is_cjk(char) else None for char, sound in zip(text, sounds_of(text))]
+    chars = list(text)
+    at = 0
+    while at < len(chars) - 1:
+        word = _SOUND_OF_WORD.get((sounds[at], sounds[at + 1])) if sounds[at] and sounds[at + 1] else None
+        if word:
+            chars[at:at + 2] = word
+            at += 2
+        else:
+            at += 1
+    return "".join(chars)
+
+
 def _clean(text: str) -> str:
-    return _PUNCT_RE.sub("", text)
+    return _by_sound(_PUNCT_RE.sub("", text))
 
 
 def _content_logodds(text: str) -> float:

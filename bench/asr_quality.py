@@ -23,6 +23,7 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -54,6 +55,8 @@ def real_speech(args: argparse.Namespace) -> None:
 
     with tempfile.TemporaryDirectory() as cache:
         transcriber = Transcriber(model=args.model, device=args.device, cache_dir=cache, use_cache=False)
+        if args.hotwords:  # to measure a decoding bias before shipping it
+            transcriber.options = replace(transcriber.options, hotwords=args.hotwords)
         model = transcriber.load()
         domain_words = transcriber.lexicon.domain_words
         print(f"model {transcriber.source.model_id}; hotwords {transcriber.options.hotwords or 'none'}; "
@@ -90,6 +93,7 @@ def main() -> None:
     parser.add_argument("--model", default="base")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch-size", type=int, default=0, help="0: sequential decoder; N>1: batched pipeline")
+    parser.add_argument("--hotwords", default="", help="real: decode with these hotwords (space-separated)")
     args = parser.parse_args()
     if args.set in ("real", "all"):
         real_speech(args)

@@ -10,6 +10,7 @@ import pytest
 
 from audio_files import noise, write_audio
 from audit.asr import NO_SPEECH_WARNING
+from audit.asr.postprocess import postprocess
 from audit.audio import decode_audio
 from audit.auditor import Auditor
 from audit.models import Turn
@@ -101,7 +102,7 @@ def test_hallucinated_segment_never_becomes_a_finding(transcriber, auditor, raw)
     """The raw segment goes through the same post-processing as Whisper's output (guard, text normalisation,
     splitting, roles: the agent's channel) and then the auditor; the threat in it must not reach a finding."""
     channels = [{"channel": 0, "segments": [raw], "speech_s": [[raw["start_s"], raw["end_s"]]]}]
-    segments, dropped = transcriber._postprocess(channels, "stereo_agent_left", lambda: None)
+    segments, dropped = postprocess(channels, "stereo_agent_left", lambda: None, transcriber.options, transcriber.lexicon)
     assert segments == () and len(dropped) == 1 and dropped[0].reason
     assert auditor.audit("hallucination", _turns(segments)).findings == ()
 
@@ -114,7 +115,7 @@ def test_control_the_same_threat_said_once_is_a_finding(transcriber, auditor):
     """Guards the test above: with a real, confident segment the threat is found, so its absence there is the
     guard's doing, not a rule that never fires."""
     channels = [{"channel": 0, "segments": [raw_segment(["我", "找人", "收拾", "你"])], "speech_s": [[1.0, 2.2]]}]
-    segments, _ = transcriber._postprocess(channels, "stereo_agent_left", lambda: None)
+    segments, _ = postprocess(channels, "stereo_agent_left", lambda: None, transcriber.options, transcriber.lexicon)
     assert {f.category for f in auditor.audit("real", _turns(segments)).findings} == {"violence_threat"}
 
 
