@@ -236,7 +236,7 @@ def disclosure_checklist(audit_line: dict[str, Any]) -> list[dict[str, Any]]:
     evidence = {row["disclosure"]: row for row in audit_line.get("disclosure_evidence", [])}
     statuses = audit_line.get("disclosures", {})
     order = [d for d in DISCLOSURES if d in evidence or d in statuses]
-    order += sorted(set(evidence) | set(statuses) - set(order))
+    order += sorted((set(evidence) | set(statuses)) - set(order))  # any a newer rule pack adds, once each
     rows = []
     for disclosure in order:
         row = evidence.get(disclosure, {})

@@ -163,6 +163,18 @@ def test_disclosure_checklist_is_in_call_order_with_evidence(store):
     assert present and all(row["quote"] and row["turn"] is not None for row in present)
 
 
+@pytest.mark.parametrize(("evidence", "statuses", "listed"), [
+    (["greeting", "closing"], {"greeting": "present", "closing": "missing"}, ["greeting", "closing"]),
+    ([], {"closing": "present", "greeting": "missing"}, ["greeting", "closing"]),
+    (["greeting", "callback_offer"], {"greeting": "present", "callback_offer": "present"},
+     ["greeting", "callback_offer"]),  # a disclosure this release does not know comes last
+])
+def test_disclosure_checklist_lists_each_disclosure_once(evidence, statuses, listed):
+    line = {"disclosure_evidence": [{"disclosure": d, "status": statuses[d]} for d in evidence],
+            "disclosures": statuses}
+    assert [row["disclosure"] for row in review.disclosure_checklist(line)] == listed
+
+
 @pytest.mark.parametrize(("seconds", "shown", "start"), [(None, "", 0), (0.2, "0:00", 0), (37.9, "0:37", 37),
                                                          (3725, "1:02:05", 3724)])
 def test_audio_times_are_shown_as_the_player_shows_them(seconds, shown, start):
