@@ -4,7 +4,7 @@ import pytest
 
 from audit.nlp import Analyzer
 
-TERMS = ["逾期", "录音", "工号", "不想活了", "套现", "打断你的腿", "老赖", "借款", "人情"]
+TERMS = ["逾期", "录音", "工号", "不想活了", "套现", "打断你的腿", "老赖", "借款", "人情", "通缉", "死胖子"]
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +36,8 @@ def test_asr_homophones_of_lexicon_words_are_read_as_those_words(analyzer, text,
         "请问是孙涛先生吗",  # 涛先 sounds like 套现 but cuts through 孙涛 and 先生
         "我是捷信消费金融的",  # 信 has a rare reading xin=款's; rare readings are never used
         "你换款了吗",  # 换款 is a dictionary word
+        "逾期会按合同计罚息",  # 同计 sounds like 通缉 but takes half of the word 合同
+        "请问是潘志强先生吗",  # 是潘志 reaches 死胖子 only by bending every one of its sounds
     ],
 )
 def test_real_words_that_sound_alike_are_left_alone(analyzer, text):
