@@ -101,12 +101,12 @@ def _by_sound(text: str) -> str:
 
 
 def _clean(text: str) -> str:
-    return _by_sound(_PUNCT_RE.sub("", text))
+    return _PUNCT_RE.sub("", text)
 
 
 def _content_logodds(text: str) -> float:
     """Log-odds that ``text`` was said by the agent (>0) rather than the customer (<0), from wording alone."""
-    clean = _clean(text)
+    clean = _by_sound(_clean(text))
     if not clean:
         return 0.0
     score = sum(weight for regex, weight in _AGENT_RE if regex.search(clean))

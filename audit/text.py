@@ -81,8 +81,8 @@ def content_characters(text: str) -> str:
 _DIGITS_AS_HANZI = str.maketrans("0123456789", "零一二三四五六七八九")
 
 
-def character_error_rate(reference: str, hypothesis: str) -> float:
-    """(substitutions + deletions + insertions) / reference length, over content characters only.
+def character_edits(reference: str, hypothesis: str) -> tuple[int, int]:
+    """(substitutions + deletions + insertions, reference length), over content characters only.
 
     Punctuation and spacing are ignored because Whisper's punctuation of Mandarin is arbitrary; Traditional forms are
     folded to Simplified first so 錄音 against 录音 counts as correct; digits are read digit by digit (8721 = 八七二一)
@@ -90,6 +90,12 @@ def character_error_rate(reference: str, hypothesis: str) -> float:
     """
     ref = content_characters(reference).translate(_DIGITS_AS_HANZI)
     hyp = content_characters(hypothesis).translate(_DIGITS_AS_HANZI)
-    if not ref:
-        return 0.0 if not hyp else 1.0
-    return Levenshtein.distance(ref, hyp) / len(ref)
+    return Levenshtein.distance(ref, hyp), len(ref)
+
+
+def character_error_rate(reference: str, hypothesis: str) -> float:
+    """Edits over reference length (see ``character_edits``); an empty reference scores 0 only against nothing."""
+    edits, length = character_edits(reference, hypothesis)
+    if not length:
+        return 0.0 if not content_characters(hypothesis) else 1.0
+    return edits / length

@@ -32,22 +32,15 @@ sys.path.insert(0, str(REPO))
 from audit.asr import Transcriber  # noqa: E402
 from audit.asr_eval import RoleTime, call_cer, role_score, role_time, speaker_cer  # noqa: E402
 from audit.metadata import load_metadata  # noqa: E402
-from audit.text import content_characters, to_simplified  # noqa: E402
+from audit.text import character_edits, to_simplified  # noqa: E402
 
 ASR_DEV = REPO.parent / "shared" / "asr-dev"
-_DIGITS_AS_HANZI = str.maketrans("0123456789", "零一二三四五六七八九")
 
 
 def pooled_cer(pairs: list[tuple[str, str]]) -> float:
     """Edits over reference characters, summed over clips (a long clip weighs more than a short one)."""
-    from rapidfuzz.distance import Levenshtein
-
-    edits = chars = 0
-    for reference, hypothesis in pairs:
-        ref = content_characters(reference).translate(_DIGITS_AS_HANZI)
-        edits += Levenshtein.distance(ref, content_characters(hypothesis).translate(_DIGITS_AS_HANZI))
-        chars += len(ref)
-    return edits / chars
+    counts = [character_edits(reference, hypothesis) for reference, hypothesis in pairs]
+    return sum(edits for edits, _ in counts) / sum(length for _, length in counts)
 
 
 def real_speech(args: argparse.Namespace) -> None:

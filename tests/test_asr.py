@@ -15,7 +15,7 @@ from audit.asr_eval import call_cer, role_score, speaker_cer
 from audit.errors import ModelError
 from audit.lexicons import load_asr_lexicon
 from audit.models import Transcript
-from audit.pinyin import loose, sounds_of
+from audit.pinyin import is_cjk, loose, sounds_of
 from audit.text import is_simplified
 from conftest import load_script, sample_scripts
 
@@ -132,7 +132,7 @@ def test_real_speech_is_kept_whole(raw):
 def unsaid_domain_words(text: str, reference: str) -> list[str]:
     """Domain words heard by sound in ``text`` (证信 is 征信) that the reference does not contain."""
     def sound(value: str) -> str:
-        return " ".join(loose(syllable) for syllable in sounds_of("".join(c for c in value if "\u4e00" <= c <= "\u9fff")))
+        return " ".join(loose(syllable) for syllable in sounds_of("".join(c for c in value if is_cjk(c))))
     return [word for word in load_asr_lexicon().domain_words
             if f" {sound(word)} " in f" {sound(text)} " and f" {sound(word)} " not in f" {sound(reference)} "]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from functools import lru_cache
 from typing import Any
 
 from audit.asr.options import AsrOptions
@@ -59,12 +60,18 @@ def trim_repetition_loop(raw: dict[str, Any]) -> dict[str, Any] | None:
 UNHEARD_WORD_S = 0.05  # a word Whisper stamps shorter than this has no audio under it
 
 
+@lru_cache(maxsize=8)
+def _readings(domain_words: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """Each domain word's accent-folded syllables, longest word first (read once per word list, not per segment)."""
+    return tuple(sorted(((tuple(loose(sound) for sound in sounds_of(word)), word) for word in domain_words),
+                        key=lambda reading: -len(reading[0])))
+
+
 def _domain_run(text: str, domain_words: tuple[str, ...]) -> list[tuple[int, str]]:
     """The domain words (by sound: 证信 reads as 征信) that end ``text``, last first, with where each starts."""
     han = [i for i, char in enumerate(text) if is_cjk(char)]
     sounds = [loose(sound) for sound in sounds_of("".join(text[i] for i in han))]
-    readings = sorted(((tuple(loose(sound) for sound in sounds_of(word)), word) for word in domain_words),
-                      key=lambda reading: -len(reading[0]))
+    readings = _readings(domain_words)
     run, end = [], len(han)
     while end:
         word = next((w for r, w in readings if len(r) <= end and tuple(sounds[end - len(r):end]) == r), None)
