@@ -86,6 +86,8 @@ class ThirdPartyConfig:
     verification_question: re.Pattern  # an agent turn asking whether this is the debtor
     not_verification: re.Pattern  # ...unless it asks about a relationship (是他家属吗)
     affirmative: re.Pattern  # a customer-side turn that answers yes
+    acquaintance_question: re.Pattern  # an agent turn asking whether they know the debtor (朱建国你认识吧)
+    acquaintance_answer: re.Pattern  # ...answered yes: the person on the line is someone else
     debt_detail: re.Pattern
     disclosure_rule: ConductRule
     collection_rule: ConductRule
@@ -299,6 +301,7 @@ _THIRD_PARTY_RULE = fields("id", "category", "description", "patterns")  # sever
 THIRD_PARTY_FILE = Keys({
     "third_party_answer": None, "right_party_confirmed": None, "handover": None,
     "verified_by_answer": fields("question", "not_question", "answer"),
+    "known_to_debtor": fields("question", "answer"),
     "debt_detail": None, "disclosure_rule": _THIRD_PARTY_RULE, "collection_rule": _THIRD_PARTY_RULE,
 })
 
@@ -313,10 +316,11 @@ def _load_third_party(data: LineMap, categories: dict[str, Category]) -> ThirdPa
                            _require(spec, "description", str), categories[category].basis,
                            patterns=_regexes(spec, "patterns"))
 
-    verified = _require(data, "verified_by_answer", dict)
+    verified, known = _require(data, "verified_by_answer", dict), _require(data, "known_to_debtor", dict)
     return ThirdPartyConfig(_regexes(data, "third_party_answer", True), _regexes(data, "right_party_confirmed", True),
                             _regexes(data, "handover", True), _regex(verified, "question"),
-                            _regex(verified, "not_question"), _regex(verified, "answer"), _regex(data, "debt_detail"),
+                            _regex(verified, "not_question"), _regex(verified, "answer"), _regex(known, "question"),
+                            _regex(known, "answer"), _regex(data, "debt_detail"),
                             rule("disclosure_rule"), rule("collection_rule"))
 
 

@@ -122,6 +122,27 @@ def test_third_party_status_ends_when_the_handed_over_debtor_is_verified(auditor
     assert categories(auditor, *MOTHER_ANSWERS, *turns) == expected
 
 
+@pytest.mark.parametrize(
+    ("turns", "expected"),
+    [
+        # a role named after denying being the debtor
+        ([("agent", "您好，请问是刘志勇吗？"), ("customer", "不是，我是房东。"), ("agent", "刘志勇在我们公司借了两万，逾期三个月了。")],
+         ["third_party_disclosure"]),
+        # the agent asks whether they know the debtor, and they do
+        ([("agent", "喂，我是惠民信息服务的，朱建国你认识吧？"), ("customer", "那是我儿子啊，怎么了？"),
+          ("agent", "你儿子在我们这里借了一万二，逾期半年了。")], ["third_party_disclosure"]),
+        ([("agent", "请问是这个工地的工头老韦吗"), ("customer", "是我你哪位"), ("agent", "你手下蒙志刚在我们这借了八千多逾期四个月了")],
+         ["third_party_disclosure"]),
+        # 「一块儿」 is "together", no amount
+        ([*MOTHER_ANSWERS, ("agent", "你们天天一块儿干活，麻烦您转告他回个电话。")], []),
+        # a debtor who knows himself is still the debtor
+        ([("agent", "请问是刘志勇吗？"), ("customer", "是我，什么事？"), ("agent", "您在我们这借了两万，逾期三个月了。")], []),
+    ],
+)
+def test_who_answered_is_read_from_the_exchange(auditor, turns, expected):
+    assert categories(auditor, *turns) == expected
+
+
 def test_debt_details_are_fine_once_the_debtor_is_on_the_line(auditor):
     turns = [MOTHER_ANSWERS[0], ("customer", "对，我就是刘浩。"), ("agent", "您的欠款一万五，已经逾期两个月了。")]
     assert categories(auditor, *turns) == []
@@ -161,6 +182,27 @@ def test_compliant_call_has_every_disclosure_with_evidence(auditor):
 )
 def test_disclosure_missing_or_not_applicable(auditor, change, disclosure, status):
     turns = [change.get(i, turn) for i, turn in enumerate(COMPLIANT)]
+    assert statuses(auditor, turns)[0][disclosure] == status
+
+
+@pytest.mark.parametrize(
+    ("opening", "disclosure", "status"),
+    [
+        ("喂，是唐建波不？", "right_party_verification", "present"),
+        ("喂，醒了没？畅达汽车金融的，找马永刚，是你不？", "right_party_verification", "present"),
+        ("你好，北辰汽车金融，我姓鲍。刘铁柱是吧？", "right_party_verification", "present"),
+        ("喂，是不是罗小燕？", "right_party_verification", "present"),
+        ("喂陈家明系咪", "right_party_verification", "present"),
+        ("请问是宁波恒远外贸公司吗？", "right_party_verification", "missing"),  # a company is not the debtor
+        ("喂，张浩是吧？微享贷的。", "institution", "present"),
+        ("你好，我是鲸鱼优选分期委托的泉州信和咨询我姓黄", "institution", "present"),
+        ("您好，京冀消费金融法务支持部，我是专员石磊。", "institution", "present"),
+        ("你好，我是人民银行征信中心的工作人员，工号0451。", "institution", "missing"),  # an authority claimed
+        ("喂，我是她贷款平台的。", "institution", "missing"),
+    ],
+)
+def test_openings_as_agents_say_them(auditor, opening, disclosure, status):
+    turns = [("agent", opening), ("customer", "是我。"), *COMPLIANT[2:]]
     assert statuses(auditor, turns)[0][disclosure] == status
 
 

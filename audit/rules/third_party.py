@@ -16,13 +16,13 @@ from audit.rules import AGENT_SIDE, CUSTOMER_SIDE, CallView, best_per_category, 
 from audit.rulepack import RulePack
 
 
-def _line_holder(pack: RulePack, text: str, asked_if_debtor: bool) -> str | None:
+def _line_holder(pack: RulePack, text: str, asked_if_debtor: bool, asked_if_known: bool) -> str | None:
     """Who a customer-side turn says is on the line: "debtor", "third_party", "handover" (someone else is being
     fetched) or None (it does not say)."""
     config = pack.third_party
     if any(p.search(text) for p in config.right_party) or (asked_if_debtor and config.affirmative.search(text)):
         return "debtor"
-    if any(p.search(text) for p in config.answer):
+    if any(p.search(text) for p in config.answer) or (asked_if_known and config.acquaintance_answer.search(text)):
         return "third_party"
     if any(p.search(text) for p in config.handover):
         return "handover"
@@ -42,10 +42,10 @@ def find_third_party(pack: RulePack, call: CallView) -> tuple[bool, list[Finding
     answered = False
     pending: list[Finding] = []  # agent debt details before anyone said who they are
     findings: list[Finding] = []
-    asked_if_debtor = False  # the last agent turn asked whether this is the debtor
+    asked_if_debtor = asked_if_known = False  # the last agent turn asked whether this is the debtor / knows them
     for view in call.turns:
         text = view.canonical
-        said = _line_holder(pack, text, asked_if_debtor) if view.speaker in CUSTOMER_SIDE else None
+        said = _line_holder(pack, text, asked_if_debtor, asked_if_known) if view.speaker in CUSTOMER_SIDE else None
         if view.speaker == "customer" or said:  # an unknown speaker saying who they are is the customer side
             if said == "third_party" and holder is None:
                 findings.extend(pending)
@@ -53,9 +53,10 @@ def find_third_party(pack: RulePack, call: CallView) -> tuple[bool, list[Finding
                 holder = None if said == "handover" else said
                 answered = answered or said == "third_party"
                 pending = []
-            asked_if_debtor = False
+            asked_if_debtor = asked_if_known = False
             continue
         asked_if_debtor = view.speaker in AGENT_SIDE and _asks_if_debtor(pack, text)
+        asked_if_known = view.speaker in AGENT_SIDE and bool(config.acquaintance_question.search(text))
         if view.speaker not in AGENT_SIDE or holder == "debtor":
             continue
         turn_findings = []
