@@ -10,12 +10,13 @@ Whisper segment is inferred here from three kinds of evidence, all expressed as 
 2. **Turn-taking** - a two-state hidden Markov chain over the segments. A question is usually followed by the other
    speaker and a pause mildly favours a change of speaker; the chain is smoothed with forward-backward, so a short
    「嗯」 right after the agent's question can be attributed, while a run of neutral segments quickly decays to 50/50.
-3. **Voice** (optional, when the audio is given) - per-segment median pitch and spectral centroid, split into two
-   clusters by 2-means. The clustering is only used when the clusters are well separated *and* the content cues agree
-   with it; the content then decides which cluster is the agent. Otherwise it is ignored.
+3. **Voice** (when the audio is given) - speaker embeddings (``audit.voice``) of short windows over each segment;
+   the call is split into two voices, a segment running across a turn change is cut where the voice changes, and the
+   content names the voices (the one whose segments carry the agent's wording is the agent). Not used when the call
+   holds one voice, or two too alike, or the wording cannot tell which is which.
 
 A segment gets a role only when the smoothed posterior clears ``CONFIDENT``; everything else is ``unknown``. Position
-alone never decides (the first segment may be the customer's 「喂」 or the agent's greeting). Only numpy is used.
+alone never decides (the first segment may be the customer's 「喂」 or the agent's greeting).
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from audit import voice
 from audit.models import Segment
 from audit.pinyin import is_cjk, loose, sounds_of
+from audit.text import normalize_transcript_text
 
 __all__ = ["assign_roles"]
 
@@ -170,150 +173,142 @@ def _posterior_agent(logodds: np.ndarray, switch: np.ndarray) -> np.ndarray:
 
 
 # --- 3. voice ----------------------------------------------------------------------------------------------------
-MIN_VOICED_SEGMENT_S = 0.4  # shorter segments give too few frames for a stable pitch estimate
-MIN_CLUSTER_SEGMENTS = 4  # segments with a measured voice needed before clustering is attempted
-# Clusters must be apart on a physical scale, not only relative to each other: with few segments, 2-means finds a
-# "well separated" split in any data, but one speaker's per-segment median pitch rarely wanders by 0.2 octave.
-MIN_VOICE_DISTANCE_OCT = 0.2
-MIN_SEPARATION = 3.5  # and d' (centroid distance / pooled spread along the centroid axis)
-MIN_CONTENT_AGREEMENT = 0.8  # share of content evidence (weighted by |log-odds|) consistent with the clusters
-MIN_SIDE_SUPPORT = 0.9  # each cluster needs some content evidence of its own role (a 「嗯」 counts)
-VOICE_LOGODDS = 2.5  # evidence a segment gets when it sits at (or beyond) its cluster's centroid
-CENTROID_WEIGHT = 0.5  # spectral centroid (octaves) counts half as much as pitch (octaves)
+# Speaker embeddings (audit.voice) of 1.2 s windows every 0.6 s over each segment, split into two voices; the wording
+# then names the voices. Windows, not whole segments, because a recognised segment often runs across a turn change
+# (「是我，又是催款的吧？对，您在…的借款已经逾期…」): such a segment is cut where its windows change voice.
+WINDOW_S, HOP_S = 1.2, 0.6
+MIN_CLUSTER_SEGMENTS = 4  # segments with a voice needed before the call is split into two voices
+SAME_VOICE_COSINE = 0.9  # voice centroids closer than this: one voice, or two too alike to tell; voices not used
+MIN_NAMING_LOGODDS = 2.0  # content evidence needed to say which voice is the agent's
+VOICE_LOGODDS = 4.0  # evidence a segment gets when its windows sit at (or beyond) its voice's centroid
+SPLIT_POSITION = 0.5  # a segment is cut only where the windows before and after lean this far to different voices
 
 
-def _voice_features(clip: np.ndarray, sr: int) -> np.ndarray | None:
-    """[log2 median pitch, weighted log2 mean spectral centroid] over the voiced frames of one segment, or None.
-
-    Pitch is the most speaker-specific cue that survives 8 kHz telephone audio; the spectral centroid (voice timbre,
-    formants) helps when pitches are close. Both are in octaves, so distances have a physical meaning.
-    """
-    win, hop = int(0.04 * sr), int(0.01 * sr)  # 40 ms holds two periods of a 60 Hz voice
-    if len(clip) < win + 10 * hop:
-        return None
-    starts = np.arange(0, len(clip) - win + 1, hop)
-    frames = clip[starts[:, None] + np.arange(win)] * np.hanning(win)
-    energy = (frames**2).sum(axis=1)
-    frames = frames[energy > 0.05 * np.percentile(energy, 90)]  # drop pauses
-    if len(frames) < 5:
-        return None
-    nfft = 1 << int(np.ceil(np.log2(2 * win)))
-    spec = np.abs(np.fft.rfft(frames, nfft)) ** 2
-
-    # Normalised autocorrelation, 60-400 Hz. Take the shortest lag whose peak is close to the best one: the best peak
-    # alone often sits at twice the period (an octave too low).
-    ac = np.fft.irfft(spec, nfft)[:, :win]
-    ac = ac / np.maximum(ac[:, :1], 1e-12)
-    lo, hi = int(sr / 400), int(sr / 60)
-    r = ac[:, lo : hi + 1]
-    best = r.max(axis=1)
-    peaks = np.zeros_like(r, dtype=bool)
-    peaks[:, 1:-1] = (r[:, 1:-1] >= r[:, :-2]) & (r[:, 1:-1] >= r[:, 2:])
-    peaks &= r >= 0.85 * best[:, None]
-    voiced = (best > 0.45) & peaks.any(axis=1)
-    if voiced.sum() < 5:
-        return None  # whispered, noisy or unvoiced: no reliable voice measurement
-    lags = lo + np.argmax(peaks[voiced], axis=1)
-    pitch = np.log2(np.median(sr / lags))
-
-    freqs = np.fft.rfftfreq(nfft, 1.0 / sr)
-    band = (freqs >= 150.0) & (freqs <= min(3600.0, 0.45 * sr))  # telephone band
-    power = spec[voiced][:, band]
-    centroid = (power * freqs[band]).sum(axis=1) / np.maximum(power.sum(axis=1), 1e-12)
-    return np.array([pitch, CENTROID_WEIGHT * np.log2(np.mean(centroid))])
+def _clipper(audio, sr: int):
+    """``clip(segment)`` -> the segment's samples, from a signal or from a long recording's forward reader."""
+    if callable(audio):  # a long recording: clips(start_s, end_s) in time order, never the whole signal (audit.asr)
+        return lambda seg: np.asarray(audio(seg.start_s, seg.end_s), dtype=np.float32)
+    signal = np.asarray(audio, dtype=np.float32)
+    if signal.ndim > 1:  # tolerate (n, channels) / (channels, n) input by downmixing
+        signal = signal.mean(axis=1) if signal.shape[1] <= 2 else signal.mean(axis=0)
+    return lambda seg: signal[max(0, int(seg.start_s * sr)):max(0, int(seg.end_s * sr))]
 
 
-def _two_means(x: np.ndarray) -> np.ndarray:
-    """Deterministic 2-means: start from the extremes of the first principal axis, then Lloyd iterations."""
-    centred = x - x.mean(axis=0)
-    axis = np.linalg.svd(centred, full_matrices=False)[2][0]
-    proj = centred @ axis
-    centroids = np.stack([x[np.argmin(proj)], x[np.argmax(proj)]])
-    labels = np.full(len(x), -1)
+def _resampled(clip: np.ndarray, sr: int) -> np.ndarray:
+    if sr == voice.SAMPLE_RATE_HZ or not len(clip):
+        return clip
+    n = int(round(len(clip) * voice.SAMPLE_RATE_HZ / sr))
+    return np.interp(np.arange(n) * (sr / voice.SAMPLE_RATE_HZ), np.arange(len(clip)), clip).astype(np.float32)
+
+
+def _two_voices(embeddings: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(2, 256) centroids from spherical 2-means (cosine) weighted by speech length, started from the least alike
+    pair among the longer half of the segments; deterministic."""
+    longer = np.flatnonzero(weights >= np.median(weights))
+    similarity = embeddings[longer] @ embeddings[longer].T
+    a, b = np.unravel_index(np.argmin(similarity), similarity.shape)
+    centroids = embeddings[longer[[a, b]]]
+    labels = np.full(len(embeddings), -1)
     for _ in range(50):
-        new = np.argmin(((x[:, None, :] - centroids[None]) ** 2).sum(axis=2), axis=1)
+        new = np.argmax(embeddings @ centroids.T, axis=1)
         if np.array_equal(new, labels) or min(np.bincount(new, minlength=2)) == 0:
             break
         labels = new
-        centroids = np.stack([x[labels == k].mean(axis=0) for k in (0, 1)])
-    return labels
+        centroids = np.stack([(embeddings[labels == k] * weights[labels == k, None]).sum(axis=0) for k in (0, 1)])
+        centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+    return centroids
 
 
-def _voice_logodds(segments: Sequence[Segment], audio: np.ndarray, sr: int, content: np.ndarray) -> np.ndarray:
-    """Per-segment agent log-odds from voice clustering, or all zeros when the clustering is not trustworthy."""
-    zeros = np.zeros(len(segments))
-    if callable(audio):  # a long recording: clips(start_s, end_s) in time order, never the whole signal (audit.asr)
-        def clip(seg: Segment) -> np.ndarray:
-            return np.asarray(audio(seg.start_s, seg.end_s), dtype=np.float64)
-    else:
-        signal = np.asarray(audio, dtype=np.float64)
-        if signal.ndim > 1:  # tolerate (n, channels) / (channels, n) input by downmixing
-            signal = signal.mean(axis=1) if signal.shape[1] <= 2 else signal.mean(axis=0)
+def _cut_where_voice_changes(seg: Segment, centres_s: np.ndarray, positions: np.ndarray) -> list[tuple[Segment, float]]:
+    """``seg`` as (piece, mean window position) pairs: whole, or cut at the word boundary where the windows before
+    and after lean most clearly to different voices (recursively, so a segment can hold several turns)."""
+    whole = [(seg, float(positions.mean()))]
+    words = seg.words
+    best, best_gap = None, 0.0
+    for j in range(1, len(words)):
+        cut_s = words[j].start_s
+        left, right = positions[centres_s < cut_s], positions[centres_s >= cut_s]
+        if not len(left) or not len(right):
+            continue
+        mean_left, mean_right = left.mean(), right.mean()
+        if mean_left * mean_right < 0 and min(abs(mean_left), abs(mean_right)) >= SPLIT_POSITION:
+            if abs(mean_left - mean_right) > best_gap:
+                best, best_gap = j, abs(mean_left - mean_right)
+    if best is None:
+        return whole
+    pieces = []
+    for part_words, first in ((words[:best], True), (words[best:], False)):
+        start_s = seg.start_s if first else part_words[0].start_s
+        end_s = part_words[-1].end_s if first else seg.end_s
+        text = normalize_transcript_text("".join(word.text for word in part_words))
+        if not text:
+            return whole
+        piece = dataclasses.replace(seg, start_s=start_s, end_s=end_s, text=text, words=tuple(part_words))
+        inside = (centres_s >= words[best].start_s) != first
+        pieces.extend(_cut_where_voice_changes(piece, centres_s[inside], positions[inside]))
+    return pieces
 
-        def clip(seg: Segment) -> np.ndarray:
-            return signal[max(0, int(seg.start_s * sr)) : max(0, int(seg.end_s * sr))]
-    feats, idx = [], []
-    for i, seg in enumerate(segments):
-        if seg.end_s - seg.start_s >= MIN_VOICED_SEGMENT_S:
-            f = _voice_features(clip(seg), sr)
-            if f is not None:
-                feats.append(f)
-                idx.append(i)
-    if len(feats) < MIN_CLUSTER_SEGMENTS:
-        return zeros
-    x = np.array(feats)
-    labels = _two_means(x)
-    counts = np.bincount(labels, minlength=2)
-    if counts.min() < 2:
-        return zeros
 
-    # Separation along the line joining the centroids, in octaves (physical floor) and in d' (relative to spread).
-    c0, c1 = x[labels == 0].mean(axis=0), x[labels == 1].mean(axis=0)
-    distance = float(np.linalg.norm(c1 - c0))
-    if distance < MIN_VOICE_DISTANCE_OCT:
-        return zeros
-    proj = (x - (c0 + c1) / 2) @ ((c1 - c0) / distance)  # -distance/2 at cluster 0's centroid, +distance/2 at 1's
-    pooled = np.sqrt((proj[labels == 0].var() * counts[0] + proj[labels == 1].var() * counts[1]) / len(proj))
-    if distance < MIN_SEPARATION * pooled:
-        return zeros
+def _by_voice(segments: tuple[Segment, ...], audio, sr: int) -> tuple[tuple[Segment, ...], np.ndarray]:
+    """The segments (cut where the voice changes inside one) and each one's position between the call's two voices:
+    -1 at voice 0's centroid, +1 at voice 1's, NaN where unmeasured; all NaN when the call does not hold two voices."""
+    clip = _clipper(audio, sr)
+    windows = voice.embed_windows([_resampled(clip(seg), sr) for seg in segments], WINDOW_S, HOP_S)
+    unmeasured = np.full(len(segments), np.nan)
+    measured = [i for i, (_, embeddings) in enumerate(windows) if len(embeddings)]
+    if len(measured) < MIN_CLUSTER_SEGMENTS:
+        return segments, unmeasured
+    # The voices are found on whole segments (a window is too short to place reliably on its own), then every
+    # window is placed between them.
+    means = np.stack([windows[i][1].mean(axis=0) for i in measured])
+    means /= np.linalg.norm(means, axis=1, keepdims=True)
+    centroids = _two_voices(means, np.array([segments[i].end_s - segments[i].start_s for i in measured]))
+    between = float(centroids[0] @ centroids[1])
+    if between > SAME_VOICE_COSINE:
+        return segments, unmeasured
+    cut, positions = [], []
+    for seg, (starts_s, embeddings) in zip(segments, windows):
+        if not len(embeddings):
+            cut.append(seg)
+            positions.append(np.nan)
+            continue
+        position = (embeddings @ centroids[1] - embeddings @ centroids[0]) / (1.0 - between)
+        centres_s = seg.start_s + starts_s + min(WINDOW_S, seg.end_s - seg.start_s) / 2
+        for piece, piece_position in _cut_where_voice_changes(seg, centres_s, position):
+            cut.append(piece)
+            positions.append(piece_position)
+    return tuple(cut), np.array(positions)
 
-    # Content names the clusters (which side carries the agent cues?) and must agree with them: most of the content
-    # evidence consistent, and each cluster holding some evidence for its own role. Otherwise voices are not used.
-    side = np.where(labels == 1, 1.0, -1.0)
-    evidence = content[idx]
-    orientation = np.sign((evidence * side).sum())  # +1: cluster 1 is the agent
-    if orientation == 0:
-        return zeros
-    consistent = np.sign(evidence) == orientation * side
-    if np.abs(evidence[consistent]).sum() < MIN_CONTENT_AGREEMENT * np.abs(evidence).sum():
-        return zeros
-    for k in (0, 1):
-        if np.abs(evidence[consistent & (labels == k)]).sum() < MIN_SIDE_SUPPORT:
-            return zeros
-    out = zeros.copy()
-    # Scale by position between the centroids: a segment midway (e.g. one holding both voices) gets ~no evidence.
-    out[idx] = orientation * VOICE_LOGODDS * np.clip(proj / (distance / 2), -1.0, 1.0)
-    return out
+
+def _voice_logodds(positions: np.ndarray, content: np.ndarray) -> np.ndarray:
+    """Agent log-odds from the voices, named by what each says; zeros where the wording cannot name them."""
+    measured = ~np.isnan(positions)
+    leaning = np.clip(np.where(measured, positions, 0.0), -1.5, 1.5)
+    naming = float((content * np.clip(leaning, -1.0, 1.0)).sum())  # > 0: voice 1 says the agent's words
+    if abs(naming) < MIN_NAMING_LOGODDS:
+        return np.zeros(len(positions))
+    return np.sign(naming) * VOICE_LOGODDS * leaning
 
 
 # --- public ------------------------------------------------------------------------------------------------------
 def assign_roles(
     segments: Sequence[Segment], audio: np.ndarray | None = None, sample_rate_hz: int = 16000
 ) -> tuple[Segment, ...]:
-    """Return the segments (same order, same times, same text) with speaker set and speaker_source="content".
+    """Return the segments (in order; one that holds both voices cut in two at a word boundary) with speaker set and
+    speaker_source="content".
 
     ``audio``, when given, is the mono signal the segments were transcribed from (at ``sample_rate_hz``), or for a
-    long recording a callable ``clips(start_s, end_s)`` asked in time order (``audit.asr.ForwardClips``); it adds a
-    voice-clustering cue that is used only when it is clear-cut and consistent with the content. A segment whose
-    evidence is not strong enough is ``unknown``.
+    long recording a callable ``clips(start_s, end_s)`` asked in time order (``audit.asr.ForwardClips``); it adds the
+    voices, named by the content. A segment whose evidence is not strong enough is ``unknown``.
     """
     segments = tuple(segments)
     if not segments:
         return ()
-    content = np.array([_content_logodds(seg.text) for seg in segments])
-    evidence = content
+    positions = np.full(len(segments), np.nan)
     if audio is not None and (callable(audio) or len(audio)):
-        evidence = content + _voice_logodds(segments, audio, int(sample_rate_hz), content)
+        segments, positions = _by_voice(segments, audio, int(sample_rate_hz))
+    content = np.array([_content_logodds(seg.text) for seg in segments])
+    evidence = content + _voice_logodds(positions, content)
     posterior = _posterior_agent(evidence, _switch_probabilities(segments))
     roles = np.where(posterior >= CONFIDENT, "agent", np.where(posterior <= 1.0 - CONFIDENT, "customer", "unknown"))
     return tuple(

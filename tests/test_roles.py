@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from audit.models import Segment, Word
 from audit.roles import assign_roles
+from tests.voice_samples import stereo_call, telephone_8k
 
 A, C, U = "agent", "customer", "unknown"
 
@@ -112,123 +115,83 @@ def test_only_speaker_and_source_change() -> None:
     assert [s.speaker for s in result][:2] == [C, A]  # an input role is overwritten, not trusted
 
 
-# --- voice clustering ------------------------------------------------------------------------------------------------
-SR = 16000
+# --- voices (real recordings: a stereo sample mixed down, the script says who spoke when) ------------------------
+NEUTRAL = "这个情况"  # no wording cue either way
 
 
-def _voice(f0_hz: float, seconds: float, tilt: float, rng: np.random.Generator) -> np.ndarray:
-    """A crude voiced 'utterance': a harmonic tone with tone-like pitch movement, syllable envelope and noise."""
-    t = np.arange(int(seconds * SR)) / SR
-    contour = f0_hz * (1 + 0.06 * np.sin(2 * np.pi * 2.5 * t + rng.uniform(0, 6)))
-    phase = 2 * np.pi * np.cumsum(contour) / SR
-    tone = sum(np.sin(k * phase) / k**tilt for k in range(1, 8))
-    syllables = 0.55 + 0.45 * np.abs(np.sin(np.pi * 4 * t))
-    return 0.25 * tone * syllables + 0.01 * rng.standard_normal(len(t))
-
-
-def _two_voice_call(
-    turns: list[tuple[str, str]],
-    agent_f0: float = 110.0,
-    customer_f0: float = 230.0,
-    sr: int = SR,
-    seed: int = 0,
-    customer_tilt: float = 1.6,
-) -> tuple[list[Segment], np.ndarray]:
-    """Alternating synthetic voices, one segment per turn; (who, text) where who is 'agent' or 'customer'."""
-    rng = np.random.default_rng(seed)
-    pieces, segments, t = [], [], 0.3
-    pieces.append(0.01 * rng.standard_normal(int(0.3 * SR)))
-    for i, (who, text) in enumerate(turns):
-        seconds = 1.2 + 0.6 * (i % 3) / 2
-        f0, tilt = (agent_f0, 1.0) if who == "agent" else (customer_f0, customer_tilt)
-        pieces.append(_voice(f0, seconds, tilt, rng))
-        segments.append(Segment(t, t + seconds, "unknown", text))
-        t += seconds + 0.35
-        pieces.append(0.01 * rng.standard_normal(int(0.35 * SR)))
-    audio = np.concatenate(pieces).astype(np.float32)
-    if sr != SR:
-        audio = np.interp(np.arange(0, len(audio), SR / sr), np.arange(len(audio)), audio).astype(np.float32)
-    return segments, audio
-
-
-# Weak cues only: 您/账单/麻烦您 lean agent, bare short answers lean customer; none is enough alone, and the
-# alternation has no questions to lean on.
-WEAK_TURNS = [
-    ("agent", "您好，这边是关于您的账单"),
-    ("customer", "嗯"),
-    ("agent", "您那边现在方便说话"),
-    ("customer", "好的"),
-    ("agent", "麻烦您确认一下"),
-    ("customer", "嗯"),
-    ("agent", "那您看今天安排一下"),
-    ("customer", "行"),
-]
+def _mixed_call(call_id: str, telephone: bool = False) -> tuple[list[Segment], np.ndarray, int, list[str]]:
+    """Segments at the script's turns over the call mixed down to mono, every turn's text neutral after the opening
+    exchange (three turns); the mono signal, its rate, and who really spoke each segment."""
+    channels, script = stereo_call(call_id)
+    mono = channels.mean(axis=0)
+    segments, truth = [], []
+    for i, turn in enumerate(script["turns"]):
+        segments.append(Segment(turn["start_s"], turn["end_s"], "unknown", turn["text"] if i < 3 else NEUTRAL))
+        truth.append(turn["speaker"])
+    assert truth[0] == A
+    return segments, (telephone_8k(mono) if telephone else mono), (8000 if telephone else 16000), truth
 
 
 @pytest.mark.parametrize(
-    ("agent_f0", "customer_f0", "sr"),
+    ("call_id", "telephone"),
     [
-        pytest.param(110.0, 230.0, 16000, id="low-voice-agent"),
-        pytest.param(230.0, 110.0, 16000, id="high-voice-agent"),  # which cluster is the agent comes from content
-        pytest.param(120.0, 210.0, 8000, id="telephone-rate"),
+        pytest.param("c01_compliant_stereo", False, id="c01-16k"),
+        pytest.param("c04_violence_threat", False, id="c04-16k"),
+        pytest.param("c01_compliant_stereo", True, id="c01-telephone-8k"),
     ],
 )
-def test_voice_clusters_resolve_weak_content(agent_f0: float, customer_f0: float, sr: int) -> None:
-    segments, audio = _two_voice_call(WEAK_TURNS, agent_f0, customer_f0, sr=sr)
+def test_voices_name_the_turns_when_only_the_opening_has_wording_cues(call_id: str, telephone: bool) -> None:
+    segments, audio, rate, truth = _mixed_call(call_id, telephone)
     content_only = [s.speaker for s in assign_roles(segments)]
-    assert content_only.count(U) >= 6  # the text alone is not enough...
-    with_voice = [s.speaker for s in assign_roles(segments, audio, sample_rate_hz=sr)]
-    assert with_voice == [who for who, _ in WEAK_TURNS]  # ...the voices are
+    assert content_only[3:].count(U) >= len(segments) - 4  # after the opening the words name almost nothing...
+    roles = [s.speaker for s in assign_roles(segments, audio, sample_rate_hz=rate)]
+    assert sum(r == t for r, t in zip(roles, truth)) >= 0.9 * len(truth)  # ...the voices name the turns
+    assert not [i for i, (r, t) in enumerate(zip(roles, truth)) if r not in (t, U)]  # and none wrongly
 
 
-@pytest.mark.parametrize(
-    "turns",
-    [
-        pytest.param(
-            # agent cues sit in both voices: the voice split does not match who says what
-            [("agent", "您好，我这边是银行的"), ("customer", "您的账单逾期了"), ("agent", "嗯"),
-             ("customer", "请您尽快还款"), ("agent", "好的"), ("customer", "麻烦您处理一下")],
-            id="agent-cues-in-both-voices",
-        ),
-        pytest.param(
-            # content says the low voice is the customer for some segments and the agent for others
-            [("agent", "对我是"), ("customer", "您好工号1234"), ("agent", "请问您是张三本人吗"),
-             ("customer", "下个月吧"), ("agent", "嗯"), ("customer", "好的")],
-            id="content-contradicts-voices",
-        ),
-        pytest.param(
-            # one voice side has no content evidence at all, so nothing names it
-            [("agent", "您好，关于您的账单"), ("customer", "然后"), ("agent", "麻烦您处理一下"),
-             ("customer", "那个"), ("agent", "您看一下"), ("customer", "这样")],
-            id="one-cluster-without-content-support",
-        ),
-    ],
-)
-def test_voices_disagreeing_with_content_fall_back_to_content(turns: list[tuple[str, str]]) -> None:
-    segments, audio = _two_voice_call(turns)
-    assert assign_roles(segments, audio) == assign_roles(segments)
+def _words(turn: dict) -> list[Word]:
+    """One word per character, spread evenly over the turn (as Whisper's word timings roughly are)."""
+    chars = [ch for ch in turn["text"] if ch not in "，。？！、"]
+    step = (turn["end_s"] - turn["start_s"]) / len(chars)
+    return [Word(turn["start_s"] + k * step, turn["start_s"] + (k + 1) * step, ch, 0.9) for k, ch in enumerate(chars)]
 
 
-@pytest.mark.parametrize(
-    "audio_kind",
-    ["one-voice", "silence", "too-short"],
-)
+def test_a_segment_running_across_a_turn_change_is_cut_where_the_voice_changes() -> None:
+    channels, script = stereo_call("c01_compliant_stereo")
+    turns = script["turns"]
+    assert [turns[2]["speaker"], turns[3]["speaker"]] == [A, C]
+    merged_words = tuple(_words(turns[2]) + _words(turns[3]))
+    merged = Segment(turns[2]["start_s"], turns[3]["end_s"], "unknown", "".join(w.text for w in merged_words),
+                     words=merged_words)
+    segments = [Segment(t["start_s"], t["end_s"], "unknown", t["text"]) for t in turns[:2]]
+    segments += [merged] + [Segment(t["start_s"], t["end_s"], "unknown", t["text"]) for t in turns[4:]]
+    result = assign_roles(segments, channels.mean(axis=0))
+    assert len(result) == len(segments) + 1
+    first, second = result[2], result[3]
+    assert abs(second.start_s - turns[3]["start_s"]) < 0.5  # cut at the turn change, at a word boundary
+    assert first.text + second.text == merged.text
+    assert (first.speaker, second.speaker) == (A, C)
+
+
+def test_one_voice_gives_no_voice_evidence() -> None:
+    channels, script = stereo_call("c01_compliant_stereo")
+    agent_turns = [t for t in script["turns"] if t["speaker"] == "agent"]
+    segments = [Segment(t["start_s"], t["end_s"], "unknown", t["text"] if i == 0 else NEUTRAL)
+                for i, t in enumerate(agent_turns)]
+    assert assign_roles(segments, channels[0]) == assign_roles(segments)
+
+
+@pytest.mark.parametrize("audio_kind", ["silence", "too-short"])
 def test_unusable_audio_falls_back_to_content(audio_kind: str) -> None:
-    segments, audio = _two_voice_call(WEAK_TURNS)
-    if audio_kind == "one-voice":
-        segments, audio = _two_voice_call(WEAK_TURNS, agent_f0=150.0, customer_f0=150.0, customer_tilt=1.0)
-    elif audio_kind == "silence":
-        audio = np.zeros_like(audio)
-    else:
-        audio = audio[: SR // 2]
-    assert assign_roles(segments, audio) == assign_roles(segments)
+    segments, audio, rate, _ = _mixed_call("c03_missing_disclosures")
+    audio = np.zeros_like(audio) if audio_kind == "silence" else audio[: rate // 2]
+    assert assign_roles(segments, audio, sample_rate_hz=rate) == assign_roles(segments)
 
 
 def test_strong_content_is_not_overruled_by_voice() -> None:
-    turns = [("agent", "您好，我是银行信用卡中心的，工号1234"), ("customer", "嗯"), ("agent", "您的账单逾期了"),
-             ("customer", "好的"), ("agent", "麻烦您尽快处理"), ("customer", "行")]
-    segments, audio = _two_voice_call(turns)
+    segments, audio, rate, truth = _mixed_call("c01_compliant_stereo")
+    customer = truth.index(C)
     # a segment in the customer's voice whose words are plainly the agent's (e.g. a mis-cut segment)
-    segments[3] = Segment(segments[3].start_s, segments[3].end_s, "unknown", "本次通话将被录音，请问您是张三本人吗")
-    roles = [s.speaker for s in assign_roles(segments, audio)]
-    assert roles[3] != C
+    segments[customer] = dataclasses.replace(segments[customer], text="本次通话将被录音，请问您是张三本人吗，工号1234")
+    roles = [s.speaker for s in assign_roles(segments, audio, sample_rate_hz=rate)]
+    assert roles[customer] != C
