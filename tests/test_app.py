@@ -452,7 +452,7 @@ def test_call_detail_shows_the_dialogue_with_findings_highlighted(app_db):
     for finding in Store(app_db).findings("c04_violence_threat"):
         assert f">{finding.quote}</mark>" in dialogue
         assert "刑法" in dialogue  # the legal basis travels in the highlight's hover text
-    for column in ("告知项", "measure", "points"):  # disclosure checklist, call quality, score breakdown
+    for column in ("告知项", "measure", "扣分"):  # disclosure checklist, call quality, score breakdown
         assert table(at, column) is not None
     assert audio_start(at) == 0
 
@@ -602,6 +602,8 @@ def test_an_upload_batch_refuses_bad_files_and_audits_the_good(batch_env, tmp_pa
     stored = list((tmp_path / "data" / "uploads").glob("*/*"))
     assert sorted(p.name for p in stored) == ["c05.opus", "metadata.csv"]
     assert "upload-c05" in Store(batch_env).audited_call_ids()
+    at.button(key="batch_to_queue").click().run()  # 「去复核队列」: the queue of this batch
+    assert not at.exception and queue_ids(at) == ["upload-c05"]
 
 
 def test_a_folder_outside_the_data_dir_is_refused(batch_env):
