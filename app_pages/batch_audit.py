@@ -14,6 +14,8 @@ from audit.errors import AuditError
 from audit.pipeline import collect_inputs, run_batch
 
 common.signed_in("batch")
+if st.session_state.pop("batch_go_queue", False):
+    st.switch_page("app_pages/review_queue.py")
 st.title(t("batch.title"))
 data_dir = review.data_dir()
 
@@ -49,7 +51,16 @@ def run(paths: list[Path], metadata: Path | None) -> None:
                    else t("batch.outcome_ok") if o.ok else t("batch.error"),
                    t("col.duration"): round(o.duration_s, 1), t("batch.error"): o.error or ""}
                   for o in report.outcomes], hide_index=True, key="batch_outcomes")
-    st.page_link("app_pages/review_queue.py", label=t("go.queue"), icon=":material/fact_check:")
+    done_ids = tuple(o.call_id for o in report.outcomes if o.ok)
+    st.button(t("go.queue"), key="batch_to_queue", icon=":material/fact_check:", on_click=open_queue,
+              args=(out_dir.name, done_ids))
+
+
+def open_queue(batch: str, call_ids: tuple[str, ...]) -> None:
+    """Filter the queue to this batch's calls, and go there on the rerun this click starts (the batch's results
+    are not drawn again, so the button is not there to be read)."""
+    st.session_state["queue_batch"] = (batch, call_ids)
+    st.session_state["batch_go_queue"] = True
 
 
 upload_tab, folder_tab = st.tabs([t("batch.upload"), t("batch.folder")])

@@ -14,7 +14,8 @@ import streamlit as st
 
 from app_pages import common
 from app_pages.i18n import label, t
-from audit import accounts, review
+from audit import accounts, review, review_policy
+from audit.models import SEVERITIES
 from audit.storage import StorageError
 
 account = common.signed_in()
@@ -42,9 +43,8 @@ if detail is None:
 if not accounts.can_open_call(account, detail["call"]["team"]):
     st.error(t("auth.call_refused", call_id=call_id))
     st.stop()
-verdicts = review.verdicts_for(account)
-call, audit, findings = detail["call"], detail["audit"], detail["findings"]
-body = audit["body"]
+call, audit, findings, items = detail["call"], detail["audit"], detail["findings"], detail["items"]
+body, result = audit["body"], detail["result"]  # result: the call after its reviews (audit.review_policy)
 
 flash = st.session_state.pop("call_flash", None)
 if flash:
@@ -52,12 +52,17 @@ if flash:
 
 # -- header --------------------------------------------------------------------------------------------------------
 columns = st.columns(5)
-columns[0].metric(t("col.verdict"), label("verdict", audit["verdict"]))
-columns[1].metric(t("col.score"), f"{audit['score']:.1f}")
+machine = t("call.machine_result", verdict=label("verdict", audit["verdict"]), score=f"{audit['score']:.1f}")
+columns[0].metric(t("col.verdict"), label("verdict", result.verdict), help=machine)
+columns[1].metric(t("col.score"), f"{result.score:.1f}", help=machine,
+                  delta=round(result.score - audit["score"], 1) if result.score != audit["score"] else None)
 columns[2].metric(t("col.agent"), f"{call['agent_name'] or call['agent_id'] or '–'}")
 columns[3].metric(t("col.team"), call["team"] or "–")
 columns[4].metric(t("col.started_at"), (call["started_at"] or "–")[:10],
                   help=call["started_at"])  # the whole timestamp, with its offset, on hover
+st.caption(t("call.closed") if result.closed else t("call.open_items", n=result.open_items))
+if call.get("undated"):
+    st.caption(t("call.undated", when=(call["started_at"] or "")[:16].replace("T", " ")))
 if audit["call_time_violation"]:
     st.error(t("call.call_time"))
 if body.get("review_reasons"):
@@ -88,9 +93,15 @@ number = {f["finding_id"]: i + 1 for i, f in enumerate(findings)}
 by_id = {f["finding_id"]: f for f in findings}
 
 
+def shown_severity(finding) -> str:
+    """The severity a mark is coloured by: a dismissed finding is grey, whatever it was."""
+    return "dismissed" if review_policy.is_dismissed(finding) else review_policy.effective_severity(finding)
+
+
 def tooltip(finding) -> str:
     return (f"[{number[finding['finding_id']]}] {label('category', finding['category'])} · "
-            f"{label('severity', review.effective_severity(finding))} · {finding['rule_id']}\n"
+            f"{label('severity', review_policy.effective_severity(finding))} · "
+            f"{label('review_status', finding['review_status'])} · {finding['rule_id']}\n"
             f"{t('call.basis')}: {'；'.join(finding['legal_basis'])}\n{finding['explanation']}")
 
 
@@ -101,7 +112,8 @@ def turn_html(turn) -> str:
         if not piece.finding_ids:
             parts.append(text)
             continue
-        worst = min((review.effective_severity(by_id[i]) for i in piece.finding_ids), key=review.SEVERITIES.index)
+        worst = min((shown_severity(by_id[i]) for i in piece.finding_ids),
+                    key=lambda s: SEVERITIES.index(s) if s in SEVERITIES else len(SEVERITIES))
         title = html.escape("\n\n".join(tooltip(by_id[i]) for i in piece.finding_ids), quote=True)
         marks = "".join(f"[{number[i]}]" for i in piece.finding_ids)
         parts.append(f'<mark class="finding sev-{worst}" title="{title}">{text}</mark>'
@@ -123,18 +135,27 @@ with left:
         st.info(t("call.no_transcript"))
 
 
-def save_review(finding_id: int) -> None:
+def save_review(kind: str, target_id: int) -> None:
+    """File the verdict chosen in the form of a finding (``kind`` "finding") or a call-level item ("item")."""
     # asked again when the button is pressed: the account may have been disabled or changed since the page was drawn
     who = common.current_account()
-    verdict = st.session_state[f"verdict_{finding_id}"]
-    if who is None or finding_id not in by_id or verdict not in review.verdicts_for(who) \
+    key = form_key(kind, target_id)
+    verdict = st.session_state.get(f"verdict_{key}")
+    targets = by_id if kind == "finding" else {item["item_id"]: item for item in items}
+    if verdict is None:
+        st.session_state["call_flash_error"] = t("call.choose_verdict")
+        return
+    if who is None or target_id not in targets or verdict not in review.verdicts_for(who, kind == "item") \
             or not accounts.can_open_call(who, call["team"]):
         st.session_state["call_flash_error"] = t("auth.forbidden")
         return
-    name = who.label
-    severity = st.session_state.get(f"severity_{finding_id}") if verdict == "severity_changed" else None
+    name, note = who.label, st.session_state.get(f"note_{key}", "")
     try:
-        common.store().add_review(finding_id, name, verdict, st.session_state.get(f"note_{finding_id}", ""), severity)
+        if kind == "finding":
+            severity = st.session_state.get(f"severity_{key}") if verdict == "severity_changed" else None
+            common.store().add_review(target_id, name, verdict, note, severity)
+        else:
+            common.store().add_item_review(target_id, name, verdict, note)
     except StorageError as error:
         st.session_state["call_flash_error"] = str(error)
         return
@@ -142,18 +163,54 @@ def save_review(finding_id: int) -> None:
     st.session_state["call_flash"] = t("call.saved", verdict=label("review", verdict), reviewer=name)
 
 
+def form_key(kind: str, target_id: int) -> str:
+    """The widgets of a finding's form end in its id (verdict_12), those of a call-level item in item<id>."""
+    return str(target_id) if kind == "finding" else f"item{target_id}"
+
+
+def verdict_form(kind: str, target: dict, severity: str | None = None) -> None:
+    """The reviewer's verdict on one item; nothing is chosen until the reviewer chooses (no default verdict)."""
+    target_id = target["finding_id" if kind == "finding" else "item_id"]
+    key = form_key(kind, target_id)
+    last = review.latest_review(target)
+    st.caption(t("call.last_review", verdict=label("review", last["verdict"]), reviewer=last["reviewer"],
+                 when=last["created_at"][:16].replace("T", " ")) if last else t("call.not_reviewed"))
+    offered = review.verdicts_for(account, kind == "item")
+    with st.form(f"review_{key}", border=False):
+        st.selectbox(t("call.review_verdict"), offered, index=None, placeholder=t("call.choose_verdict"),
+                     key=f"verdict_{key}", format_func=lambda v: label("review", v))
+        if severity is not None and "severity_changed" in offered:
+            st.selectbox(t("call.new_severity"), list(SEVERITIES), key=f"severity_{key}",
+                         index=SEVERITIES.index(severity), format_func=lambda s: label("severity", s))
+        st.text_input(t("call.note"), key=f"note_{key}")
+        st.form_submit_button(t("call.save"), key=f"save_{key}", on_click=save_review,
+                              args=(kind, target_id))
+
+
 with right:
     st.subheader(t("call.findings"))
     error = st.session_state.pop("call_flash_error", None)
     if error:
         st.error(error)
+    if items:
+        st.markdown(f"**{t('call.items')}**")
+    for item in items:
+        with st.container(border=True):
+            st.markdown(f"**{label('item_kind', item['kind'])}** · {label('review_status', item['review_status'])}")
+            st.caption(item["text"])
+            verdict_form("item", item)
     if not findings:
         st.info(t("call.no_findings_here"))
     for finding in findings:
         fid = finding["finding_id"]
+        dismissed = review_policy.is_dismissed(finding)
         with st.container(border=True):
+            severity = label("severity", review_policy.effective_severity(finding))
             st.markdown(f"**[{number[fid]}] {label('category', finding['category'])}** · "
-                        f"{label('severity', review.effective_severity(finding))} · `{finding['rule_id']}`")
+                        + (f"~~{severity}~~" if dismissed else severity) + f" · `{finding['rule_id']}` · "
+                        f"{label('review_status', finding['review_status'])}")
+            if dismissed:
+                st.caption(t("call.dismissed_note"))
             st.markdown(f"「{finding['quote']}」")
             st.caption(f"{t('call.at')}: {t('call.turn', turn=finding['turn'])} · {review.clock(finding['start_s'])} · "
                        f"{label('speaker', finding['speaker'])}"
@@ -164,18 +221,7 @@ with right:
             if finding["start_s"] is not None:
                 st.button(f"▶ {t('call.play')} {review.clock(finding['start_s'])}", key=f"play_{fid}",
                           on_click=play, args=(finding["start_s"],))
-            last = review.latest_review(finding)
-            st.caption(t("call.last_review", verdict=label("review", last["verdict"]), reviewer=last["reviewer"],
-                         when=last["created_at"][:16].replace("T", " ")) if last else t("call.not_reviewed"))
-            with st.form(f"review_{fid}", border=False):
-                st.selectbox(t("call.review_verdict"), verdicts, key=f"verdict_{fid}",
-                             format_func=lambda v: label("review", v))
-                if "severity_changed" in verdicts:
-                    st.selectbox(t("call.new_severity"), list(review.SEVERITIES), key=f"severity_{fid}",
-                                 index=review.SEVERITIES.index(review.effective_severity(finding)),
-                                 format_func=lambda s: label("severity", s))
-                st.text_input(t("call.note"), key=f"note_{fid}")
-                st.form_submit_button(t("call.save"), key=f"save_{fid}", on_click=save_review, args=(fid,))
+            verdict_form("finding", finding, review_policy.effective_severity(finding))
 
 # -- the rest of the evidence --------------------------------------------------------------------------------------
 tabs = st.tabs([t("call.disclosures"), t("call.quality"), t("call.signals"), t("call.score"), t("call.trail")])
@@ -203,16 +249,19 @@ with tabs[2]:
     else:
         st.info(t("call.no_signals"))
 with tabs[3]:
-    deductions = body.get("deductions") or []
-    st.metric(t("col.score"), f"{audit['score']:.1f}")
+    deductions = result.deductions  # after review: a dismissed finding is listed with 0 points
+    st.metric(t("col.score"), f"{result.score:.1f}", help=machine)
     if deductions:
-        st.dataframe(deductions, hide_index=True, key="deduction_table")
+        st.dataframe([{t("call.item"): d["item"], t("call.points"): d["points"], t("call.why"): d["reason"],
+                       t("col.reviewed"): label("review_status", "dismissed") if d["status"] == "dismissed" else ""}
+                      for d in deductions], hide_index=True, key="deduction_table")
     else:
         st.info(t("call.no_deductions"))
 with tabs[4]:
     trail = common.call_reviews(location, call_id)
     if trail:
-        st.dataframe([{"#": r["review_id"], t("call.findings"): f"{label('category', r['category'])} {r['rule_id']}",
+        st.dataframe([{"#": r["review_id"], t("call.findings"): f"{label('category', r['category'])} {r['rule_id']}"
+                       if r["finding_id"] is not None else label("item_kind", r["kind"]),
                        t("call.review_verdict"): label("review", r["verdict"]),
                        t("call.new_severity"): label("severity", r["new_severity"]), t("app.reviewer"): r["reviewer"],
                        t("call.note"): r["note"], "time": r["created_at"][:19].replace("T", " "),

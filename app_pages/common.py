@@ -212,6 +212,7 @@ mark.finding { padding: 0 0.15rem; border-radius: 0.2rem; cursor: help; }
 mark.sev-critical { background: #ffc9c9; border-bottom: 2px solid #c92a2a; }
 mark.sev-major { background: #ffe3bf; border-bottom: 2px solid #e8590c; }
 mark.sev-minor { background: #fff3bf; border-bottom: 2px solid #f08c00; }
+mark.sev-dismissed { background: #f1f3f5; border-bottom: 2px dotted #868e96; text-decoration: line-through; }
 .fnum { font-size: 0.7rem; vertical-align: super; color: #c92a2a; font-weight: 600; }
 </style>
 """

@@ -174,6 +174,20 @@ STRINGS: dict[str, tuple[str, str]] = {
     "call.call_time": ("通话时间违规（夜间催收）", "Call in the quiet hours"),
     "call.older_audits": ("此通话共有 {n} 次质检，显示最新一次", "{n} audits of this call; the latest is shown"),
     "call.review_reasons": ("需复核原因", "Why it needs review"),
+    # after review (audit.review_policy)
+    "call.machine_result": ("机器结论：{verdict} {score}", "Machine: {verdict} {score}"),
+    "call.open_items": ("待处理条目 {n} 项；全部复核后此通话离开未复核队列", "{n} items open; the call leaves the "
+                                                                   "unreviewed queue once every item is judged"),
+    "call.closed": ("已全部复核", "Every item judged"),
+    "call.items": ("通话层面条目", "Call-level items"),
+    "call.choose_verdict": ("请选择复核结论", "Choose a verdict"),
+    "call.undated": ("无通话时间（未提供元数据）：按质检时间 {when} 归档", "No start time given (no metadata): filed "
+                                                                "under when it was audited, {when}"),
+    "call.dismissed_note": ("已驳回：不扣分、不计入结论", "Dismissed: no deduction, does not count"),
+    "call.points": ("扣分", "Points"),
+    "call.item": ("条目", "Item"),
+    "queue.batch": ("只显示批次 {batch} 的 {n} 通电话", "Only the {n} calls of batch {batch}"),
+    "queue.all_calls": ("显示全部通话", "Show every call"),
     # agents
     "agents.title": ("坐席", "Agents"),
     "agents.table": ("坐席计分卡（已计入复核结论）", "Agent scorecards (after reviews)"),
@@ -272,6 +286,11 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
                    "official_channel": ("官方还款渠道", "Official channel"), "closing": ("结束语", "Closing")},
     "status": {"present": ("已告知", "Present"), "missing": ("缺失", "Missing"),
                "not_applicable": ("不适用", "Not applicable"), "unverifiable": ("无法判断", "Unverifiable")},
+    "item_kind": {"call_time": ("通话时间违规", "Call in the quiet hours"), "review_reason": ("需复核原因", "Review reason"),
+                  "verdict": ("机器结论", "Machine verdict")},
+    "review_status": {"unreviewed": ("未复核", "Unreviewed"), "upheld": ("已确认", "Upheld"),
+                      "dismissed": ("已驳回", "Dismissed"), "severity_changed": ("已调整严重度", "Severity changed"),
+                      "appealed": ("申诉中", "Appeal pending")},
     "signal": {"customer_abuse": ("客户辱骂", "Customer abuse"), "vulnerability": ("弱势客户", "Vulnerability"),
                "complaint_intent": ("投诉意向", "Complaint intent"), "dispute": ("争议", "Dispute"),
                "promise_to_pay": ("承诺还款", "Promise to pay")},

@@ -1,11 +1,13 @@
-"""复核队列 Review queue: flagged calls, worst first (severity, then score), filtered and paged by the database. A team
-lead's queue holds their own team's calls only."""
+"""复核队列 Review queue: flagged calls, worst first (severity, then score; both after review), filtered and paged by
+the database. 未复核 (the default) holds every call not yet closed (audit.review_policy). A team lead's queue holds
+their own team's calls only. Opened from a batch, it holds that batch's calls until 「显示全部通话」."""
 
 import streamlit as st
 
 from app_pages import common
 from app_pages.i18n import label, t
 from audit import review
+from audit.models import SEVERITIES, VERDICTS
 from audit.rulepack import CONDUCT_CATEGORIES
 
 account = common.signed_in()
@@ -19,9 +21,9 @@ if common.is_empty(options):
 row1 = st.columns([2, 2, 2, 2])
 categories = row1[0].multiselect(t("filter.category"), list(CONDUCT_CATEGORIES),
                                  format_func=lambda c: label("category", c), key="queue_categories")
-severities = row1[1].multiselect(t("filter.severity"), list(review.SEVERITIES),
+severities = row1[1].multiselect(t("filter.severity"), list(SEVERITIES),
                                  format_func=lambda s: label("severity", s), key="queue_severities")
-verdicts = row1[2].multiselect(t("filter.verdict"), list(review.VERDICTS), format_func=lambda v: label("verdict", v),
+verdicts = row1[2].multiselect(t("filter.verdict"), list(VERDICTS), format_func=lambda v: label("verdict", v),
                                key="queue_verdicts")
 status = row1[3].selectbox(t("filter.review_status"), list(review.REVIEW_STATUSES),
                            format_func=lambda s: t(f"status.{s}"), key="queue_status")
@@ -34,8 +36,15 @@ with row2[2]:
     since, until = common.date_range(options, "queue_dates")
 page_size = row2[3].selectbox(t("queue.page_size"), list(review.PAGE_SIZES), key="queue_page_size")
 
+batch = st.session_state.get("queue_batch")  # set by 批量质检's 「去复核队列」: (batch name, its call ids)
+if batch:
+    st.info(t("queue.batch", batch=batch[0], n=len(batch[1])))
+    if st.button(t("queue.all_calls"), key="queue_all_calls"):
+        st.session_state.pop("queue_batch", None)
+        st.rerun()
+    since = until = None  # the batch is the selection: its calls whatever day they are filed under
 filters = review.QueueFilters(tuple(categories), tuple(severities), tuple(agents), tuple(teams), tuple(verdicts),
-                              since, until, status)
+                              since, until, status, tuple(batch[1]) if batch else ())
 # a new filter starts again at page 1 (the page number of another selection means nothing here)
 if st.session_state.get("queue_filters") != filters:
     st.session_state["queue_filters"] = filters

@@ -3,21 +3,11 @@
 The only module of the project that imports pandas. It takes plain rows as the storage layer returns them (lists of
 dicts; see ``*_FIELDS`` below for the keys read) and returns DataFrames. Nothing here reads files or databases.
 
-Which findings count
-    raw (``reviewed=False``): the machine's view -- findings on agent turns, at the machine's severity.
-    reviewed (default): agent findings a reviewer did not dismiss, plus unknown-speaker findings a reviewer confirmed
-    (``upheld``, or ``severity_changed``, which confirms the finding at another severity); a ``severity_changed``
-    finding counts at its ``review_severity``. Unreviewed unknown-speaker findings never count.
-
-Per call
-    critical: at least one counted critical finding, or a call-time violation.
-    verdict, raw: the machine verdict. verdict, reviewed (deliberately simple):
-        ``fail``   if the call is critical after reviews;
-        ``review`` if the machine said ``review`` and something that may have caused it is still open: a finding
-                   with no review verdict, an unverifiable disclosure or a vulnerability signal;
-        ``pass``   otherwise -- so a call that failed only on findings a reviewer dismissed or downgraded passes
-                   (even if it also carries unreviewed minor findings).
-    score: always the machine score; reviews do not rescore a call (that is audit.scorecard's job).
+Which findings count, and each call's verdict, score and criticality
+    raw (``reviewed=False``): the machine's view -- findings on agent turns; the machine verdict and score; a call is
+    critical with a critical agent finding or a call-time violation.
+    reviewed (default): as ``audit.review_policy`` decides after reviews -- findings that ``counts_against_agent``,
+    and the call's ``reviewed_verdict``, ``reviewed_score`` and ``reviewed_critical`` as the storage layer keeps them.
 
 Dates: ``started_at`` is ISO 8601 (extended format, with offset); a call belongs to the date written in it, the
 local date as given, never converted to UTC. ``since``/``until`` are inclusive dates (``"2024-03-01"``; a full
@@ -31,7 +21,10 @@ from typing import Any
 
 import pandas as pd
 
-CALL_FIELDS = ["call_id", "agent_id", "agent_name", "team", "started_at", "score", "verdict", "call_time_violation"]
+from audit.review_policy import counts_against_agent
+
+CALL_FIELDS = ["call_id", "agent_id", "agent_name", "team", "started_at", "score", "verdict", "call_time_violation",
+               "reviewed_verdict", "reviewed_score", "reviewed_critical"]
 FINDING_FIELDS = ["call_id", "finding_id", "category", "severity", "speaker", "review_verdict", "review_severity"]
 DISCLOSURE_FIELDS = ["call_id", "disclosure", "status"]
 SIGNAL_FIELDS = ["call_id", "signal"]
@@ -47,10 +40,11 @@ IDENTITY = ["agent_id", "agent_name", "team", "calls"]  # shared, unsuffixed, by
 COLUMN_NOTES = {
     "calls": "calls audited",
     "agents": "distinct agents with at least one call in the team",
-    "mean_score": "machine score (0-100); reviews do not rescore a call",
-    "median_score": "machine score (0-100); reviews do not rescore a call",
+    "mean_score": "score (0-100) after reviews (raw: the machine's)",
+    "median_score": "score (0-100) after reviews (raw: the machine's)",
     "pass_rate": "share of calls (0-1) whose verdict is pass; 'review' calls are not passes",
-    "critical_per_100": "critical calls (a counted critical finding or a call-time violation) per 100 calls",
+    "critical_per_100": "critical calls (a counted critical finding or a call-time violation not dismissed) per 100 "
+                        "calls",
     "complaints_per_100": "calls with a complaint_intent signal per 100 calls",
     "vulnerability_per_100": "calls with a vulnerability signal per 100 calls",
     "findings_<category>": "counted findings of that category",
@@ -153,27 +147,15 @@ def _prepare(calls, findings, disclosures, signals, reviewed: bool, *, team=None
     d = d[d["call_id"].isin(c["call_id"])]
     s = s[s["call_id"].isin(c["call_id"])]
 
-    if reviewed:
-        confirmed = f["review_verdict"].isin(["upheld", "severity_changed"])
-        counts = (((f["speaker"] == "agent") & (f["review_verdict"] != "dismissed"))
-                  | ((f["speaker"] == "unknown") & confirmed))
-        changed = (f["review_verdict"] == "severity_changed") & f["review_severity"].notna()
-        severity = f["review_severity"].where(changed, f["severity"])
+    if reviewed:  # the review policy's, row by row (its rules are not restated here)
+        counts = pd.Series([counts_against_agent(row) for row in f.to_dict("records")], index=f.index, dtype=bool)
+        c["score"], c["verdict"] = c["reviewed_score"], c["reviewed_verdict"]
+        c["critical"] = c["reviewed_critical"].fillna(False).astype(bool)
     else:
         counts = f["speaker"] == "agent"
-        severity = f["severity"]
-    critical_calls = f.loc[counts & (severity == "critical"), "call_id"]
-
+        critical_calls = f.loc[counts & (f["severity"] == "critical"), "call_id"]
+        c["critical"] = c["call_id"].isin(critical_calls) | c["call_time_violation"].fillna(False).astype(bool)
     c["score"] = pd.to_numeric(c["score"], errors="coerce")
-    c["critical"] = c["call_id"].isin(critical_calls) | c["call_time_violation"].fillna(False).astype(bool)
-    if reviewed:
-        still_open = (c["call_id"].isin(f.loc[f["review_verdict"].isna(), "call_id"])
-                      | c["call_id"].isin(d.loc[d["status"] == "unverifiable", "call_id"])
-                      | c["call_id"].isin(s.loc[s["signal"] == "vulnerability", "call_id"]))
-        verdict = pd.Series("pass", index=c.index)
-        verdict[(c["verdict"] == "review") & still_open] = "review"
-        verdict[c["critical"]] = "fail"
-        c["verdict"] = verdict
     c["passed"] = c["verdict"] == "pass"
     c["complaint"] = c["call_id"].isin(s.loc[s["signal"] == "complaint_intent", "call_id"])
     c["vulnerable"] = c["call_id"].isin(s.loc[s["signal"] == "vulnerability", "call_id"])

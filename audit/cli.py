@@ -16,8 +16,10 @@ from rich.table import Table
 
 from audit import __version__, settings
 from audit.asr import Transcriber, default_batch_size, default_workers, resolve_model
+from audit.audio import AUDIO_EXTENSIONS
 from audit.errors import AuditError, ModelError
 from audit.jsonio import write_jsonl_atomic
+from audit.models import CHANNEL_LAYOUTS
 from audit.pipeline import BatchReport, CallOutcome, collect_inputs, run_batch, transcribe_batch
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -25,7 +27,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 console = Console(stderr=True)
 EXIT_PARTIAL, EXIT_USAGE, EXIT_MODEL = 1, 2, 3
 
-LAYOUT_HELP = "Default channel layout for the batch: stereo_agent_left, stereo_agent_right or mono (metadata wins)."
+LAYOUT_HELP = f"Default channel layout for the batch: {', '.join(CHANNEL_LAYOUTS)} (metadata wins)."
 ScorecardOption = typer.Option("default", "--scorecard", help="Scorecard name (scorecards/<name>.yaml) or path.")
 ModelOption = typer.Option("base", "--model", help="'base' (bundled, offline), a CTranslate2 model folder, or a "
                                                    "faster-whisper model name such as large-v3 (needs internet once).")
@@ -46,8 +48,8 @@ def _transcriber(**options) -> Transcriber:
 
 
 def _check_layout(layout: Optional[str]) -> None:
-    if layout and layout not in ("stereo_agent_left", "stereo_agent_right", "mono"):
-        raise typer.BadParameter(f"'{layout}'; use stereo_agent_left, stereo_agent_right or mono",
+    if layout and layout not in CHANNEL_LAYOUTS:
+        raise typer.BadParameter(f"'{layout}'; use {', '.join(CHANNEL_LAYOUTS)}",
                                  param_hint="--channel-layout")
 
 
@@ -202,7 +204,7 @@ def _inputs(paths: list[Path], metadata: Optional[Path]):
     for problem in inputs.problems:
         console.print(f"[yellow]warning:[/] {problem}")
     if not inputs.audio_paths:
-        console.print("[bold red]error:[/] no audio files found (accepted: .wav .mp3 .ogg .opus .flac .m4a .aac)")
+        console.print(f"[bold red]error:[/] no audio files found (accepted: {' '.join(sorted(AUDIO_EXTENSIONS))})")
         raise typer.Exit(EXIT_USAGE)
     return inputs
 
@@ -348,7 +350,8 @@ DbOption = typer.Option(Path("results/audit.db"), "--db", help="SQLite file (AUD
 
 @app.command()
 def review(
-    finding_id: int = typer.Argument(..., help="Finding id (as stored in the database)."),
+    finding_id: int = typer.Argument(..., help="Finding id (or, with --item, call-level item id) as stored."),
+    item: bool = typer.Option(False, "--item", help="The id is a call-level item's (call time, review reason)."),
     verdict: str = typer.Option(..., "--verdict", help="upheld, dismissed, severity_changed, appeal, appeal_upheld "
                                                        "or appeal_rejected."),
     reviewer: str = typer.Option(..., "--reviewer", help="Who decides (recorded in the trail)."),
@@ -356,10 +359,11 @@ def review(
     severity: Optional[str] = typer.Option(None, "--severity", help="New severity, with severity_changed."),
     db: Path = DbOption,
 ) -> None:
-    """Append a reviewer's verdict on a finding to the review trail."""
+    """Append a reviewer's verdict on a finding (or a call-level item) to the review trail."""
     store = _store(db)
     try:
-        row = store.add_review(finding_id, reviewer, verdict, note, severity)
+        row = (store.add_item_review(finding_id, reviewer, verdict, note) if item
+               else store.add_review(finding_id, reviewer, verdict, note, severity))
     except AuditError as error:
         raise _error_exit(error) from error
     typer.echo(f"review {row.id} recorded ({row.verdict} by {row.reviewer}); chain hash {row.row_hash[:12]}")

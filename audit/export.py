@@ -1,7 +1,8 @@
 """The package a compliance team hands to a regulator: what was checked, with which rules, and what was found.
 
-``export_package`` writes, for calls started in a date range: CSV files and one Excel workbook (calls, findings with
-quotes and audio times, disclosures, reviews, per-agent summary), ``manifest.json`` (rule-pack, scorecard, model and
+``export_package`` writes, for calls started in a date range: CSV files and one Excel workbook (calls with the machine's
+verdict and score beside those after review, findings with quotes, audio times and review status, call-level items
+(call time, review reasons) with theirs, disclosures, reviews, per-agent summary after review), ``manifest.json`` (rule-pack, scorecard, model and
 code versions, the sha256 of every audio file and of every file in the package, whether personal numbers were
 masked, who exported it and when) and a copy of the rule pack itself. Phone, 身份证 and bank-card numbers are masked
 by default; unmasking is recorded in the manifest.
@@ -30,7 +31,7 @@ from audit.storage import Store
 # (16-19). Speech recognition writes them in Arabic or Chinese digits, with spaces or dashes between groups.
 _DIGIT = "0-9０-９零〇一二三四五六七八九幺两"
 _PERSONAL_NUMBER = re.compile(rf"(?<![{_DIGIT}])[{_DIGIT}](?:[ \-]?[{_DIGIT}]){{9,18}}(?:[ \-]?[XxＸ])?(?![{_DIGIT}])")
-MASKED_FIELDS = ("quote", "explanation", "note")
+MASKED_FIELDS = ("quote", "explanation", "note", "text")
 
 
 def mask_personal_numbers(text: str | None) -> str | None:
@@ -55,7 +56,7 @@ class ExportResult:
     masked: bool
 
 
-SHEETS = ("calls", "findings", "disclosures", "reviews", "agents")
+SHEETS = ("calls", "findings", "call_items", "disclosures", "reviews", "agents")
 
 
 def export_package(store: Store, out_dir: str | Path, since: str | None = None, until: str | None = None,
@@ -64,7 +65,7 @@ def export_package(store: Store, out_dir: str | Path, since: str | None = None, 
     out.mkdir(parents=True, exist_ok=True)
     rows = store.export_rows(since, until)
     if mask:
-        for table in ("findings", "disclosures", "reviews"):
+        for table in ("findings", "call_items", "disclosures", "reviews"):
             rows[table] = [{k: mask_personal_numbers(v) if k in MASKED_FIELDS else v for k, v in row.items()}
                            for row in rows[table]]
     rows["agents"] = agent_scorecards(**store.aggregate_rows(since=since, until=until)).to_dict("records")

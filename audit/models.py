@@ -7,6 +7,7 @@ module imports nothing of ours and no outside engine.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, fields
 from functools import cache
 from typing import Any, Literal
@@ -18,6 +19,10 @@ ChannelLayout = Literal["stereo_agent_left", "stereo_agent_right", "mono"]
 CHANNEL_LAYOUTS: tuple[str, ...] = ("stereo_agent_left", "stereo_agent_right", "mono")
 
 TRANSCRIPT_SCHEMA_VERSION = 1
+
+# What may not appear in a file name made from a call id or an uploaded name (anything but letters, digits, . _ -):
+# such a name cannot leave the folder it is written to.
+UNSAFE_FILE_CHARS = re.compile(r"[^\w.\-]+", re.UNICODE)
 
 
 def _flat_dict(record: Any) -> dict[str, Any]:
@@ -146,6 +151,9 @@ class Transcript:
 # Audit results
 
 Severity = Literal["critical", "major", "minor"]
+SEVERITIES: tuple[str, ...] = ("critical", "major", "minor")  # worst first: an index is a rank
+Verdict = Literal["fail", "review", "pass"]
+VERDICTS: tuple[str, ...] = ("fail", "review", "pass")  # worst first
 DisclosureStatus = Literal["present", "missing", "not_applicable", "unverifiable"]
 
 
@@ -246,7 +254,7 @@ class CallAudit:
     call_time: dict[str, Any]
     critical: bool
     score: float
-    verdict: Literal["pass", "fail", "review"]
+    verdict: Verdict
     review_reasons: tuple[str, ...] = ()
     third_party_answered: bool = False
     scorecard: str = ""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
-import re
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ from audit.audio import AUDIO_EXTENSIONS
 from audit.errors import AuditError, ModelError
 from audit.jsonio import write_json_atomic
 from audit.metadata import MetadataTable, load_metadata
-from audit.models import CallMetadata, Transcript
+from audit.models import UNSAFE_FILE_CHARS, CallMetadata, Transcript
 from audit.scan import audit_to_line
 
 METADATA_FILE_NAME = "metadata.csv"
@@ -116,12 +115,9 @@ def collect_inputs(paths: Iterable[str | Path], metadata_csv: str | Path | None 
     return BatchInputs(tuple(unique), metadata, tuple(problems))
 
 
-_UNSAFE_FILE_CHARS = re.compile(r"[^\w.\-]+", re.UNICODE)
-
-
 def output_name(call_id: str) -> str:
     """A file name for a call id that cannot escape the output folder (no separators, no leading dots)."""
-    return (_UNSAFE_FILE_CHARS.sub("_", call_id).lstrip(".") or "call") + ".json"
+    return (UNSAFE_FILE_CHARS.sub("_", call_id).lstrip(".") or "call") + ".json"
 
 
 def _planned_calls(inputs: BatchInputs) -> Iterator[tuple[Path, str, CallMetadata | None, str | None]]:

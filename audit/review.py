@@ -21,14 +21,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable
 
-from audit import accounts, settings
+from audit import accounts, review_policy, settings
 from audit.audio import AUDIO_EXTENSIONS
 from audit.metadata import MAX_CSV_BYTES
-from audit.models import Turn
+from audit.models import SEVERITIES, UNSAFE_FILE_CHARS, Turn
+from audit.review_policy import counts_against_agent, effective_severity
 from audit.rulepack import DISCLOSURES, RulePack
 
-SEVERITIES = ("critical", "major", "minor")
-VERDICTS = ("fail", "review", "pass")
 REVIEW_STATUSES = ("unreviewed", "reviewed", "nothing_to_review", "all")
 PAGE_SIZES = (25, 50, 100)
 
@@ -69,9 +68,11 @@ VERDICT_PERMISSION = {"upheld": "review", "dismissed": "review", "severity_chang
                       "appeal_upheld": "review", "appeal_rejected": "review"}
 
 
-def verdicts_for(account: accounts.Account | None) -> list[str]:
-    """The review verdicts this account may file, in the trail's order (``audit.storage.REVIEW_VERDICTS``)."""
-    return [verdict for verdict, action in VERDICT_PERMISSION.items() if accounts.allowed(account, action)]
+def verdicts_for(account: accounts.Account | None, call_level: bool = False) -> list[str]:
+    """The review verdicts this account may file on a finding (or a call-level item), in the trail's order
+    (``audit.review_policy.REVIEW_VERDICTS`` / ``ITEM_VERDICTS``)."""
+    allowed = review_policy.ITEM_VERDICTS if call_level else review_policy.REVIEW_VERDICTS
+    return [verdict for verdict in allowed if accounts.allowed(account, VERDICT_PERMISSION[verdict])]
 
 
 def within_calls(findings: Iterable[dict[str, Any]], call_ids: Iterable[str]) -> list[dict[str, Any]]:
@@ -95,7 +96,8 @@ def has_accounts(store) -> bool:
 @dataclass(frozen=True)
 class QueueFilters:
     """The queue's filters; empty means 'any'. Dates are inclusive (YYYY-MM-DD) and compare with the call's own
-    local date as written in ``started_at``."""
+    local date as written in ``started_at`` (an undated call: the day it was stored). ``call_ids``: only these calls
+    (one batch). ``review_status`` ``unreviewed``: every call not yet closed (``audit.review_policy``)."""
 
     categories: tuple[str, ...] = ()
     severities: tuple[str, ...] = ()
@@ -105,6 +107,7 @@ class QueueFilters:
     since: str | None = None
     until: str | None = None
     review_status: str = "unreviewed"
+    call_ids: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.review_status not in REVIEW_STATUSES:
@@ -113,7 +116,7 @@ class QueueFilters:
     def store_kwargs(self) -> dict[str, Any]:
         return {"categories": self.categories, "severities": self.severities, "agent_ids": self.agent_ids,
                 "teams": self.teams, "verdicts": self.verdicts, "since": _day(self.since), "until": _day(self.until),
-                "review_status": self.review_status}
+                "review_status": self.review_status, "call_ids": self.call_ids}
 
 
 @dataclass(frozen=True)
@@ -154,8 +157,8 @@ def severity_of_rank(rank: int | None) -> str | None:
 
 
 def review_progress(row: dict[str, Any]) -> str:
-    """'2/3' reviewed findings of a queue row, or '-' when it has none."""
-    return f"{row['reviewed']}/{row['findings']}" if row.get("findings") else "-"
+    """'2/3': the items (findings and call-level items) of a queue row a person has closed, or '-' when it has none."""
+    return f"{row['reviewed']}/{row['items']}" if row.get("items") else "-"
 
 
 # -- one call ---------------------------------------------------------------------------------------------------------
@@ -251,14 +254,6 @@ def latest_review(finding: dict[str, Any]) -> dict[str, Any] | None:
     return reviews[-1] if reviews else None
 
 
-def effective_severity(finding: dict[str, Any]) -> str:
-    """The severity a reviewer set last (severity_changed), else the machine's."""
-    for review in reversed(finding.get("reviews") or []):
-        if review["verdict"] == "severity_changed" and review.get("new_severity"):
-            return review["new_severity"]
-    return finding["severity"]
-
-
 def clock(seconds: float | None) -> str:
     """Audio time as m:ss (or h:mm:ss), as a player shows it."""
     if seconds is None:
@@ -309,20 +304,11 @@ def findings_by_week(by_day: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 COACHING_COLUMNS = ("category", "severity", "call_id", "date", "time", "quote", "rule_id", "explanation", "link")
 
 
-def counts_for_agent(finding: dict[str, Any]) -> bool:
-    """The same rule as audit.aggregate's reviewed figures: agent findings not dismissed, plus unknown-speaker
-    findings a reviewer confirmed."""
-    verdict = finding.get("review_verdict")
-    if finding.get("speaker") == "agent":
-        return verdict != "dismissed"
-    return finding.get("speaker") == "unknown" and verdict in ("upheld", "severity_changed")
-
-
 def coaching_sheet(findings: Iterable[dict[str, Any]], call_link: str = "call?call_id={call_id}"
                    ) -> list[dict[str, Any]]:
     """The agent's own words that count against them, grouped by category (most frequent first), newest call first
     within a category, each with a link to the call (``call_link`` is formatted with the call id)."""
-    counted = [f for f in findings if counts_for_agent(f)]
+    counted = [f for f in findings if counts_against_agent(f)]
     frequency: dict[str, int] = {}
     for finding in counted:
         frequency[finding["category"]] = frequency.get(finding["category"], 0) + 1
@@ -330,8 +316,7 @@ def coaching_sheet(findings: Iterable[dict[str, Any]], call_link: str = "call?ca
     counted.sort(key=lambda f: f.get("started_at") or "", reverse=True)  # stable sorts: newest call first ...
     counted.sort(key=lambda f: (-frequency[f["category"]], f["category"]))  # ... within the commonest category first
     return [{"category": f["category"],
-             "severity": f.get("review_severity") if f.get("review_verdict") == "severity_changed"
-             and f.get("review_severity") else f["severity"],
+             "severity": effective_severity(f),
              "call_id": f["call_id"], "date": (f.get("started_at") or "")[:10], "time": clock(f.get("start_s")),
              "quote": f["quote"], "rule_id": f["rule_id"], "explanation": f.get("explanation", ""),
              "link": call_link.format(call_id=f["call_id"])} for f in counted]
@@ -413,7 +398,6 @@ def try_sentence(auditor, text: str, speaker: str = "agent") -> Trial:
 
 # -- uploads for a batch ----------------------------------------------------------------------------------------------
 
-_UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
 MAX_NAME_CHARS = 120
 
 # What the first bytes of each accepted audio type look like: the extension alone is a claim, not a check.
@@ -434,7 +418,7 @@ def sanitize_name(name: str, fallback: str = "upload") -> str:
     """A file name safe to create under the data directory: no folders (either slash), no leading dots, no control
     or shell characters, at most 120 characters (the extension kept); Chinese letters stay as they are."""
     base = re.split(r"[\\/]", unicodedata.normalize("NFKC", str(name)))[-1]
-    base = _UNSAFE.sub("_", base).strip("._ ")
+    base = UNSAFE_FILE_CHARS.sub("_", base).strip("._ ")
     if not base:
         return fallback
     stem, dot, suffix = base.rpartition(".")

@@ -15,8 +15,7 @@ from typing import Any
 from audit.datafile import Keys, LineMap, ListOf, content_version, fields, load, plain
 from audit.errors import LexiconError
 from audit.lexicons import lexicon_dir
-
-SEVERITIES = ("critical", "major", "minor")
+from audit.models import SEVERITIES
 CONDUCT_CATEGORIES = ("violence_threat", "intimidation", "impersonation", "false_legal_threat", "insult",
                       "third_party_disclosure", "privacy_exposure", "harassment", "induce_borrowing",
                       "unofficial_channel", "third_party_collection", "improper_conduct")

@@ -24,9 +24,9 @@ from typing import Any
 from audit import settings
 from audit.datafile import DataFile, Keys, LineMap, content_version, fields, load
 from audit.errors import LexiconError
-from audit.models import CallAudit, Finding
+from audit.models import SEVERITIES, CallAudit, Finding
 from audit.quality import CallQuality
-from audit.rulepack import CONDUCT_CATEGORIES, DISCLOSURES, SEVERITIES, SIGNALS
+from audit.rulepack import CONDUCT_CATEGORIES, DISCLOSURES, SIGNALS
 
 QUALITY_MEASURES = ("duration_s", "agent_talk_share", "longest_silence_s", "silence_ratio", "overlap_count",
                     "overlap_s", "agent_chars_per_min")
@@ -40,6 +40,9 @@ REASON_UNVERIFIABLE = "disclosure unverifiable (poor or missing agent speech)"
 REASON_VULNERABLE = "customer may be vulnerable"
 REASON_HOMOPHONE = "finding read through homophones"
 REASON_MODEL = "finding only the learned reader saw"
+REASON_BELOW_UNCONFIRMED = "score below {fail_below:g} only with unconfirmed findings counted"
+# the reasons a finding of the call carries (a person answers them by judging those findings)
+FINDING_REASONS = (REASON_HOMOPHONE_CRITICAL, REASON_UNKNOWN_SPEAKER, REASON_HOMOPHONE, REASON_MODEL)
 
 
 @dataclass(frozen=True)
@@ -238,8 +241,9 @@ def load_scorecard(name_or_path: str | Path = "default") -> Scorecard:
 # Scoring
 
 
-def _finding_points(card: Scorecard, findings: list[Finding]) -> list[Deduction]:
-    """One deduction per agent finding, by category (when the scorecard sets one) or severity, capped per category."""
+def finding_points(card: Scorecard, findings: list[Finding]) -> list[Deduction]:
+    """One deduction per agent finding, by category (when the scorecard sets one) or severity, capped per category
+    (in the order given). Reads only a finding's category, severity, rule_id, quote, turn and pinyin_match."""
     spent: dict[str, float] = {}
     deductions = []
     for f in findings:
@@ -287,9 +291,9 @@ def score_call(scorecard: Scorecard, audit: CallAudit, quality: CallQuality | No
             if why and limit.deduct > 0:
                 others.append(Deduction(f"quality:{limit.measure}", limit.deduct, why))
 
-    deductions = _finding_points(card, agent) + others
+    deductions = finding_points(card, agent) + others
     score = _total(card, deductions)
-    confirmed_score = _total(card, _finding_points(card, confirmed) + others)
+    confirmed_score = _total(card, finding_points(card, confirmed) + others)
 
     def vetoes(f: Finding) -> bool:
         return f.severity == "critical" or f.category in card.veto_categories
@@ -312,7 +316,7 @@ def score_call(scorecard: Scorecard, audit: CallAudit, quality: CallQuality | No
 
     below = card.fail_below is not None and confirmed_score < card.fail_below
     if card.fail_below is not None and score < card.fail_below and not below:
-        reasons.append(f"score below {card.fail_below:g} only with unconfirmed findings counted")
+        reasons.append(REASON_BELOW_UNCONFIRMED.format(fail_below=card.fail_below))
     if vetoed or below:
         verdict = "fail"
     else:

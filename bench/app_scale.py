@@ -26,7 +26,8 @@ sys.path.insert(0, str(REPO))
 from audit import __version__, review  # noqa: E402
 from audit.auditor import Auditor  # noqa: E402
 from audit.scan import audit_to_line, read_calls  # noqa: E402
-from audit.storage import AuditRow, CallRow, DisclosureRow, FindingRow, SignalRow, Store  # noqa: E402
+from audit.storage import AuditRow, CallItemRow, CallRow, DisclosureRow, FindingRow, SignalRow, Store  # noqa: E402
+from audit.storage.results import first_result, result_columns  # noqa: E402
 
 BATCH = 5000
 
@@ -37,11 +38,13 @@ def seed(store: Store, calls: int) -> None:
     for _, call, _ in read_calls(REPO / "tests" / "data" / "dev_clean.jsonl"):
         if call is not None:
             audit = auditor.audit(call.call_id, call.turns, call.started_at, call.debtor_tz)
-            templates.append((audit, json.dumps(audit_to_line(audit), ensure_ascii=False)))
+            line = audit_to_line(audit)
+            templates.append((audit, json.dumps(line, ensure_ascii=False), first_result(line, audit.scorecard)))
     rng = random.Random(7)
     start = datetime(2026, 6, 1, 8, 0)
     now = datetime.now().isoformat()
-    rows: dict[type, list[dict]] = {CallRow: [], AuditRow: [], FindingRow: [], DisclosureRow: [], SignalRow: []}
+    rows: dict[type, list[dict]] = {CallRow: [], AuditRow: [], FindingRow: [], DisclosureRow: [], SignalRow: [],
+                                    CallItemRow: []}
     finding_pk = 0
 
     def flush():
@@ -51,7 +54,7 @@ def seed(store: Store, calls: int) -> None:
                 mappings.clear()
 
     for pk in range(1, calls + 1):
-        audit, body = templates[pk % len(templates)]
+        audit, body, (items, result) = templates[pk % len(templates)]
         agent = rng.randrange(200)
         started = start + timedelta(minutes=rng.randrange(26 * 7 * 24 * 60))
         rows[CallRow].append({"id": pk, "call_id": f"scale-{pk:06d}", "audio_path": "", "audio_sha256": "",
@@ -63,7 +66,9 @@ def seed(store: Store, calls: int) -> None:
                                "scorecard_version": audit.scorecard_version, "model_id": "",
                                "code_version": __version__,
                                "score": audit.score, "verdict": audit.verdict, "critical": audit.critical,
-                               "call_time_violation": audit.call_time_violation, "body": body, "created_at": now})
+                               "call_time_violation": audit.call_time_violation, "body": body, "created_at": now,
+                               **result_columns(result)})
+        rows[CallItemRow] += [{"audit_pk": pk, "kind": item["kind"], "text": item["text"]} for item in items]
         for f in audit.findings:
             finding_pk += 1
             rows[FindingRow].append({"id": finding_pk, "audit_pk": pk, "rule_id": f.rule_id, "category": f.category,

@@ -69,6 +69,34 @@ def seeded_db(sample_transcripts, tmp_path_factory) -> Path:
     return path
 
 
+def script_transcript(script: dict, metadata) -> Transcript:
+    """A sample call as its script says it (no recogniser): the text the recordings were made from."""
+    from audit.models import Segment
+
+    segments = tuple(Segment(t["start_s"], t["end_s"], t["speaker"], t["text"], t["text"]) for t in script["turns"])
+    return Transcript(script["call_id"], script["call_id"].ljust(64, "0")[:64], segments[-1].end_s if segments else 0.0,
+                      "zh", "script", {}, segments, channel_layout=metadata.channel_layout or "mono",
+                      audio_path=str(metadata.file), metadata=metadata)
+
+
+@pytest.fixture(scope="session")
+def scripted_db(sample_metadata, tmp_path_factory) -> Path:
+    """A real SQLite database holding the 13 sample calls as their scripts say them, audited by the real auditor:
+    ``seeded_db`` without the recogniser, for the quick tier. Tests that write copy it first."""
+    from audit.auditor import Auditor
+    from audit.scan import audit_to_line
+    from audit.storage import Store
+
+    path = tmp_path_factory.mktemp("scripted") / "audit.db"
+    store, auditor = Store(path), Auditor()
+    for script in sample_scripts():
+        transcript = script_transcript(script, sample_metadata.by_call_id[script["call_id"]])
+        audit = auditor.audit_transcript(transcript)
+        store.save(transcript, audit, audit_to_line(audit))
+    store.engine.dispose()
+    return path
+
+
 # Test tiers. Everything runs in CI and under the README's test command; `pytest -m "not asr and not slow and not
 # browser and not postgres"` is the quick tier for everyday work. A test's tier follows from what it uses.
 WHISPER_FIXTURES = {"transcriber", "sample_transcripts", "seeded_db", "model_cache"}

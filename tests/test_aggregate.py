@@ -1,4 +1,5 @@
-"""Scorecards from hand-built storage rows: reviewer verdicts applied, raw figures beside them."""
+"""Scorecards from hand-built storage rows: reviewer verdicts applied (the calls' results after review computed by
+the review policy, as the storage layer keeps them), raw figures beside them."""
 
 from __future__ import annotations
 
@@ -9,18 +10,36 @@ import pytest
 
 from audit.aggregate import (AGENT_COLUMNS, TEAM_COLUMNS, TREND_COLUMNS, agent_scorecards, raw_and_reviewed,
                              team_scorecards, weekly_trend)
+from audit.review_policy import call_items, call_result
+from audit.scorecard import REASON_UNVERIFIABLE, REASON_VULNERABLE
 
 
 def call(call_id, agent_id="a1", *, team="east", started_at="2024-03-05T10:00:00+08:00", score=80.0,
          verdict="pass", call_time_violation=False, agent_name=None):
     return dict(call_id=call_id, agent_id=agent_id, agent_name=agent_name or agent_id.upper(), team=team,
-                started_at=started_at, score=score, verdict=verdict, call_time_violation=call_time_violation)
+                started_at=started_at, score=score, verdict=verdict, call_time_violation=call_time_violation,
+                reviewed_verdict=verdict, reviewed_score=score, reviewed_critical=call_time_violation)
+
+
+def after_review(calls, findings, reasons=(), item_verdict=None):
+    """The calls with their results after review, as ``audit.storage`` keeps them (no scorecard: scores stand)."""
+    done = []
+    for c in calls:
+        mine = [f for f in findings if f["call_id"] == c["call_id"]]
+        line = {"verdict": c["verdict"], "score": c["score"], "call_time_violation": c["call_time_violation"],
+                "critical": c["verdict"] == "fail", "review_reasons": list(reasons), "findings": mine}
+        items = [{"kind": i.kind, "review_status": item_verdict or "unreviewed", "review_verdict": item_verdict}
+                 for i in call_items(line)]
+        result = call_result(line, mine, items, None)
+        done.append(c | {"reviewed_verdict": result.verdict, "reviewed_score": result.score,
+                         "reviewed_critical": result.critical})
+    return done
 
 
 def finding(call_id, finding_id=1, *, category="threat", severity="critical", speaker="agent", review=None,
             review_severity=None):
     return dict(call_id=call_id, finding_id=finding_id, category=category, severity=severity, speaker=speaker,
-                review_verdict=review, review_severity=review_severity)
+                review_verdict=review, review_severity=review_severity, review_status=review or "unreviewed")
 
 
 def disclosure(call_id, status, disclosure_id="identity"):
@@ -44,11 +63,11 @@ def only_row(table: pd.DataFrame) -> pd.Series:
 ])
 def test_dismissed_critical_finding_passes_a_failing_call_only_after_reviews(reviewed, pass_rate, critical_per_100,
                                                                              threats):
-    calls = [call("c1", verdict="fail", score=60.0)]
     findings = [finding("c1", review="dismissed")]
+    calls = after_review([call("c1", verdict="fail", score=60.0)], findings)
     row = only_row(agent_scorecards(calls, findings, [], [], reviewed=reviewed))
     assert (row.pass_rate, row.critical_per_100, row.findings_threat) == (pass_rate, critical_per_100, threats)
-    assert row.mean_score == 60.0  # the machine score either way: reviews do not rescore
+    assert row.mean_score == 60.0  # no scorecard to rescore with here: the score stands
 
 
 @pytest.mark.parametrize("severity, review_severity, reviewed, critical_per_100, pass_rate", [
@@ -60,8 +79,8 @@ def test_dismissed_critical_finding_passes_a_failing_call_only_after_reviews(rev
 def test_severity_changed_review_decides_whether_the_finding_is_critical(severity, review_severity, reviewed,
                                                                           critical_per_100, pass_rate):
     verdict = "fail" if severity == "critical" else "pass"
-    calls = [call("c1", verdict=verdict)]
     findings = [finding("c1", severity=severity, review="severity_changed", review_severity=review_severity)]
+    calls = after_review([call("c1", verdict=verdict)], findings)
     row = only_row(agent_scorecards(calls, findings, [], [], reviewed=reviewed))
     assert (row.critical_per_100, row.pass_rate) == (critical_per_100, pass_rate)
     assert row.findings_threat == 1  # still a finding, whatever its severity
@@ -81,31 +100,39 @@ def test_severity_changed_review_decides_whether_the_finding_is_critical(severit
 def test_which_findings_count_toward_the_agent(speaker, review, reviewed, counted):
     findings = [finding("c1", category="abuse", severity="critical", speaker=speaker, review=review,
                         review_severity="critical" if review == "severity_changed" else None)]
-    row = only_row(agent_scorecards([call("c1", verdict="review")], findings, [], [], reviewed=reviewed))
+    calls = after_review([call("c1", verdict="review")], findings)
+    row = only_row(agent_scorecards(calls, findings, [], [], reviewed=reviewed))
     assert row.findings_abuse == counted
     assert row.critical_per_100 == 100.0 * counted
 
 
-@pytest.mark.parametrize("machine, findings, disclosures, signals, expected", [
-    ("review", [finding("c1", speaker="unknown", severity="major")], [], [], "review"),  # not reviewed yet
-    ("review", [finding("c1", speaker="unknown", severity="major", review="dismissed")], [], [], "pass"),
-    ("review", [finding("c1", speaker="unknown", severity="major", review="upheld")], [], [], "pass"),
-    ("review", [finding("c1", speaker="unknown", severity="critical", review="upheld")], [], [], "fail"),
-    ("review", [finding("c1", review="dismissed")], [], [signal("c1", "vulnerability")], "review"),
-    ("review", [finding("c1", review="dismissed")], [disclosure("c1", "unverifiable")], [], "review"),
-    ("fail", [finding("c1", review="dismissed"), finding("c1", 2, severity="minor")], [], [], "pass"),
-    ("pass", [], [], [], "pass"),
+@pytest.mark.parametrize("machine, findings, reasons, item_verdict, expected", [
+    ("review", [finding("c1", speaker="unknown", severity="major")], [], None, "review"),  # not reviewed yet
+    ("review", [finding("c1", speaker="unknown", severity="major", review="dismissed")], [], None, "pass"),
+    ("review", [finding("c1", speaker="unknown", severity="major", review="upheld")], [], None, "pass"),
+    ("review", [finding("c1", speaker="unknown", severity="critical", review="upheld")], [], None, "fail"),
+    ("review", [finding("c1", review="dismissed")], [REASON_VULNERABLE], None, "review"),  # the reason is open
+    ("review", [finding("c1", review="dismissed")], [REASON_VULNERABLE], "upheld", "pass"),  # ... and closed
+    ("review", [finding("c1", review="dismissed")], [REASON_UNVERIFIABLE], None, "review"),
+    ("fail", [finding("c1", review="dismissed"), finding("c1", 2, severity="minor")], [], None, "pass"),
+    ("pass", [], [], None, "pass"),
 ])
-def test_reviewed_verdict(machine, findings, disclosures, signals, expected):
-    row = only_row(agent_scorecards([call("c1", verdict=machine)], findings, disclosures, signals))
+def test_reviewed_verdict(machine, findings, reasons, item_verdict, expected):
+    calls = after_review([call("c1", verdict=machine)], findings, reasons, item_verdict)
+    row = only_row(agent_scorecards(calls, findings, [], []))
     assert row.pass_rate == (1.0 if expected == "pass" else 0.0)
     assert row.critical_per_100 == (100.0 if expected == "fail" else 0.0)
 
 
-def test_call_time_violation_is_critical_whatever_the_reviews():
-    calls = [call("c1", verdict="fail", call_time_violation=True)]
-    row = only_row(agent_scorecards(calls, [finding("c1", review="dismissed")], [], []))
-    assert (row.critical_per_100, row.pass_rate) == (100.0, 0.0)
+@pytest.mark.parametrize("item_verdict, critical_per_100, pass_rate", [
+    (None, 100.0, 0.0), ("upheld", 100.0, 0.0),
+    ("dismissed", 0.0, 1.0),  # e.g. the start time in the metadata was wrong
+])
+def test_call_time_violation_fails_the_call_until_a_reviewer_dismisses_it(item_verdict, critical_per_100, pass_rate):
+    findings = [finding("c1", review="dismissed")]
+    calls = after_review([call("c1", verdict="fail", call_time_violation=True)], findings, item_verdict=item_verdict)
+    row = only_row(agent_scorecards(calls, findings, [], []))
+    assert (row.critical_per_100, row.pass_rate) == (critical_per_100, pass_rate)
 
 
 # --- measures -------------------------------------------------------------------------------------------------------
@@ -125,8 +152,8 @@ def test_compliance_rate_ignores_not_applicable_and_unverifiable(statuses, rate)
 
 
 def test_figures_per_100_calls_count_calls_not_signals():
-    calls = [call(f"c{i}", verdict="fail" if i == 0 else "pass") for i in range(8)]
     findings = [finding("c0"), finding("c0", 2)]  # two critical findings, one critical call
+    calls = after_review([call(f"c{i}", verdict="fail" if i == 0 else "pass") for i in range(8)], findings)
     signals = [signal("c1", "complaint_intent"), signal("c1", "complaint_intent"),
                signal("c2", "vulnerability"), signal("c3", "vulnerability"), signal("c4", "promise_to_pay")]
     row = only_row(agent_scorecards(calls, findings, [], signals))
@@ -153,7 +180,7 @@ def test_team_roll_up_sums_calls_across_agents():
 def test_ranking_by_critical_rate_then_mean_score():
     calls = [call("b1", "bad", score=99.0, verdict="fail"), call("b2", "bad", score=99.0),
              call("g1", "good", score=90.0), call("t1", "tie", score=90.0), call("s1", "strong", score=95.0)]
-    table = agent_scorecards(calls, [finding("b1")], [], [])
+    table = agent_scorecards(after_review(calls, [finding("b1")]), [finding("b1")], [], [])
     assert table[["agent_id", "rank"]].values.tolist() == [["strong", 1], ["good", 2], ["tie", 2], ["bad", 4]]
 
 
@@ -203,8 +230,9 @@ def test_findings_and_disclosure_columns_do_not_depend_on_filters_or_reviews():
 # --- toggle and empty input -----------------------------------------------------------------------------------------
 
 def test_raw_and_reviewed_side_by_side():
-    calls = [call("c1", verdict="fail"), call("c2")]
-    table = raw_and_reviewed(calls, [finding("c1", review="dismissed")], [], [], team="east")
+    findings = [finding("c1", review="dismissed")]
+    calls = after_review([call("c1", verdict="fail"), call("c2")], findings)
+    table = raw_and_reviewed(calls, findings, [], [], team="east")
     row = only_row(table)
     assert list(table.columns[:4]) == ["agent_id", "agent_name", "team", "calls"]
     assert list(table.columns[4:8]) == ["mean_score_raw", "mean_score_reviewed", "median_score_raw",

@@ -334,6 +334,7 @@ def test_a_team_lead_opens_their_own_teams_call_and_may_file_only_an_appeal(app_
     at = open_page("call", user="zhao", query={"call_id": "c05_insults"}, state={"reviewer": "someone"})
     assert at.get("audio") and f">{finding.quote}</mark>" in page_text(at)
     assert at.selectbox(key=f"verdict_{finding.id}").options == ["坐席申诉"]
+    at.selectbox(key=f"verdict_{finding.id}").set_value("appeal")
     at.text_input(key=f"note_{finding.id}").set_value("坐席称客户同意")
     at.button(key=f"save_{finding.id}").click().run()
     assert not at.exception and "已保存" in at.success[0].value
@@ -451,7 +452,7 @@ def test_call_detail_shows_the_dialogue_with_findings_highlighted(app_db):
     for finding in Store(app_db).findings("c04_violence_threat"):
         assert f">{finding.quote}</mark>" in dialogue
         assert "刑法" in dialogue  # the legal basis travels in the highlight's hover text
-    for column in ("告知项", "measure", "points"):  # disclosure checklist, call quality, score breakdown
+    for column in ("告知项", "measure", "扣分"):  # disclosure checklist, call quality, score breakdown
         assert table(at, column) is not None
     assert audio_start(at) == 0
 
@@ -491,6 +492,10 @@ def test_a_reviewer_is_offered_every_verdict_and_a_saved_one_is_theirs(app_db):
     finding = Store(app_db).findings("c04_violence_threat")[0]
     at = open_page("call", query={"call_id": "c04_violence_threat"}, user="li")
     assert len(at.selectbox(key=f"verdict_{finding.id}").options) == 6
+    assert at.selectbox(key=f"verdict_{finding.id}").value is None  # no verdict is chosen for the reviewer
+    at.button(key=f"save_{finding.id}").click().run()
+    assert not list(Store(app_db).reviews()) and "请选择复核结论" in at.error[0].value
+    at.selectbox(key=f"verdict_{finding.id}").set_value("upheld")
     at.button(key=f"save_{finding.id}").click().run()
     assert [(r.verdict, r.reviewer) for r in Store(app_db).reviews()] == [("upheld", "质检-李 (li)")]
 
@@ -499,6 +504,7 @@ def test_a_verdict_after_the_account_was_disabled_is_refused(app_db):
     finding = Store(app_db).findings("c04_violence_threat")[0]
     at = open_page("call", query={"call_id": "c04_violence_threat"}, user="li")
     Store(app_db).update_user("li", disabled=True)
+    at.selectbox(key=f"verdict_{finding.id}").set_value("upheld")
     at.button(key=f"save_{finding.id}").click().run()
     assert not list(Store(app_db).reviews()) and is_sign_in_page(at)
 
@@ -596,6 +602,8 @@ def test_an_upload_batch_refuses_bad_files_and_audits_the_good(batch_env, tmp_pa
     stored = list((tmp_path / "data" / "uploads").glob("*/*"))
     assert sorted(p.name for p in stored) == ["c05.opus", "metadata.csv"]
     assert "upload-c05" in Store(batch_env).audited_call_ids()
+    at.button(key="batch_to_queue").click().run()  # 「去复核队列」: the queue of this batch
+    assert not at.exception and queue_ids(at) == ["upload-c05"]
 
 
 def test_a_folder_outside_the_data_dir_is_refused(batch_env):
@@ -698,3 +706,57 @@ def test_a_team_scope_narrows_options_teams_and_findings():
     assert review.scope_options(options, None) is options
     assert review.scoped_teams(["委外二组"], "一组") == ("一组",) and review.scoped_teams(["委外二组"], None) == ("委外二组",)
     assert review.within_calls([{"call_id": "a"}, {"call_id": "b"}], ["b"]) == [{"call_id": "b"}]
+
+
+# -- after review (audit.review_policy): on the sample calls as scripted, no recogniser -------------------------------
+
+@pytest.fixture
+def scripted_app_db(scripted_db, tmp_path, monkeypatch):
+    return app_db.__wrapped__(scripted_db, tmp_path, monkeypatch)
+
+
+def test_a_raised_severity_changes_the_header_and_the_queue(scripted_app_db):
+    finding = Store(scripted_app_db).findings("c05_insults")[0]
+    at = open_page("call", query={"call_id": "c05_insults"}, user="li")
+    assert at.metric[0].value == "通过"
+    at.selectbox(key=f"verdict_{finding.id}").set_value("severity_changed")
+    at.selectbox(key=f"severity_{finding.id}").set_value("critical")
+    at.button(key=f"save_{finding.id}").click().run()
+    assert not at.exception and at.metric[0].value == "不通过"
+    queue = open_page("queue", state={"queue_status": "all"})
+    row = table(queue, "最高严重度").set_index("通话编号").loc["c05_insults"]
+    assert (row["结论"], row["最高严重度"]) == ("不通过", "严重")
+
+
+def test_a_dismissed_finding_is_shown_as_dismissed_and_not_deducted(scripted_app_db):
+    findings = Store(scripted_app_db).findings("c05_insults")
+    at = open_page("call", query={"call_id": "c05_insults"}, user="li")
+    for finding in findings:
+        at.selectbox(key=f"verdict_{finding.id}").set_value("dismissed")
+        at.button(key=f"save_{finding.id}").click().run()
+    text = page_text(at)
+    assert 'class="finding sev-dismissed"' in text and 'class="finding sev-major"' not in text
+    breakdown = table(at, "扣分")
+    assert set(breakdown.loc[breakdown["条目"].str.startswith("finding:"), "扣分"]) == {0.0}
+
+
+@pytest.mark.parametrize(("call_id", "kind"), [("c08_late_night_2240", "call_time"),
+                                               ("c13_vulnerable_promise", "review_reason")])
+def test_night_and_vulnerable_calls_are_in_the_default_queue_until_their_item_is_judged(scripted_app_db, call_id,
+                                                                                          kind):
+    assert call_id in queue_ids(open_page("queue", user="zhao"))  # 一组's lead: their queue is not empty
+    item = Store(scripted_app_db).call_detail(call_id)["items"][0]
+    at = open_page("call", query={"call_id": call_id}, user="li")
+    assert "severity_changed" not in at.selectbox(key=f"verdict_item{item['item_id']}").options
+    at.selectbox(key=f"verdict_item{item['item_id']}").set_value("upheld")
+    at.button(key=f"save_item{item['item_id']}").click().run()
+    assert not at.exception and "已保存" in at.success[0].value
+    st.cache_data.clear()
+    assert call_id not in queue_ids(open_page("queue", user="zhao"))
+
+
+def test_the_queue_opened_from_a_batch_holds_that_batch(scripted_app_db):
+    at = open_page("queue", state={"queue_batch": ("20261120-101500", ("c08_late_night_2240",))})
+    assert queue_ids(at) == ["c08_late_night_2240"] and "20261120-101500" in page_text(at)
+    at.button(key="queue_all_calls").click().run()
+    assert len(queue_ids(at)) > 1

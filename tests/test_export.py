@@ -66,7 +66,7 @@ def test_export_writes_the_package_for_the_period_with_numbers_masked(db, tmp_pa
     with open(out / "reviews.csv", encoding="utf-8-sig") as handle:
         assert next(csv.DictReader(handle))["note"] == "客户电话*******4321已核实"
     workbook = load_workbook(out / "audit_package.xlsx", read_only=True)
-    assert workbook.sheetnames == ["calls", "findings", "disclosures", "reviews", "agents"]
+    assert workbook.sheetnames == ["calls", "findings", "call_items", "disclosures", "reviews", "agents"]
     assert [row[0] for row in workbook["calls"].iter_rows(min_row=2, values_only=True)] == ["c1"]
 
 

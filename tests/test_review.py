@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from audit import review
+from audit import review, review_policy
 from audit.auditor import Auditor
 from audit.storage import Store
 
@@ -26,28 +26,31 @@ def auditor():
 # -- queue ------------------------------------------------------------------------------------------------------------
 
 def brute_force_queue(store, **filters):
-    """The queue computed the slow way, from call_detail of every call, to check the SQL against."""
+    """The queue computed the slow way, from call_detail of every call and the review policy, to check the SQL
+    against."""
     expected = []
     for call_id in sorted(store.audited_call_ids()):
         detail = store.call_detail(call_id)
-        call, audit, findings = detail["call"], detail["audit"], detail["findings"]
-        if not findings and audit["verdict"] == "pass":
+        call, audit, findings, items = detail["call"], detail["audit"], detail["findings"], detail["items"]
+        result = review_policy.call_result(audit["body"], findings, items, None)
+        if not findings and not items and audit["verdict"] == "pass" and result.verdict == "pass":
             continue
-        if filters.get("categories") and not {f["category"] for f in findings} & set(filters["categories"]):
+        standing = [f for f in findings if not review_policy.is_dismissed(f)]
+        if filters.get("categories") and not {f["category"] for f in standing} & set(filters["categories"]):
             continue
-        if filters.get("severities") and not {f["severity"] for f in findings} & set(filters["severities"]):
+        if filters.get("severities") and not {review_policy.effective_severity(f) for f in standing} & set(
+                filters["severities"]):
             continue
         if filters.get("agent_ids") and call["agent_id"] not in filters["agent_ids"]:
             continue
-        if filters.get("verdicts") and audit["verdict"] not in filters["verdicts"]:
+        if filters.get("verdicts") and audit["reviewed_verdict"] not in filters["verdicts"]:
             continue
         if filters.get("since") and (call["started_at"] or "")[:10] < filters["since"]:
             continue
-        reviewed = sum(1 for f in findings if f["reviews"])
         status = filters.get("review_status", "all")
-        if status == "unreviewed" and not reviewed < len(findings):
+        if status == "unreviewed" and result.closed:
             continue
-        if status == "reviewed" and not (findings and reviewed == len(findings)):
+        if status == "reviewed" and not result.closed:
             continue
         expected.append(call_id)
     return set(expected)
@@ -108,7 +111,7 @@ def test_overview_counts_match_the_calls(store):
     figures = store.overview()
     rows = store.aggregate_rows()
     assert figures["calls"] == len(rows["calls"]) == 13
-    assert figures["fail"] == sum(c["verdict"] == "fail" for c in rows["calls"])
+    assert figures["fail"] == sum(c["reviewed_verdict"] == "fail" for c in rows["calls"])
     assert figures["findings"] == len(rows["findings"])
     assert sum(w["findings"] for w in review.findings_by_week(figures["findings_by_day"])) == figures["findings"]
     assert figures["worst_agents"][0]["critical_calls"] >= figures["worst_agents"][-1]["critical_calls"]
@@ -190,22 +193,13 @@ def test_coaching_sheet_counts_what_the_reviewed_scorecard_counts(store):
     dismissed = next(f for f in findings if f["speaker"] == "agent")  # one that counted until dismissed
     store.add_review(dismissed["finding_id"], "质检-李", "dismissed")
     sheet = review.coaching_sheet(store.agent_findings("A2002"))
-    counted = [f for f in store.agent_findings("A2002") if review.counts_for_agent(f)]
+    counted = [f for f in store.agent_findings("A2002") if review_policy.counts_against_agent(f)]
     assert len(sheet) == len(counted) == len([f for f in findings if f["speaker"] == "agent"]) - 1
     assert all(row["link"] == f"call?call_id={row['call_id']}" for row in sheet)
     categories = [row["category"] for row in sheet]
     assert categories == sorted(categories, key=lambda c: (-categories.count(c), c))  # grouped, commonest first
     csv_text = review.rows_to_csv(sheet, review.COACHING_COLUMNS).decode("utf-8-sig")
     assert csv_text.splitlines()[0] == ",".join(review.COACHING_COLUMNS) and sheet[0]["quote"] in csv_text
-
-
-@pytest.mark.parametrize(("speaker", "verdict", "counts"), [
-    ("agent", None, True), ("agent", "upheld", True), ("agent", "dismissed", False),
-    ("unknown", None, False), ("unknown", "upheld", True), ("unknown", "severity_changed", True),
-    ("customer", "upheld", False),
-])
-def test_which_findings_count_against_an_agent(speaker, verdict, counts):
-    assert review.counts_for_agent({"speaker": speaker, "review_verdict": verdict}) is counts
 
 
 def test_agent_breakdown_lists_counted_categories_and_disclosure_rates():

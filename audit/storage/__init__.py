@@ -5,21 +5,21 @@ points ``AUDIT_DB_URL`` at PostgreSQL. ``Store`` is the whole interface; its met
 
 - ``schema``: the tables and their migrations (``audit/migrations``);
 - ``store``: opening the database, saving audited calls, the reads a batch resumes or re-audits from;
-- ``trail``: the hash-chained reviews and exports log, and ``verify_trail``;
+- ``trail``: the hash-chained reviews (of findings and call-level items) and exports log, and ``verify_trail``;
+- ``results``: each call's result after its reviews (``audit.review_policy``), kept with its audit;
 - ``users``: the review app's accounts;
 - ``queries``: the aggregate and export rows and the review app's reads, all over each call's latest audit.
 """
 
-from audit.storage.schema import (FIRST_REVISION, MIGRATIONS, AuditRow, Base, CallRow, DisclosureRow, ExportRow,
-                                  FindingRow, ReviewRow, SignalRow, StorageError, TranscriptRow, UserRow,
+from audit.storage.schema import (FIRST_REVISION, MIGRATIONS, AuditRow, Base, CallItemRow, CallRow, DisclosureRow,
+                                  ExportRow, FindingRow, ReviewRow, SignalRow, StorageError, TranscriptRow, UserRow,
                                   _alembic_config, migrate)
 from audit.storage.store import Store, StoredAudit, database_url
-from audit.storage.trail import (GENESIS_HASH, REVIEW_EFFECT, REVIEW_VERDICTS, ReviewEffect, TrailCheck, export_hash,
-                                 review_hash)
+from audit.storage.trail import GENESIS_HASH, TrailCheck, export_hash, review_hash
 
 __all__ = [
-    "FIRST_REVISION", "GENESIS_HASH", "MIGRATIONS", "REVIEW_EFFECT", "REVIEW_VERDICTS", "AuditRow", "Base", "CallRow",
-    "DisclosureRow", "ExportRow", "FindingRow", "ReviewEffect", "ReviewRow", "SignalRow", "StorageError", "Store",
+    "FIRST_REVISION", "GENESIS_HASH", "MIGRATIONS", "AuditRow", "Base", "CallItemRow", "CallRow",
+    "DisclosureRow", "ExportRow", "FindingRow", "ReviewRow", "SignalRow", "StorageError", "Store",
     "StoredAudit", "TrailCheck", "TranscriptRow", "UserRow", "_alembic_config", "database_url", "export_hash",
     "migrate", "review_hash",
 ]

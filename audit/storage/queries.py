@@ -13,8 +13,11 @@ from typing import Any, Callable
 from sqlalchemy import Integer, and_, case, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from audit.storage.schema import AuditRow, CallRow, DisclosureRow, FindingRow, ReviewRow, SignalRow, TranscriptRow
-from audit.storage.trail import effective_reviews, review_columns, review_dict
+from audit import review_policy
+from audit.storage.results import finding_dict, item_dict, scorecard_named
+from audit.storage.schema import (AuditRow, CallItemRow, CallRow, DisclosureRow, FindingRow, ReviewRow, SignalRow,
+                                  TranscriptRow)
+from audit.storage.trail import review_dict
 
 
 def latest_audits():
@@ -22,9 +25,10 @@ def latest_audits():
     return select(AuditRow.call_pk, func.max(AuditRow.id).label("audit_pk")).group_by(AuditRow.call_pk).subquery()
 
 
-def call_filters(query, *, since=None, until=None, teams=(), agent_ids=()):
+def call_filters(query, *, since=None, until=None, teams=(), agent_ids=(), call_ids=()):
     """``query`` (which reads ``calls``) narrowed to the calls started between two days (inclusive, YYYY-MM-DD; a
-    longer timestamp counts by its day) of these teams and agents; an empty filter keeps everything."""
+    longer timestamp counts by its day; an undated call by the day it was stored) of these teams and agents (and
+    these call ids: a batch); an empty filter keeps everything."""
     if since:
         query = query.where(func.substr(CallRow.started_at, 1, 10) >= str(since)[:10])
     if until:
@@ -33,6 +37,8 @@ def call_filters(query, *, since=None, until=None, teams=(), agent_ids=()):
         query = query.where(CallRow.team.in_(list(teams)))
     if agent_ids:
         query = query.where(CallRow.agent_id.in_(list(agent_ids)))
+    if call_ids:
+        query = query.where(CallRow.call_id.in_(list(call_ids)))
     return query
 
 
@@ -75,28 +81,31 @@ class Queries:
     def aggregate_rows(self, *, since: str | None = None, until: str | None = None, teams=(),
                        agent_ids=()) -> dict[str, list[dict[str, Any]]]:
         """The latest audit of every call in the filters (see ``call_filters``), as the rows ``audit.aggregate``
-        takes: calls, findings (with the effect of their latest review, see ``REVIEW_EFFECT``), disclosures,
-        signals. The database applies the filters, so the agents page loads one period, not every call ever audited."""
+        takes: calls (machine and after-review figures), findings (with their review state, see
+        ``audit.review_policy``), disclosures, signals. The database applies the filters, so the agents page loads one period, not every call ever audited."""
         filters = dict(since=since, until=until, teams=teams, agent_ids=agent_ids)
         audit_pks = latest_audit_calls(AuditRow.id, **filters)
         with self.session() as session:
             calls = session.execute(latest_audit_calls(  # columns, not whole rows: an audit row carries its JSON body
                 AuditRow.id, CallRow.call_id, CallRow.agent_id, CallRow.agent_name, CallRow.team, CallRow.started_at,
-                AuditRow.score, AuditRow.verdict, AuditRow.call_time_violation, **filters)).mappings().all()
+                AuditRow.score, AuditRow.verdict, AuditRow.call_time_violation, AuditRow.reviewed_verdict,
+                AuditRow.reviewed_score, AuditRow.reviewed_critical, **filters)).mappings().all()
             call_of = {call["id"]: call["call_id"] for call in calls}
             findings = session.execute(select(FindingRow.id, FindingRow.audit_pk, FindingRow.category,
-                                              FindingRow.severity, FindingRow.speaker)
+                                              FindingRow.severity, FindingRow.speaker, FindingRow.review_status,
+                                              FindingRow.review_verdict, FindingRow.review_severity)
                                        .where(FindingRow.audit_pk.in_(audit_pks))).all()
-            reviews = effective_reviews(session, _findings_of(audit_pks))
             disclosures = session.execute(select(DisclosureRow.audit_pk, DisclosureRow.disclosure, DisclosureRow.status)
                                           .where(DisclosureRow.audit_pk.in_(audit_pks))).all()
             signals = session.execute(select(SignalRow.audit_pk, SignalRow.signal)
                                       .where(SignalRow.audit_pk.in_(audit_pks))).all()
         return {
             "calls": [{key: call[key] for key in ("call_id", "agent_id", "agent_name", "team", "started_at", "score",
-                                                  "verdict", "call_time_violation")} for call in calls],
+                                                  "verdict", "call_time_violation", "reviewed_verdict",
+                                                  "reviewed_score", "reviewed_critical")} for call in calls],
             "findings": [{"call_id": call_of[f.audit_pk], "finding_id": f.id, "category": f.category,
-                          "severity": f.severity, "speaker": f.speaker} | review_columns(reviews.get(f.id))
+                          "severity": f.severity, "speaker": f.speaker, "review_status": f.review_status,
+                          "review_verdict": f.review_verdict, "review_severity": f.review_severity}
                          for f in findings],
             "disclosures": [{"call_id": call_of[a], "disclosure": d, "status": s} for a, d, s in disclosures],
             "signals": [{"call_id": call_of[a], "signal": s} for a, s in signals],
@@ -112,22 +121,31 @@ class Queries:
             call_of = {audit.id: call.call_id for call, audit in audits}
             findings = session.scalars(select(FindingRow).where(FindingRow.audit_pk.in_(audit_pks))
                                        .order_by(FindingRow.id)).all()
-            reviews = session.scalars(select(ReviewRow).where(ReviewRow.finding_pk.in_(_findings_of(audit_pks)))
+            items = session.scalars(select(CallItemRow).where(CallItemRow.audit_pk.in_(audit_pks))
+                                    .order_by(CallItemRow.id)).all()
+            reviews = session.scalars(select(ReviewRow).where(or_(
+                ReviewRow.finding_pk.in_(_findings_of(audit_pks)),
+                ReviewRow.item_pk.in_(select(CallItemRow.id).where(CallItemRow.audit_pk.in_(audit_pks)))))
                                       .order_by(ReviewRow.id)).all()
             disclosures = session.scalars(select(DisclosureRow).where(DisclosureRow.audit_pk.in_(audit_pks))
                                           .order_by(DisclosureRow.id)).all()
         return {
             "calls": [{"call_id": c.call_id, "agent_id": c.agent_id, "agent_name": c.agent_name, "team": c.team,
-                       "started_at": c.started_at, "debtor_tz": c.debtor_tz, "duration_s": c.duration_s,
-                       "audio_path": c.audio_path, "audio_sha256": c.audio_sha256, "channel_layout": c.channel_layout,
-                       "verdict": a.verdict, "score": a.score, "critical": a.critical,
+                       "started_at": c.started_at, "undated": c.undated, "debtor_tz": c.debtor_tz,
+                       "duration_s": c.duration_s, "audio_path": c.audio_path, "audio_sha256": c.audio_sha256,
+                       "channel_layout": c.channel_layout, "machine_verdict": a.verdict, "machine_score": a.score,
+                       "reviewed_verdict": a.reviewed_verdict, "reviewed_score": a.reviewed_score,
+                       "open_items": a.open_items, "critical": a.critical,
                        "call_time_violation": a.call_time_violation, "profile": a.profile,
                        "rule_pack_version": a.rule_pack_version, "scorecard": a.scorecard,
                        "scorecard_version": a.scorecard_version, "reader_version": a.reader_version,
                        "model_id": a.model_id, "code_version": a.code_version, "audited_at": a.created_at}
                       for c, a in audits],
             "findings": [{"finding_id": f.id, "call_id": call_of[f.audit_pk], "rule_id": f.rule_id,
-                          "category": f.category, "severity": f.severity, "turn": f.turn, "speaker": f.speaker,
+                          "category": f.category, "severity": f.severity, "review_status": f.review_status,
+                          "reviewed_severity": review_policy.effective_severity(finding_dict(f)),
+                          "counts_against_agent": review_policy.counts_against_agent(finding_dict(f)),
+                          "turn": f.turn, "speaker": f.speaker,
                           "quote": f.quote, "start_s": f.start_s, "end_s": f.end_s, "pinyin_match": f.pinyin_match,
                           "match_kind": f.match_kind, "model_score": f.score, "needs_review": f.needs_review,
                           "legal_basis": "；".join(json.loads(f.legal_basis)), "explanation": f.explanation}
@@ -135,6 +153,8 @@ class Queries:
             "disclosures": [{"call_id": call_of[d.audit_pk], "disclosure": d.disclosure, "status": d.status,
                              "rule_id": d.rule_id, "turn": d.turn, "quote": d.quote, "start_s": d.start_s,
                              "explanation": d.explanation} for d in disclosures],
+            "call_items": [{"item_id": i.id, "call_id": call_of[i.audit_pk], "kind": i.kind, "text": i.text,
+                            "review_status": i.review_status} for i in items],
             "reviews": [review_dict(r) for r in reviews],
         }
 
@@ -142,55 +162,59 @@ class Queries:
 
     @staticmethod
     def _queue_query(*, categories=(), severities=(), agent_ids=(), teams=(), since=None, until=None, verdicts=(),
-                     review_status="all"):
-        """Flagged calls (latest audit has a finding, or its verdict is not pass) with their finding figures."""
-        reviewed = select(ReviewRow.finding_pk).distinct().subquery()
-        rank = case((FindingRow.severity == "critical", 0), (FindingRow.severity == "major", 1), else_=2)
-        per_audit = (select(FindingRow.audit_pk.label("audit_pk"), func.count(FindingRow.id).label("findings"),
-                            func.min(rank).label("worst"), func.count(reviewed.c.finding_pk).label("reviewed"))
-                     .outerjoin(reviewed, reviewed.c.finding_pk == FindingRow.id)
+                     review_status="all", call_ids=()):
+        """Flagged calls (latest audit has a finding or a call-level item, or does not pass before or after review)
+        with their item figures. Verdict, score, severity and order are those after review (audit.review_policy);
+        ``unreviewed`` is every call not yet closed (an item without a verdict, or an appeal pending)."""
+        per_audit = (select(FindingRow.audit_pk.label("audit_pk"), func.count(FindingRow.id).label("findings"))
                      .group_by(FindingRow.audit_pk).subquery())
+        per_items = (select(CallItemRow.audit_pk.label("audit_pk"), func.count(CallItemRow.id).label("call_items"))
+                     .group_by(CallItemRow.audit_pk).subquery())
         findings = func.coalesce(per_audit.c.findings, 0)
-        reviewed_n = func.coalesce(per_audit.c.reviewed, 0)
-        # a call in the quiet hours is as serious as a critical finding (both fail the call outright)
-        worst = case((AuditRow.call_time_violation.is_(True), 0), else_=func.coalesce(per_audit.c.worst, 3))
+        items = findings + func.coalesce(per_items.c.call_items, 0)
+        worst = func.coalesce(AuditRow.reviewed_worst, review_policy.NO_FINDING)
         query = (latest_audit_calls(
-            CallRow.call_id, CallRow.agent_id, CallRow.agent_name, CallRow.team, CallRow.started_at, CallRow.duration_s,
-            AuditRow.id.label("audit_pk"), AuditRow.score, AuditRow.verdict, AuditRow.critical,
-            AuditRow.call_time_violation, findings.label("findings"), reviewed_n.label("reviewed"),
-            worst.label("worst"), since=since, until=until, teams=teams, agent_ids=agent_ids)
+            CallRow.call_id, CallRow.agent_id, CallRow.agent_name, CallRow.team, CallRow.started_at, CallRow.undated,
+            CallRow.duration_s, AuditRow.id.label("audit_pk"), AuditRow.reviewed_score.label("score"),
+            AuditRow.reviewed_verdict.label("verdict"), AuditRow.score.label("machine_score"),
+            AuditRow.verdict.label("machine_verdict"), AuditRow.reviewed_critical.label("critical"),
+            AuditRow.call_time_violation, findings.label("findings"), items.label("items"),
+            (items - AuditRow.open_items).label("reviewed"), AuditRow.open_items, worst.label("worst"),
+            since=since, until=until, teams=teams, agent_ids=agent_ids, call_ids=call_ids)
                  .outerjoin(per_audit, per_audit.c.audit_pk == AuditRow.id)
-                 .where(or_(findings > 0, AuditRow.verdict != "pass")))
+                 .outerjoin(per_items, per_items.c.audit_pk == AuditRow.id)
+                 .where(or_(items > 0, AuditRow.verdict != "pass", AuditRow.reviewed_verdict != "pass")))
         if verdicts:
-            query = query.where(AuditRow.verdict.in_(list(verdicts)))
+            query = query.where(AuditRow.reviewed_verdict.in_(list(verdicts)))
         if categories or severities:
-            match = [FindingRow.audit_pk == AuditRow.id]
+            match = [FindingRow.audit_pk == AuditRow.id, FindingRow.review_verdict.is_distinct_from("dismissed")]
             if categories:
                 match.append(FindingRow.category.in_(list(categories)))
             if severities:
-                match.append(FindingRow.severity.in_(list(severities)))
+                match.append(func.coalesce(FindingRow.review_severity, FindingRow.severity).in_(list(severities)))
             query = query.where(exists().where(and_(*match)))
         if review_status == "unreviewed":
-            query = query.where(findings > reviewed_n)
+            query = query.where(AuditRow.open_items > 0)
         elif review_status == "reviewed":
-            query = query.where(findings > 0, findings == reviewed_n)
+            query = query.where(AuditRow.open_items == 0)
         elif review_status == "nothing_to_review":
             query = query.where(findings == 0)
         return query, worst
 
     def queue_page(self, *, limit: int = 50, offset: int = 0, **filters: Any) -> tuple[list[dict[str, Any]], int]:
-        """One page of the review queue, worst first (severity, then score, then call id), and the number of calls
-        that match. ``filters``: categories, severities, agent_ids, teams, since, until, verdicts, review_status
-        (all / unreviewed / reviewed / nothing_to_review)."""
+        """One page of the review queue, worst first (severity, then score, then call id; all after review), and the
+        number of calls that match. ``filters``: categories, severities, agent_ids, teams, since, until, verdicts,
+        call_ids, review_status (all / unreviewed / reviewed / nothing_to_review)."""
         query, worst = self._queue_query(**filters)
         with self.session() as session:
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-            rows = session.execute(query.order_by(worst, AuditRow.score, CallRow.call_id)
+            rows = session.execute(query.order_by(worst, AuditRow.reviewed_score, CallRow.call_id)
                                    .limit(max(1, int(limit))).offset(max(0, int(offset)))).mappings().all()
             rows = [dict(row) for row in rows]
             categories: dict[int, set[str]] = {}
             for audit_pk, category in session.execute(select(FindingRow.audit_pk, FindingRow.category).where(
-                    FindingRow.audit_pk.in_([row["audit_pk"] for row in rows]))):
+                    FindingRow.audit_pk.in_([row["audit_pk"] for row in rows]),
+                    FindingRow.review_verdict.is_distinct_from("dismissed"))):
                 categories.setdefault(audit_pk, set()).add(category)
         for row in rows:
             row["categories"] = sorted(categories.get(row["audit_pk"], ()))
@@ -214,10 +238,12 @@ class Queries:
                  worst_agents: int = 10) -> dict[str, Any]:
         """The overview's figures for the latest audit of each call in the filters, counted by the database:
         calls, verdicts, critical calls and findings, the unreviewed queue size, findings by category and by day,
-        and the agents with the most critical calls (then the lowest mean score). Machine figures: reviews are
-        applied by audit.aggregate on the agents page."""
+        and the agents with the most critical calls (then the lowest mean score). All after review: verdicts and
+        scores as audit.review_policy decides them, dismissed findings left out, severities as a reviewer set them."""
         scope = latest_audit_calls(AuditRow.id.label("audit_pk"), CallRow.agent_id, CallRow.agent_name, CallRow.team,
-                                   CallRow.started_at, AuditRow.score, AuditRow.verdict, AuditRow.critical,
+                                   CallRow.started_at, AuditRow.reviewed_score.label("score"),
+                                   AuditRow.reviewed_verdict.label("verdict"),
+                                   AuditRow.reviewed_critical.label("critical"),
                                    since=since, until=until, teams=teams, agent_ids=agent_ids).subquery()
         critical = cast(scope.c.critical, Integer)
         with self.session() as session:
@@ -227,9 +253,11 @@ class Queries:
                 func.coalesce(func.sum(critical), 0))).one()
             day = func.substr(scope.c.started_at, 1, 10)
             # one pass over the findings, by day, category and severity; the two charts are sums of it
-            counted = session.execute(select(day, FindingRow.category, FindingRow.severity, func.count())
+            severity = func.coalesce(FindingRow.review_severity, FindingRow.severity)
+            counted = session.execute(select(day, FindingRow.category, severity, func.count())
                                       .join(scope, scope.c.audit_pk == FindingRow.audit_pk)
-                                      .group_by(day, FindingRow.category, FindingRow.severity)).all()
+                                      .where(FindingRow.review_verdict.is_distinct_from("dismissed"))
+                                      .group_by(day, FindingRow.category, severity)).all()
             agents = session.execute(
                 select(scope.c.agent_id, func.max(scope.c.agent_name), func.max(scope.c.team), func.count(),
                        func.avg(scope.c.score), func.sum(critical),
@@ -258,8 +286,9 @@ class Queries:
         }
 
     def call_detail(self, call_id: str) -> dict[str, Any] | None:
-        """One call as the detail page shows it: the call, its latest audit (the ``audit scan`` line), its transcript,
-        and the audit's findings, each with every review of it in trail order."""
+        """One call as the detail page shows it: the call, its latest audit (the ``audit scan`` line) with its result
+        after review (``result``: verdict, score, the score breakdown), its transcript, and the audit's findings and
+        call-level items, each with its review state and every review of it in trail order."""
         with self.session() as session:
             found = session.execute(latest_audit_of(call_id)).first()
             if found is None:
@@ -268,55 +297,63 @@ class Queries:
             transcript = session.get(TranscriptRow, audit.transcript_pk) if audit.transcript_pk else None
             findings = session.scalars(select(FindingRow).where(FindingRow.audit_pk == audit.id)
                                        .order_by(FindingRow.turn, FindingRow.char_start, FindingRow.id)).all()
-            reviews: dict[int, list[dict[str, Any]]] = {}
-            for review in session.scalars(select(ReviewRow).where(ReviewRow.finding_pk.in_([f.id for f in findings]))
+            items = session.scalars(select(CallItemRow).where(CallItemRow.audit_pk == audit.id)
+                                    .order_by(CallItemRow.id)).all()
+            reviews: dict[tuple[str, int], list[dict[str, Any]]] = {}
+            for review in session.scalars(select(ReviewRow).where(or_(
+                    ReviewRow.finding_pk.in_([f.id for f in findings]), ReviewRow.item_pk.in_([i.id for i in items])))
                                           .order_by(ReviewRow.id)):
-                reviews.setdefault(review.finding_pk, []).append(review_dict(review))
+                key = ("finding", review.finding_pk) if review.finding_pk is not None else ("item", review.item_pk)
+                reviews.setdefault(key, []).append(review_dict(review))
             audits = session.scalar(select(func.count()).select_from(AuditRow).where(AuditRow.call_pk == call.id))
+        body = json.loads(audit.body) if audit.body else {}
+        finding_rows = [finding_dict(f) | {"reviews": reviews.get(("finding", f.id), [])} for f in findings]
+        item_rows = [item_dict(i) | {"reviews": reviews.get(("item", i.id), [])} for i in items]
+        result = review_policy.call_result(body, finding_rows, item_rows, scorecard_named(audit.scorecard))
         return {
             "call": {"call_id": call.call_id, "audio_path": call.audio_path, "audio_sha256": call.audio_sha256,
                      "duration_s": call.duration_s, "agent_id": call.agent_id, "agent_name": call.agent_name,
-                     "team": call.team, "started_at": call.started_at, "debtor_tz": call.debtor_tz,
-                     "channel_layout": call.channel_layout},
+                     "team": call.team, "started_at": call.started_at, "undated": call.undated,
+                     "debtor_tz": call.debtor_tz, "channel_layout": call.channel_layout},
             "audit": {"audit_id": audit.id, "score": audit.score, "verdict": audit.verdict, "critical": audit.critical,
                       "call_time_violation": audit.call_time_violation, "profile": audit.profile,
                       "rule_pack_version": audit.rule_pack_version, "scorecard": audit.scorecard,
                       "scorecard_version": audit.scorecard_version, "reader_version": audit.reader_version,
                       "model_id": audit.model_id, "created_at": audit.created_at,
-                      "audits_of_call": int(audits or 0),
-                      "body": json.loads(audit.body) if audit.body else {}},
+                      "audits_of_call": int(audits or 0), "reviewed_verdict": audit.reviewed_verdict,
+                      "reviewed_score": audit.reviewed_score, "open_items": audit.open_items,
+                      "body": body},
+            "result": result,
             "transcript": json.loads(transcript.body) if transcript else None,
-            "findings": [{"finding_id": f.id, "rule_id": f.rule_id, "category": f.category, "severity": f.severity,
-                          "turn": f.turn, "speaker": f.speaker, "char_start": f.char_start, "char_end": f.char_end,
-                          "quote": f.quote, "start_s": f.start_s, "end_s": f.end_s, "pinyin_match": f.pinyin_match,
-                          "needs_review": f.needs_review, "match_kind": f.match_kind, "model_score": f.score,
-                          "legal_basis": json.loads(f.legal_basis), "explanation": f.explanation,
-                          "reviews": reviews.get(f.id, [])} for f in findings],
+            "findings": finding_rows,
+            "items": item_rows,
         }
 
     def call_reviews(self, call_id: str) -> list[dict[str, Any]]:
-        """Every review of any finding of any audit of the call, in trail order, with the finding it judges."""
+        """Every review of any finding or call-level item of any audit of the call, in trail order, with what it
+        judges (a finding's category, rule and quote; an item's kind and text)."""
         with self.session() as session:
+            audit_pks = select(AuditRow.id).join(CallRow, CallRow.id == AuditRow.call_pk).where(
+                CallRow.call_id == call_id)
             rows = session.execute(
-                select(ReviewRow, FindingRow.category, FindingRow.rule_id, FindingRow.quote)
-                .join(FindingRow, FindingRow.id == ReviewRow.finding_pk)
-                .join(AuditRow, AuditRow.id == FindingRow.audit_pk).join(CallRow, CallRow.id == AuditRow.call_pk)
-                .where(CallRow.call_id == call_id).order_by(ReviewRow.id)).all()
-        return [review_dict(review) | {"category": category, "rule_id": rule_id, "quote": quote}
-                for review, category, rule_id, quote in rows]
+                select(ReviewRow, FindingRow.category, FindingRow.rule_id, FindingRow.quote, CallItemRow.kind,
+                       CallItemRow.text)
+                .outerjoin(FindingRow, FindingRow.id == ReviewRow.finding_pk)
+                .outerjoin(CallItemRow, CallItemRow.id == ReviewRow.item_pk)
+                .where(or_(FindingRow.audit_pk.in_(audit_pks), CallItemRow.audit_pk.in_(audit_pks)))
+                .order_by(ReviewRow.id)).all()
+        return [review_dict(review) | {"category": category, "rule_id": rule_id, "quote": quote, "kind": kind,
+                                       "text": text}
+                for review, category, rule_id, quote, kind, text in rows]
 
     def agent_findings(self, agent_id: str, *, since: str | None = None, until: str | None = None,
                        limit: int = 5000) -> list[dict[str, Any]]:
-        """The findings on an agent's calls (latest audit of each), newest call first, with the effect of their latest
-        review: what a coaching sheet is made of."""
+        """The findings on an agent's calls (latest audit of each), newest call first, with their review state: what a
+        coaching sheet is made of."""
         query = (latest_audit_calls(FindingRow, CallRow.call_id, CallRow.started_at, since=since, until=until,
                                     agent_ids=(agent_id,))
                  .join(FindingRow, FindingRow.audit_pk == AuditRow.id))
         with self.session() as session:
             found = session.execute(query.order_by(CallRow.started_at.desc(), FindingRow.turn, FindingRow.id)
                                     .limit(limit)).all()
-            reviews = effective_reviews(session, [finding.id for finding, _, _ in found])
-        return [{"finding_id": f.id, "call_id": call_id, "started_at": started_at, "rule_id": f.rule_id,
-                 "category": f.category, "severity": f.severity, "speaker": f.speaker, "turn": f.turn,
-                 "quote": f.quote, "start_s": f.start_s, "explanation": f.explanation}
-                | review_columns(reviews.get(f.id)) for f, call_id, started_at in found]
+        return [finding_dict(f) | {"call_id": call_id, "started_at": started_at} for f, call_id, started_at in found]

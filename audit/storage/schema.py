@@ -36,6 +36,8 @@ class CallRow(Base):
     debtor_tz: Mapped[str | None] = mapped_column(String(64))
     channel_layout: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[str] = mapped_column(String(40))
+    # no start time was given: ``started_at`` holds when the call was first stored, so date filters still find it
+    undated: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class TranscriptRow(Base):
@@ -69,6 +71,12 @@ class AuditRow(Base):
     call_time_violation: Mapped[bool] = mapped_column(Boolean)
     body: Mapped[str] = mapped_column(Text)  # the whole CallAudit as JSON (the `audit scan` line)
     created_at: Mapped[str] = mapped_column(String(40))
+    # the call after its reviews (audit.review_policy.call_result), kept current by every review filed
+    reviewed_verdict: Mapped[str | None] = mapped_column(String(16), index=True)
+    reviewed_score: Mapped[float | None] = mapped_column(Float)
+    reviewed_critical: Mapped[bool | None] = mapped_column(Boolean)
+    reviewed_worst: Mapped[int | None] = mapped_column(Integer)  # severity rank, 0 = critical, 3 = none
+    open_items: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 0: closed
 
 
 class FindingRow(Base):
@@ -91,6 +99,22 @@ class FindingRow(Base):
     explanation: Mapped[str] = mapped_column(Text)
     match_kind: Mapped[str] = mapped_column(String(16), default="", server_default="")  # term, pattern, …, model
     score: Mapped[float | None] = mapped_column(Float)  # the learned reader's probability, for its findings
+    # where its reviews leave it (audit.review_policy.review_state), kept current by every review filed
+    review_status: Mapped[str] = mapped_column(String(20), default="unreviewed", server_default="unreviewed")
+    review_verdict: Mapped[str | None] = mapped_column(String(20))
+    review_severity: Mapped[str | None] = mapped_column(String(16))
+
+
+class CallItemRow(Base):
+    """A call-level item a person judges like a finding: a call-time violation, a review reason no finding carries,
+    or the machine verdict of a call with nothing else to judge (audit.review_policy.call_items)."""
+    __tablename__ = "call_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    audit_pk: Mapped[int] = mapped_column(ForeignKey("audits.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    review_status: Mapped[str] = mapped_column(String(20), default="unreviewed", server_default="unreviewed")
+    review_verdict: Mapped[str | None] = mapped_column(String(20))
 
 
 class DisclosureRow(Base):
@@ -120,7 +144,8 @@ class SignalRow(Base):
 class ReviewRow(Base):
     __tablename__ = "reviews"
     id: Mapped[int] = mapped_column(primary_key=True)
-    finding_pk: Mapped[int] = mapped_column(ForeignKey("findings.id"), index=True)
+    finding_pk: Mapped[int | None] = mapped_column(ForeignKey("findings.id"), index=True)  # one of these two
+    item_pk: Mapped[int | None] = mapped_column(ForeignKey("call_items.id"), index=True)
     reviewer: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[str] = mapped_column(String(40))
     verdict: Mapped[str] = mapped_column(String(32))

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from audit import __version__, settings
 from audit.models import CallAudit, Transcript
 from audit.storage.queries import Queries, call_filters
-from audit.storage.schema import (AuditRow, CallRow, DisclosureRow, FindingRow, SignalRow, StorageError,
-                                  TranscriptRow, migrate, utc_timestamp)
+from audit.storage.results import first_result, result_columns
+from audit.storage.schema import (AuditRow, CallItemRow, CallRow, DisclosureRow, FindingRow, SignalRow,
+                                  StorageError, TranscriptRow, migrate, utc_timestamp)
 from audit.storage.trail import ReviewTrail
 from audit.storage.users import UserAccounts
 
@@ -118,13 +119,15 @@ class Store(ReviewTrail, UserAccounts, Queries):
         audit_key = (call.id, transcript_pk, audit.rule_pack_version, audit.scorecard_version, audit.reader_version)
         if audit_key in known.audits:
             return known.audits[audit_key]
+        items, result = first_result(audit_line, audit.scorecard)
         row = AuditRow(call_pk=call.id, transcript_pk=transcript_pk, profile=audit.profile,
                        rule_pack_version=audit.rule_pack_version, scorecard=audit.scorecard,
                        scorecard_version=audit.scorecard_version, reader_version=audit.reader_version,
                        model_id=transcript.model_id if transcript else "", code_version=__version__,
                        score=audit.score, verdict=audit.verdict, critical=audit.critical,
                        call_time_violation=audit.call_time_violation,
-                       body=json.dumps(audit_line, ensure_ascii=False), created_at=utc_timestamp())
+                       body=json.dumps(audit_line, ensure_ascii=False), created_at=utc_timestamp(),
+                       **result_columns(result))
         session.add(row)
         session.flush()
         known.audits[audit_key] = row.id
@@ -143,6 +146,7 @@ class Store(ReviewTrail, UserAccounts, Queries):
                              for d in audit.disclosures]),
             (SignalRow, [dict(audit_pk=row.id, signal=s.signal, turn=s.turn, quote=s.quote, start_s=s.start_s,
                               details=json.dumps(s.details, ensure_ascii=False)) for s in audit.signals]),
+            (CallItemRow, [dict(audit_pk=row.id, kind=item["kind"], text=item["text"]) for item in items]),
         )
         for table, rows in children:
             if rows:  # on the connection: the ORM's bulk path costs more than the INSERT itself
@@ -163,9 +167,11 @@ class Store(ReviewTrail, UserAccounts, Queries):
             audio_sha256=transcript.audio_sha256 if transcript else "",
             duration_s=transcript.duration_s if transcript else None,
             agent_id=metadata.agent_id if metadata else None, agent_name=metadata.agent_name if metadata else None,
-            team=metadata.team if metadata else None, started_at=metadata.started_at if metadata else None,
-            debtor_tz=metadata.debtor_tz if metadata else None,
+            team=metadata.team if metadata else None, debtor_tz=metadata.debtor_tz if metadata else None,
             channel_layout=transcript.channel_layout if transcript else None, created_at=utc_timestamp())
+        call.started_at = metadata.started_at if metadata and metadata.started_at else None
+        if call.started_at is None:  # dated by when it was stored, and flagged, so date filters still find it
+            call.started_at, call.undated = call.created_at, True
         session.add(call)
         session.flush()
         known.calls[call_id] = call

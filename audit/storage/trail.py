@@ -11,13 +11,11 @@ from typing import Any, Callable, Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from audit.storage.schema import ExportRow, FindingRow, ReviewRow, StorageError, utc_timestamp
+from audit.models import SEVERITIES
+from audit.review_policy import ITEM_VERDICTS, REVIEW_VERDICTS
+from audit.storage.results import refresh
+from audit.storage.schema import CallItemRow, ExportRow, FindingRow, ReviewRow, StorageError, utc_timestamp
 
-REVIEW_VERDICTS = ("upheld", "dismissed", "severity_changed", "appeal", "appeal_upheld", "appeal_rejected")
-# How a review verdict changes the way its finding counts: an upheld appeal dismisses the finding, a rejected one
-# upholds it, and a pending appeal (absent here) changes nothing.
-REVIEW_EFFECT = {"upheld": "upheld", "dismissed": "dismissed", "severity_changed": "severity_changed",
-                 "appeal_upheld": "dismissed", "appeal_rejected": "upheld"}
 GENESIS_HASH = "0" * 64  # the previous hash of the first row of each chain
 
 
@@ -29,23 +27,16 @@ class TrailCheck:
     exports: int = 0
 
 
-@dataclass(frozen=True)
-class ReviewEffect:
-    """What the latest review that counts did to a finding: ``verdict`` is a value of ``REVIEW_EFFECT``."""
-
-    verdict: str
-    new_severity: str | None
-
-
 def _chain_hash(fields: list[Any]) -> str:
     content = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
 def review_hash(row: ReviewRow) -> str:
-    """sha256 over the previous hash and every field a reviewer or auditor relies on."""
-    return _chain_hash([row.prev_hash, row.finding_pk, row.reviewer, row.created_at, row.verdict, row.new_severity,
-                        row.note])
+    """sha256 over the previous hash and every field a reviewer or auditor relies on (a call-level item's id only on
+    its reviews, so the hashes of findings' reviews are those they always had)."""
+    fields = [row.prev_hash, row.finding_pk, row.reviewer, row.created_at, row.verdict, row.new_severity, row.note]
+    return _chain_hash(fields + (["item", row.item_pk] if row.item_pk is not None else []))
 
 
 def export_hash(row: ExportRow) -> str:
@@ -54,26 +45,9 @@ def export_hash(row: ExportRow) -> str:
 
 
 def review_dict(review: ReviewRow) -> dict[str, Any]:
-    return {"review_id": review.id, "finding_id": review.finding_pk, "reviewer": review.reviewer,
-            "created_at": review.created_at, "verdict": review.verdict, "new_severity": review.new_severity,
-            "note": review.note, "row_hash": review.row_hash}
-
-
-def effective_reviews(session: Session, finding_pks) -> dict[int, ReviewEffect]:
-    """The effect of the latest review of each finding that has one (``finding_pks``: a list of ids or a select)."""
-    effects: dict[int, ReviewEffect] = {}
-    for finding_pk, verdict, new_severity in session.execute(
-            select(ReviewRow.finding_pk, ReviewRow.verdict, ReviewRow.new_severity)
-            .where(ReviewRow.finding_pk.in_(finding_pks)).order_by(ReviewRow.id)):
-        if verdict in REVIEW_EFFECT:
-            effects[finding_pk] = ReviewEffect(REVIEW_EFFECT[verdict], new_severity)
-    return effects
-
-
-def review_columns(effect: ReviewEffect | None) -> dict[str, str | None]:
-    """A finding row's review columns, as ``audit.aggregate`` and the coaching sheet read them."""
-    return {"review_verdict": effect.verdict if effect else None,
-            "review_severity": effect.new_severity if effect else None}
+    return {"review_id": review.id, "finding_id": review.finding_pk, "item_id": review.item_pk,
+            "reviewer": review.reviewer, "created_at": review.created_at, "verdict": review.verdict,
+            "new_severity": review.new_severity, "note": review.note, "row_hash": review.row_hash}
 
 
 def _last_hash(session: Session, table: type[ReviewRow] | type[ExportRow]) -> str:
@@ -89,21 +63,39 @@ class ReviewTrail:
 
     def add_review(self, finding_id: int, reviewer: str, verdict: str, note: str = "",
                    new_severity: str | None = None) -> ReviewRow:
-        """Append a reviewer's verdict on a finding (appeals and their outcomes are reviews too)."""
+        """Append a reviewer's verdict on a finding (appeals and their outcomes are reviews too); the call's result
+        after review changes in the same transaction."""
+        if verdict == "severity_changed" and new_severity not in SEVERITIES:
+            raise StorageError(None, f"a severity_changed review needs the new severity ({', '.join(SEVERITIES)})")
+        return self._append_review(FindingRow, finding_id, reviewer, verdict, note, new_severity)
+
+    def add_item_review(self, item_id: int, reviewer: str, verdict: str, note: str = "") -> ReviewRow:
+        """Append a reviewer's verdict on a call-level item (a call-time violation, a review reason, the machine
+        verdict): the same verdicts as a finding's, but no severity to change."""
+        if verdict not in ITEM_VERDICTS:
+            raise StorageError(None, f"verdict '{verdict}' on a call-level item is not one of {', '.join(ITEM_VERDICTS)}")
+        return self._append_review(CallItemRow, item_id, reviewer, verdict, note, None)
+
+    def _append_review(self, table, target_id: int, reviewer: str, verdict: str, note: str,
+                       new_severity: str | None) -> ReviewRow:
         if verdict not in REVIEW_VERDICTS:
             raise StorageError(None, f"verdict '{verdict}' is not one of {', '.join(REVIEW_VERDICTS)}")
-        if verdict == "severity_changed" and new_severity not in ("critical", "major", "minor"):
-            raise StorageError(None, "a severity_changed review needs the new severity (critical, major or minor)")
         if not reviewer.strip():
             raise StorageError(None, "a review needs the reviewer's name")
+        is_item = table is CallItemRow
         with self.session() as session, session.begin():
-            if session.get(FindingRow, finding_id) is None:
-                raise StorageError(None, f"there is no finding {finding_id}")
+            target = session.get(table, target_id)
+            if target is None:
+                raise StorageError(None, f"there is no {'call-level item' if is_item else 'finding'} {target_id}")
             prev_hash = _last_hash(session, ReviewRow)  # before the timestamp, so the chain's times only grow
-            row = ReviewRow(finding_pk=finding_id, reviewer=reviewer.strip(), created_at=utc_timestamp(),
-                            verdict=verdict, new_severity=new_severity, note=note, prev_hash=prev_hash, row_hash="")
+            row = ReviewRow(finding_pk=None if is_item else target_id, item_pk=target_id if is_item else None,
+                            reviewer=reviewer.strip(), created_at=utc_timestamp(), verdict=verdict,
+                            new_severity=new_severity if verdict == "severity_changed" else None, note=note,
+                            prev_hash=prev_hash, row_hash="")
             row.row_hash = review_hash(row)
             session.add(row)
+            session.flush()
+            refresh(session, [target.audit_pk])
         return row
 
     def reviews(self) -> Iterator[ReviewRow]:
