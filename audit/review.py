@@ -105,6 +105,7 @@ class QueueFilters:
     since: str | None = None
     until: str | None = None
     review_status: str = "unreviewed"
+    sampled_only: bool = False  # 抽检 calls only
 
     def __post_init__(self):
         if self.review_status not in REVIEW_STATUSES:
@@ -113,7 +114,7 @@ class QueueFilters:
     def store_kwargs(self) -> dict[str, Any]:
         return {"categories": self.categories, "severities": self.severities, "agent_ids": self.agent_ids,
                 "teams": self.teams, "verdicts": self.verdicts, "since": _day(self.since), "until": _day(self.until),
-                "review_status": self.review_status}
+                "review_status": self.review_status, "sampled_only": self.sampled_only}
 
 
 @dataclass(frozen=True)

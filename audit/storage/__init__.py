@@ -7,9 +7,11 @@ points ``AUDIT_DB_URL`` at PostgreSQL. ``Store`` is the whole interface; its met
 - ``store``: opening the database, saving audited calls, the reads a batch resumes or re-audits from;
 - ``trail``: the hash-chained reviews and exports log, and ``verify_trail``;
 - ``users``: the review app's accounts;
-- ``queries``: the aggregate and export rows and the review app's reads, all over each call's latest audit.
+- ``queries``: the aggregate and export rows and the review app's reads, all over each call's latest audit;
+- ``qa``: the QA loop's tables: 抽检 draws and verdicts, reviews per rule, QA settings, dial logs and violations.
 """
 
+from audit.storage.qa import SAMPLE_VERDICTS
 from audit.storage.schema import (FIRST_REVISION, MIGRATIONS, AuditRow, Base, CallRow, DisclosureRow, ExportRow,
                                   FindingRow, ReviewRow, SignalRow, StorageError, TranscriptRow, UserRow,
                                   _alembic_config, migrate)
@@ -18,8 +20,8 @@ from audit.storage.trail import (GENESIS_HASH, REVIEW_EFFECT, REVIEW_VERDICTS, R
                                  review_hash)
 
 __all__ = [
-    "FIRST_REVISION", "GENESIS_HASH", "MIGRATIONS", "REVIEW_EFFECT", "REVIEW_VERDICTS", "AuditRow", "Base", "CallRow",
-    "DisclosureRow", "ExportRow", "FindingRow", "ReviewEffect", "ReviewRow", "SignalRow", "StorageError", "Store",
-    "StoredAudit", "TrailCheck", "TranscriptRow", "UserRow", "_alembic_config", "database_url", "export_hash",
-    "migrate", "review_hash",
+    "FIRST_REVISION", "GENESIS_HASH", "MIGRATIONS", "REVIEW_EFFECT", "REVIEW_VERDICTS", "SAMPLE_VERDICTS", "AuditRow",
+    "Base", "CallRow", "DisclosureRow", "ExportRow", "FindingRow", "ReviewEffect", "ReviewRow", "SignalRow",
+    "StorageError", "Store", "StoredAudit", "TrailCheck", "TranscriptRow", "UserRow", "_alembic_config", "database_url",
+    "export_hash", "migrate", "review_hash",
 ]

@@ -13,7 +13,8 @@ from typing import Any, Callable
 from sqlalchemy import Integer, and_, case, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from audit.storage.schema import AuditRow, CallRow, DisclosureRow, FindingRow, ReviewRow, SignalRow, TranscriptRow
+from audit.storage.schema import (AuditRow, CallRow, DisclosureRow, FindingRow, ReviewRow, SampleRow,
+                                  SampleVerdictRow, SignalRow, TranscriptRow)
 from audit.storage.trail import effective_reviews, review_columns, review_dict
 
 
@@ -72,11 +73,12 @@ class Queries:
             return {table.__tablename__: session.query(table).count()
                     for table in (CallRow, TranscriptRow, AuditRow, FindingRow, DisclosureRow, SignalRow, ReviewRow)}
 
-    def aggregate_rows(self, *, since: str | None = None, until: str | None = None, teams=(),
-                       agent_ids=()) -> dict[str, list[dict[str, Any]]]:
+    def aggregate_rows(self, *, since: str | None = None, until: str | None = None, teams=(), agent_ids=(),
+                       with_disclosures: bool = True) -> dict[str, list[dict[str, Any]]]:
         """The latest audit of every call in the filters (see ``call_filters``), as the rows ``audit.aggregate``
         takes: calls, findings (with the effect of their latest review, see ``REVIEW_EFFECT``), disclosures,
-        signals. The database applies the filters, so the agents page loads one period, not every call ever audited."""
+        signals. The database applies the filters, so the agents page loads one period, not every call ever audited.
+        ``with_disclosures`` False leaves disclosures and signals out (empty): enough for critical calls and scores."""
         filters = dict(since=since, until=until, teams=teams, agent_ids=agent_ids)
         audit_pks = latest_audit_calls(AuditRow.id, **filters)
         with self.session() as session:
@@ -89,9 +91,9 @@ class Queries:
                                        .where(FindingRow.audit_pk.in_(audit_pks))).all()
             reviews = effective_reviews(session, _findings_of(audit_pks))
             disclosures = session.execute(select(DisclosureRow.audit_pk, DisclosureRow.disclosure, DisclosureRow.status)
-                                          .where(DisclosureRow.audit_pk.in_(audit_pks))).all()
+                                          .where(DisclosureRow.audit_pk.in_(audit_pks))).all() if with_disclosures else []
             signals = session.execute(select(SignalRow.audit_pk, SignalRow.signal)
-                                      .where(SignalRow.audit_pk.in_(audit_pks))).all()
+                                      .where(SignalRow.audit_pk.in_(audit_pks))).all() if with_disclosures else []
         return {
             "calls": [{key: call[key] for key in ("call_id", "agent_id", "agent_name", "team", "started_at", "score",
                                                   "verdict", "call_time_violation")} for call in calls],
@@ -142,8 +144,9 @@ class Queries:
 
     @staticmethod
     def _queue_query(*, categories=(), severities=(), agent_ids=(), teams=(), since=None, until=None, verdicts=(),
-                     review_status="all"):
-        """Flagged calls (latest audit has a finding, or its verdict is not pass) with their finding figures."""
+                     review_status="all", sampled_only=False):
+        """Flagged calls (latest audit has a finding, or its verdict is not pass) and 抽检 calls (a sampling draw
+        sent them to people), with their finding figures; a sampled call waits for its whole-call verdict."""
         reviewed = select(ReviewRow.finding_pk).distinct().subquery()
         rank = case((FindingRow.severity == "critical", 0), (FindingRow.severity == "major", 1), else_=2)
         per_audit = (select(FindingRow.audit_pk.label("audit_pk"), func.count(FindingRow.id).label("findings"),
@@ -154,13 +157,18 @@ class Queries:
         reviewed_n = func.coalesce(per_audit.c.reviewed, 0)
         # a call in the quiet hours is as serious as a critical finding (both fail the call outright)
         worst = case((AuditRow.call_time_violation.is_(True), 0), else_=func.coalesce(per_audit.c.worst, 3))
+        sampled = select(SampleRow.id).where(SampleRow.call_pk == CallRow.id).exists()
+        judged = select(SampleVerdictRow.id).where(SampleVerdictRow.call_pk == CallRow.id).exists()
         query = (latest_audit_calls(
             CallRow.call_id, CallRow.agent_id, CallRow.agent_name, CallRow.team, CallRow.started_at, CallRow.duration_s,
             AuditRow.id.label("audit_pk"), AuditRow.score, AuditRow.verdict, AuditRow.critical,
             AuditRow.call_time_violation, findings.label("findings"), reviewed_n.label("reviewed"),
-            worst.label("worst"), since=since, until=until, teams=teams, agent_ids=agent_ids)
+            worst.label("worst"), sampled.label("sampled"), since=since, until=until, teams=teams,
+            agent_ids=agent_ids)
                  .outerjoin(per_audit, per_audit.c.audit_pk == AuditRow.id)
-                 .where(or_(findings > 0, AuditRow.verdict != "pass")))
+                 .where(or_(findings > 0, AuditRow.verdict != "pass", sampled)))
+        if sampled_only:
+            query = query.where(sampled)
         if verdicts:
             query = query.where(AuditRow.verdict.in_(list(verdicts)))
         if categories or severities:
@@ -171,23 +179,23 @@ class Queries:
                 match.append(FindingRow.severity.in_(list(severities)))
             query = query.where(exists().where(and_(*match)))
         if review_status == "unreviewed":
-            query = query.where(findings > reviewed_n)
+            query = query.where(or_(findings > reviewed_n, and_(sampled, ~judged)))
         elif review_status == "reviewed":
-            query = query.where(findings > 0, findings == reviewed_n)
+            query = query.where(or_(and_(findings > 0, findings == reviewed_n), and_(findings == 0, sampled, judged)))
         elif review_status == "nothing_to_review":
-            query = query.where(findings == 0)
+            query = query.where(findings == 0, ~sampled)
         return query, worst
 
     def queue_page(self, *, limit: int = 50, offset: int = 0, **filters: Any) -> tuple[list[dict[str, Any]], int]:
         """One page of the review queue, worst first (severity, then score, then call id), and the number of calls
         that match. ``filters``: categories, severities, agent_ids, teams, since, until, verdicts, review_status
-        (all / unreviewed / reviewed / nothing_to_review)."""
+        (all / unreviewed / reviewed / nothing_to_review), sampled_only (抽检 calls only)."""
         query, worst = self._queue_query(**filters)
         with self.session() as session:
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
             rows = session.execute(query.order_by(worst, AuditRow.score, CallRow.call_id)
                                    .limit(max(1, int(limit))).offset(max(0, int(offset)))).mappings().all()
-            rows = [dict(row) for row in rows]
+            rows = [dict(row) | {"sampled": bool(row["sampled"])} for row in rows]
             categories: dict[int, set[str]] = {}
             for audit_pk, category in session.execute(select(FindingRow.audit_pk, FindingRow.category).where(
                     FindingRow.audit_pk.in_([row["audit_pk"] for row in rows]))):
