@@ -24,6 +24,7 @@ PAGES = [
     ("app_pages/agents.py", "nav.agents", ":material/groups:", "agents", None),
     ("app_pages/batch_audit.py", "nav.batch", ":material/upload_file:", "batch", "batch"),
     ("app_pages/rule_pack.py", "nav.rules", ":material/menu_book:", "rules", "rule_pack"),
+    ("app_pages/accuracy.py", "nav.accuracy", ":material/target:", "accuracy", None),
     ("app_pages/export_package.py", "nav.export", ":material/archive:", "export", "export"),
     ("app_pages/users.py", "nav.users", ":material/manage_accounts:", "users", "users"),
 ]

@@ -1,6 +1,6 @@
 """The rule pack and scorecards go into the wheel as package data (``audit/packdata/``), so that a non-editable
 install (a container, a Ray worker, ``pip install`` of a built wheel) can audit. People edit them where they are,
-in ``lexicons/`` and ``scorecards/`` at the top of the checkout; everything else is in pyproject.toml."""
+in ``lexicons/``, ``scorecards/`` and ``plans/`` at the top of the checkout; everything else is in pyproject.toml."""
 
 import shutil
 from pathlib import Path
@@ -8,7 +8,7 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-DATA_FOLDERS = ("lexicons", "scorecards")
+DATA_FOLDERS = ("lexicons", "scorecards", "plans")
 
 
 class BuildWithRulePack(build_py):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, qa_panel
 from app_pages.i18n import label, t
 from audit import accounts, review, review_policy
 from audit.models import SEVERITIES
@@ -71,6 +71,7 @@ if audit["audits_of_call"] > 1:
     st.caption(t("call.older_audits", n=audit["audits_of_call"]))
 st.caption(f"{audit['profile']}@{audit['rule_pack_version']} · {audit['scorecard']}@{audit['scorecard_version']} · "
            f"{audit['model_id']}")
+qa_panel.show(account, call_id)  # 抽检: the whole call's verdict; contact-frequency violations
 
 # -- the player: 「播放」 on a finding stores where to start and the rerun draws the player there ------------------
 start_key = f"player_start::{call_id}"

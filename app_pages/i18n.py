@@ -121,6 +121,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "queue.page_size": ("每页", "Per page"),
     "queue.open_pick": ("打开通话", "Open a call"),
     "queue.open": ("打开", "Open"),
+    "queue.sampled_only": ("仅抽检通话", "Sampled (抽检) calls only"),
+    "queue.sampled_mark": ("抽检", "抽检 sample"),
+    "col.sampled": ("抽检", "Sampled"),
     "status.unreviewed": ("未复核", "Unreviewed"),
     "status.reviewed": ("已复核", "Reviewed"),
     "status.nothing_to_review": ("无违规条目（告知/信号）", "No findings (disclosures / signals)"),
@@ -259,6 +262,60 @@ STRINGS: dict[str, tuple[str, str]] = {
     "export.summary": ("{calls} 通通话，{findings} 条违规条目；已存于 {folder}", "{calls} calls, {findings} findings; "
                                                                      "kept in {folder}"),
     "export.by": ("导出人（记入导出日志）：{who}", "Exported by (recorded in the exports log): {who}"),
+    # the QA loop: 抽检 and accuracy
+    "nav.accuracy": ("规则准确率", "Rule accuracy"),
+    "qa.title": ("规则准确率", "Rule accuracy"),
+    "qa.intro": ("精确率来自复核结论（确认 / 调整严重度 = 正确，驳回 = 误报），召回率由抽检的整通结论估计；区间为 "
+                 "Wilson 95% 置信区间。低于阈值的规则只列出供关注，不会被自动停用。",
+                 "Precision comes from reviewers' verdicts (upheld / severity changed = right, dismissed = false "
+                 "alarm); recall is estimated from the whole-call verdicts of 抽检 calls; intervals are Wilson 95%. "
+                 "Rules under the threshold are listed for attention, never switched off."),
+    "qa.judged_findings": ("已复核条目", "Judged findings"),
+    "qa.judged_samples": ("已复核抽检通话", "Judged 抽检 calls"),
+    "qa.unflagged": ("未标记通话", "Unflagged calls"),
+    "qa.threshold": ("精确率阈值", "Precision threshold"),
+    "qa.rules": ("规则精确率", "Precision per rule"),
+    "qa.reader": ("学习模型精确率（按类别）", "Learned reader's precision, per category"),
+    "qa.recall": ("召回率估计（按类别，来自抽检）", "Recall estimate per category (from 抽检)"),
+    "qa.below": ("低于阈值 {threshold}，需关注（未停用）", "Under {threshold}, for attention (not switched off)"),
+    "qa.none_below": ("没有低于阈值的规则", "No rule is under the threshold"),
+    "qa.no_verdicts": ("所选期间还没有复核结论", "No verdicts in this period yet"),
+    "qa.set_threshold": ("保存阈值", "Save the threshold"),
+    "qa.threshold_saved": ("阈值已保存：{value}", "Threshold saved: {value}"),
+    "qa.threshold_by": ("由 {who} 于 {at} 设定", "Set by {who} at {at}"),
+    "qa.plan": ("抽检计划", "Sampling plan (抽检)"),
+    "qa.schedule": ("{title}（版本 {version}）：每周{weekday} {at} 抽取上一自然周；每位坐席每周合格通话抽 {rate}，至少 "
+                    "{min_calls} 通；新坐席前 {weeks} 周全部抽检；复核后致命率上升的坐席抽 {boost}。",
+                    "{title} (version {version}): every {weekday} at {at} the previous ISO week is drawn; per agent "
+                    "and week {rate} of passed calls, at least {min_calls}; all calls of new agents' first {weeks} "
+                    "weeks; {boost} for agents whose critical rate after review rose."),
+    "qa.due": ("应抽取期间 {since} 至 {until}：{state}；下次定时抽样 {next}",
+               "Period due {since} to {until}: {state}; next scheduled draw {next}"),
+    "qa.drawn": ("已抽取（第 {draw} 次抽样）", "drawn (draw {draw})"),
+    "qa.not_drawn": ("尚未抽取", "not drawn yet"),
+    "qa.draw_now": ("立即抽取该期间", "Draw that period now"),
+    "qa.draw_done": ("第 {draw} 次抽样：{calls} 通", "Draw {draw}: {calls} calls"),
+    "qa.draws": ("最近的抽样", "Recent draws"),
+    "qa.sampled": ("**抽检通话**（第 {draw} 次抽样，原因：{reason}）：请对整通通话给出结论。",
+                   "**抽检 call** (draw {draw}, {reason}): give a verdict on the whole call."),
+    "qa.sample_verdict_given": ("已有结论：{verdict}（{reviewer}），漏检：{missed}",
+                                "Verdict given: {verdict} ({reviewer}); missed: {missed}"),
+    "qa.whole_call": ("整通结论", "Whole call"),
+    "qa.missed": ("机器漏检的违规类别", "Categories the machine missed"),
+    "qa.save_verdict": ("保存整通结论", "Save the verdict"),
+    "qa.verdict_saved": ("整通结论已保存", "Verdict saved"),
+    "qa.contact_violation": ("联系频次违规 {rule}：{day} {counted} 次（上限 {limit}）。{why}",
+                             "Contact frequency {rule}: {counted} on {day} (limit {limit}). {why}"),
+    "qa.col_rule": ("规则", "Rule"),
+    "qa.col_upheld": ("确认", "Upheld"),
+    "qa.col_dismissed": ("驳回", "Dismissed"),
+    "qa.col_changed": ("调整严重度", "Severity changed"),
+    "qa.col_precision": ("精确率", "Precision"),
+    "qa.col_interval": ("95% 区间", "95% interval"),
+    "qa.col_found": ("检出通话", "Calls found"),
+    "qa.col_missed_sampled": ("抽检漏检", "Missed in sample"),
+    "qa.col_missed_estimate": ("漏检估计", "Missed (estimate)"),
+    "qa.col_recall": ("召回率", "Recall"),
 }
 
 LABELS: dict[str, dict[str, tuple[str, str]]] = {
@@ -294,6 +351,12 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "signal": {"customer_abuse": ("客户辱骂", "Customer abuse"), "vulnerability": ("弱势客户", "Vulnerability"),
                "complaint_intent": ("投诉意向", "Complaint intent"), "dispute": ("争议", "Dispute"),
                "promise_to_pay": ("承诺还款", "Promise to pay")},
+    "sample_verdict": {"pass": ("合格", "Pass (合格)"), "fail": ("不合格", "Fail (不合格)")},
+    "sample_reason": {"rate": ("按比例抽取", "by rate"), "boost": ("致命率上升加抽", "boosted: critical rate rose"),
+                      "new_agent": ("新坐席", "new agent")},
+    "weekday": {"monday": ("一", "Monday"), "tuesday": ("二", "Tuesday"), "wednesday": ("三", "Wednesday"),
+                "thursday": ("四", "Thursday"), "friday": ("五", "Friday"), "saturday": ("六", "Saturday"),
+                "sunday": ("日", "Sunday")},
 }
 
 

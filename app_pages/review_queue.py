@@ -35,6 +35,7 @@ with row2[1]:
 with row2[2]:
     since, until = common.date_range(options, "queue_dates")
 page_size = row2[3].selectbox(t("queue.page_size"), list(review.PAGE_SIZES), key="queue_page_size")
+sampled_only = st.checkbox(t("queue.sampled_only"), key="queue_sampled_only")
 
 batch = st.session_state.get("queue_batch")  # set by 批量质检's 「去复核队列」: (batch name, its call ids)
 if batch:
@@ -44,7 +45,7 @@ if batch:
         st.rerun()
     since = until = None  # the batch is the selection: its calls whatever day they are filed under
 filters = review.QueueFilters(tuple(categories), tuple(severities), tuple(agents), tuple(teams), tuple(verdicts),
-                              since, until, status, tuple(batch[1]) if batch else ())
+                              since, until, status, tuple(batch[1]) if batch else (), sampled_only)
 # a new filter starts again at page 1 (the page number of another selection means nothing here)
 if st.session_state.get("queue_filters") != filters:
     st.session_state["queue_filters"] = filters
@@ -68,6 +69,7 @@ table = [{
     t("col.verdict"): label("verdict", row["verdict"]),
     t("col.categories"): "、".join(label("category", c) for c in row["categories"]),
     t("col.reviewed"): review.review_progress(row),
+    t("col.sampled"): t("queue.sampled_mark") if row.get("sampled") else "",
     t("col.agent"): f"{row['agent_id'] or ''} {row['agent_name'] or ''}".strip(),
     t("col.team"): row["team"],
     t("col.started_at"): (row["started_at"] or "")[:16].replace("T", " "),

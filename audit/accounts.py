@@ -137,6 +137,7 @@ PERMISSIONS = {
     "export": {"admin"},
     "users": {"admin"},
     "rule_pack": {"reviewer", "team_lead", "admin"},  # browsing and trying rules; editing is done in git
+    "qa_settings": {"admin"},  # the precision under which rules are listed for attention
 }
 
 

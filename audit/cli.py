@@ -488,8 +488,8 @@ def verify_trail(db: Path = DbOption) -> None:
     """Check that no review was edited, deleted or inserted after the fact (exit 1 if the chain is broken)."""
     check = _store(db).verify_trail()
     if check.ok:
-        typer.echo(f"review trail intact: {check.reviews} reviews and {check.exports} exports, every hash chains to "
-                   "the one before")
+        typer.echo(f"review trail intact: {check.reviews} reviews, {check.exports} exports and "
+                   f"{check.sample_verdicts} 抽检 verdicts, every hash chains to the one before")
         return
     console.print(f"[bold red]review trail broken:[/] {check.problem}")
     raise typer.Exit(EXIT_PARTIAL)
@@ -515,3 +515,8 @@ def model(
 def version() -> None:
     """Print the version."""
     typer.echo(__version__)
+
+
+from audit.cli_qa import qa_app  # noqa: E402  (its commands use the helpers above)
+
+app.add_typer(qa_app)

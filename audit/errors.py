@@ -32,3 +32,7 @@ class LexiconError(AuditError):
 
 class TranscriptError(AuditError):
     """A transcript file (ours, or JSONL from another ASR system) cannot be read."""
+
+
+class DialLogError(AuditError):
+    """A dial-log CSV cannot be read at all (a single bad row is a warning, not this)."""

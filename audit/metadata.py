@@ -10,6 +10,7 @@ Columns (header row required; order free; extra columns ignored):
 | started_at | ISO 8601 with UTC offset: 2026-11-03T10:15:00+08:00 |
 | debtor_tz | IANA time zone of the debtor: Asia/Shanghai |
 | channel_layout | stereo_agent_left, stereo_agent_right or mono |
+| debtor_id | whom the call was to (the dial log's debtor_id): contact-frequency violations land on the call |
 
 A bad row is skipped with a message naming its row number and the problem; the rest of the batch goes on, and a
 recording without a usable row is still transcribed (under its file name). A ``file`` that leads outside the CSV's
@@ -31,7 +32,8 @@ from audit.errors import MetadataError
 from audit.models import CHANNEL_LAYOUTS, CallMetadata
 
 REQUIRED_COLUMNS = ("call_id", "file")
-KNOWN_COLUMNS = ("call_id", "file", "agent_id", "agent_name", "team", "started_at", "debtor_tz", "channel_layout")
+KNOWN_COLUMNS = ("call_id", "file", "agent_id", "agent_name", "team", "started_at", "debtor_tz", "channel_layout",
+                 "debtor_id")
 MAX_CSV_BYTES = 64 * 1024 * 1024
 
 

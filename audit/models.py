@@ -103,6 +103,7 @@ class CallMetadata:
     started_at: str | None = None  # ISO 8601 with UTC offset, e.g. 2026-11-02T10:15:00+08:00
     debtor_tz: str | None = None  # IANA zone, e.g. Asia/Shanghai
     channel_layout: ChannelLayout | None = None
+    debtor_id: str | None = None  # whom the call was to: links it to the dial log's contact counts
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -108,6 +108,7 @@ class QueueFilters:
     until: str | None = None
     review_status: str = "unreviewed"
     call_ids: tuple[str, ...] = ()
+    sampled_only: bool = False  # 抽检 calls only
 
     def __post_init__(self):
         if self.review_status not in REVIEW_STATUSES:
@@ -116,7 +117,7 @@ class QueueFilters:
     def store_kwargs(self) -> dict[str, Any]:
         return {"categories": self.categories, "severities": self.severities, "agent_ids": self.agent_ids,
                 "teams": self.teams, "verdicts": self.verdicts, "since": _day(self.since), "until": _day(self.until),
-                "review_status": self.review_status, "call_ids": self.call_ids}
+                "review_status": self.review_status, "call_ids": self.call_ids, "sampled_only": self.sampled_only}
 
 
 @dataclass(frozen=True)

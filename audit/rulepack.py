@@ -120,6 +120,25 @@ class CallTimeConfig:
 
 
 @dataclass(frozen=True)
+class ContactLimit:
+    """At most ``max_contacts`` attempts of a kind (answered, unanswered, all) per debtor or per number within
+    ``window_days`` days ending on each day, checked against dial logs (``audit.qa.dials``)."""
+
+    rule_id: str
+    counts: str
+    per: str
+    window_days: int
+    max_contacts: int
+    severity: str
+    basis: tuple[str, ...]
+    description: str
+
+
+CONTACT_COUNTS = ("answered", "unanswered", "all")
+CONTACT_PER = ("debtor", "number")
+
+
+@dataclass(frozen=True)
 class RulePack:
     profile: str
     name: str
@@ -137,6 +156,7 @@ class RulePack:
     call_time: CallTimeConfig
     vocabulary: tuple[str, ...]
     file_versions: dict[str, str] = field(default_factory=dict)
+    contact_limits: tuple[ContactLimit, ...] = ()
 
     def terms(self) -> set[str]:
         return {term for rule in self.conduct_rules for term in rule.terms}
@@ -361,7 +381,25 @@ PROFILE_FILE = Keys({
     "files": None,
     "call_time": fields("rule_id", "quiet_start", "quiet_end", "severity", "basis", "description"),
     "vocabulary": None,
+    "contact_frequency": ListOf(fields("rule_id", "counts", "per", "window_days", "max", "severity", "basis",
+                                       "description")),
 })
+
+
+def _load_contact_limits(spec: LineMap) -> tuple[ContactLimit, ...]:
+    limits = []
+    for entry in (_entries(spec, "contact_frequency") if "contact_frequency" in spec else []):
+        for key, known in (("counts", CONTACT_COUNTS), ("per", CONTACT_PER)):
+            if entry.get(key) not in known:
+                raise entry.error(key, f"must be one of {', '.join(known)}")
+        for key in ("window_days", "max"):
+            value = entry.get(key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < (1 if key == "window_days" else 0):
+                raise entry.error(key, "must be a whole number" + (" of at least 1" if key == "window_days" else ""))
+        limits.append(ContactLimit(_require(entry, "rule_id", str), entry["counts"], entry["per"],
+                                   entry["window_days"], entry["max"], _severity(entry),
+                                   _strings(entry, "basis", True), _require(entry, "description", str)))
+    return tuple(limits)
 
 
 def load_rule_pack(profile: str = "cn", root: str | Path | None = None) -> RulePack:
@@ -385,8 +423,10 @@ def load_rule_pack(profile: str = "cn", root: str | Path | None = None) -> RuleP
         if not re.fullmatch(r"\d{2}:\d{2}", str(call_time.get(clock_field, ""))):
             raise call_time.error(clock_field, "must be a time like \"22:00\"")
     third_party = _load_third_party(files["third_party.yaml"].data, categories)
+    contact_limits = _load_contact_limits(spec)
     ids = [rule.id for rule in conduct_rules] + [rule.id for rule in disclosures] + [rule.id for rule in signals] + [
-        third_party.disclosure_rule.id, third_party.collection_rule.id, call_time.get("rule_id")]
+        third_party.disclosure_rule.id, third_party.collection_rule.id, call_time.get("rule_id")] + [
+        limit.rule_id for limit in contact_limits]
     duplicated = sorted({rule_id for rule_id in ids if ids.count(rule_id) > 1})
     if duplicated:
         raise LexiconError(folder, f"rule ids used more than once across the profile's files: {', '.join(duplicated)}")
@@ -410,4 +450,5 @@ def load_rule_pack(profile: str = "cn", root: str | Path | None = None) -> RuleP
                                  _require(call_time, "description", str)),
         vocabulary=_strings(spec, "vocabulary"),
         file_versions={f.path.name: content_version(f.raw) for f in ordered},
+        contact_limits=contact_limits,
     )

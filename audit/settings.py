@@ -16,6 +16,7 @@ other settings) is seen at once. A variable set to the empty string counts as un
                           (``~/.cache/collection-call-auditor``).
 ``AUDIT_LEXICON_DIR``     the rule pack and ASR lexicon folder. Default: the shipped ``lexicons/``.
 ``AUDIT_SCORECARD_DIR``   the scorecards folder. Default: the shipped ``scorecards/``.
+``AUDIT_PLAN_DIR``        the 抽检 sampling plans folder. Default: the shipped ``plans/``.
 
 ``AUDIT_NEW_PASSWORD`` (the password of ``audit users add``) is read by Typer as that option's value; only its name
 is kept here.
@@ -35,6 +36,7 @@ SESSION_SECRET = "AUDIT_SESSION_SECRET"
 CACHE_DIR = "AUDIT_CACHE_DIR"
 LEXICON_DIR = "AUDIT_LEXICON_DIR"
 SCORECARD_DIR = "AUDIT_SCORECARD_DIR"
+PLAN_DIR = "AUDIT_PLAN_DIR"
 NEW_PASSWORD = "AUDIT_NEW_PASSWORD"
 
 DEFAULT_DB = "results/audit.db"  # where `audit run samples --out results` writes
@@ -83,8 +85,8 @@ def cache_dir() -> Path:
 
 
 def shipped_dir(folder: str) -> Path:
-    """Where the shipped ``lexicons`` or ``scorecards`` are: inside an installed wheel (``audit/packdata/``, put there
-    by setup.py), else the folder at the top of this checkout, where people edit them."""
+    """Where the shipped ``lexicons``, ``scorecards`` or ``plans`` are: inside an installed wheel
+    (``audit/packdata/``, put there by setup.py), else the folder at the top of this checkout, where people edit them."""
     packaged = Path(__file__).resolve().parent / "packdata" / folder
     return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / folder
 
@@ -97,3 +99,8 @@ def lexicon_dir() -> Path:
 def scorecard_dir() -> Path:
     configured = _set(SCORECARD_DIR)
     return Path(configured) if configured else shipped_dir("scorecards")
+
+
+def plan_dir() -> Path:
+    configured = _set(PLAN_DIR)
+    return Path(configured) if configured else shipped_dir("plans")

@@ -98,8 +98,9 @@ def timed(function, repeat: int = 3) -> float:
     return statistics.median(times)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def seeded_store(description: str) -> tuple[Store, Path]:
+    """The bench's database from the command line (--calls, --db, --keep), seeded unless it is kept."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--calls", type=int, default=50_000)
     parser.add_argument("--db", default="/tmp/app_scale.db")
     parser.add_argument("--keep", action="store_true", help="reuse the database if it exists")
@@ -113,6 +114,11 @@ def main() -> None:
         begin = time.perf_counter()
         seed(store, args.calls)
         print(f"seeded {args.calls:,} calls in {time.perf_counter() - begin:.1f} s")
+    return store, path
+
+
+def main() -> None:
+    store, path = seeded_store(__doc__.splitlines()[0])
     counts = store.counts()
     print(", ".join(f"{name} {n:,}" for name, n in counts.items()), f"| {path.stat().st_size / 1e6:.0f} MB")
 

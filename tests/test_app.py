@@ -30,6 +30,7 @@ PAGES = {
     "rules": "app_pages/rule_pack.py",
     "export": "app_pages/export_package.py",
     "users": "app_pages/users.py",
+    "accuracy": "app_pages/accuracy.py",
 }
 PASSWORD = "a long password"
 # the seeded database's teams: 一组 (c01, c02, c08, c09, c10, c13; agents A1001, A1002) and 委外二组 (the rest)
@@ -52,6 +53,11 @@ def app_db(seeded_db, tmp_path, monkeypatch):
     and a private data directory (which holds the session-signing secret)."""
     db = tmp_path / "audit.db"
     shutil.copy(seeded_db, db)
+    return serve(db, tmp_path, monkeypatch)
+
+
+def serve(db, tmp_path, monkeypatch):
+    """The app on this database, with the three users and a private data directory."""
     monkeypatch.delenv("AUDIT_DB_URL", raising=False)
     monkeypatch.delenv("AUDIT_SESSION_SECRET", raising=False)
     monkeypatch.setenv("AUDIT_DB", str(db))
@@ -270,8 +276,8 @@ def test_the_role_and_team_come_from_the_database_not_the_session(app_db):
 # -- roles -----------------------------------------------------------------------------------------------------------
 
 ROLE_PAGES = {
-    "li": {"overview", "queue", "call", "agents", "batch", "rules"},
-    "zhao": {"overview", "queue", "call", "agents", "rules"},
+    "li": {"overview", "queue", "call", "agents", "batch", "rules", "accuracy"},
+    "zhao": {"overview", "queue", "call", "agents", "rules", "accuracy"},
     "root": set(PAGES),
 }
 

@@ -29,7 +29,7 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", 
                "--disable-component-update", "--disable-sync"]
 PAGES = [("", "总览"),  # the default page lives at the root, not at /overview
          ("queue", "复核队列"), ("call?call_id=c04_violence_threat", "通话详情"), ("agents", "坐席"),
-         ("batch", "批量质检"), ("rules", "规则库"), ("export", "导出"), ("users", "用户")]
+         ("batch", "批量质检"), ("rules", "规则库"), ("export", "导出"), ("users", "用户"), ("accuracy", "规则准确率")]
 PASSWORD = "a long password"
 USERS = {"li": ("reviewer", None, "质检-浏览器"), "zhao": ("team_lead", "一组", "组长-赵"), "root": ("admin", None, "合规-张")}
 

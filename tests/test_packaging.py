@@ -27,7 +27,7 @@ def wheel(tmp_path_factory) -> Path:
 def test_the_wheel_carries_the_rule_pack_the_scorecards_and_the_readers_weights(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {f"audit/packdata/{path.relative_to(ROOT).as_posix()}"
-               for folder in ("lexicons", "scorecards") for path in (ROOT / folder).rglob("*.yaml")}
+               for folder in ("lexicons", "scorecards", "plans") for path in (ROOT / folder).rglob("*.yaml")}
     assert shipped and shipped <= names
     assert {"audit/reader_model/reader.json", "audit/reader_model/reader.npz", "audit/reader.py"} <= names
     assert not any(name.startswith(("tests/", "corpus/", "samples/")) for name in names)

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from audit import review_policy
 from audit.storage.results import finding_dict, item_dict, scorecard_named
-from audit.storage.schema import (AuditRow, CallItemRow, CallRow, DisclosureRow, FindingRow, ReviewRow, SignalRow,
-                                  TranscriptRow)
+from audit.storage.schema import (AuditRow, CallItemRow, CallRow, DisclosureRow, FindingRow, ReviewRow, SampleRow,
+                                  SampleVerdictRow, SignalRow, TranscriptRow)
 from audit.storage.trail import review_dict
 
 
@@ -78,11 +78,13 @@ class Queries:
             return {table.__tablename__: session.query(table).count()
                     for table in (CallRow, TranscriptRow, AuditRow, FindingRow, DisclosureRow, SignalRow, ReviewRow)}
 
-    def aggregate_rows(self, *, since: str | None = None, until: str | None = None, teams=(),
-                       agent_ids=()) -> dict[str, list[dict[str, Any]]]:
+    def aggregate_rows(self, *, since: str | None = None, until: str | None = None, teams=(), agent_ids=(),
+                       with_disclosures: bool = True) -> dict[str, list[dict[str, Any]]]:
         """The latest audit of every call in the filters (see ``call_filters``), as the rows ``audit.aggregate``
         takes: calls (machine and after-review figures), findings (with their review state, see
-        ``audit.review_policy``), disclosures, signals. The database applies the filters, so the agents page loads one period, not every call ever audited."""
+        ``audit.review_policy``), disclosures, signals. The database applies the filters, so the agents page loads one
+        period, not every call ever audited. ``with_disclosures`` False leaves disclosures and signals out (empty):
+        enough for critical calls and scores."""
         filters = dict(since=since, until=until, teams=teams, agent_ids=agent_ids)
         audit_pks = latest_audit_calls(AuditRow.id, **filters)
         with self.session() as session:
@@ -96,9 +98,9 @@ class Queries:
                                               FindingRow.review_verdict, FindingRow.review_severity)
                                        .where(FindingRow.audit_pk.in_(audit_pks))).all()
             disclosures = session.execute(select(DisclosureRow.audit_pk, DisclosureRow.disclosure, DisclosureRow.status)
-                                          .where(DisclosureRow.audit_pk.in_(audit_pks))).all()
+                                          .where(DisclosureRow.audit_pk.in_(audit_pks))).all() if with_disclosures else []
             signals = session.execute(select(SignalRow.audit_pk, SignalRow.signal)
-                                      .where(SignalRow.audit_pk.in_(audit_pks))).all()
+                                      .where(SignalRow.audit_pk.in_(audit_pks))).all() if with_disclosures else []
         return {
             "calls": [{key: call[key] for key in ("call_id", "agent_id", "agent_name", "team", "started_at", "score",
                                                   "verdict", "call_time_violation", "reviewed_verdict",
@@ -162,10 +164,11 @@ class Queries:
 
     @staticmethod
     def _queue_query(*, categories=(), severities=(), agent_ids=(), teams=(), since=None, until=None, verdicts=(),
-                     review_status="all", call_ids=()):
+                     review_status="all", call_ids=(), sampled_only=False):
         """Flagged calls (latest audit has a finding or a call-level item, or does not pass before or after review)
-        with their item figures. Verdict, score, severity and order are those after review (audit.review_policy);
-        ``unreviewed`` is every call not yet closed (an item without a verdict, or an appeal pending)."""
+        and 抽检 calls (a sampling draw sent them to people), with their item figures. Verdict, score, severity and
+        order are those after review (audit.review_policy); ``unreviewed`` is every call not yet closed (an item
+        without a verdict, an appeal pending, or a sampled call without its whole-call verdict)."""
         per_audit = (select(FindingRow.audit_pk.label("audit_pk"), func.count(FindingRow.id).label("findings"))
                      .group_by(FindingRow.audit_pk).subquery())
         per_items = (select(CallItemRow.audit_pk.label("audit_pk"), func.count(CallItemRow.id).label("call_items"))
@@ -173,6 +176,8 @@ class Queries:
         findings = func.coalesce(per_audit.c.findings, 0)
         items = findings + func.coalesce(per_items.c.call_items, 0)
         worst = func.coalesce(AuditRow.reviewed_worst, review_policy.NO_FINDING)
+        sampled = select(SampleRow.id).where(SampleRow.call_pk == CallRow.id).exists()
+        judged = select(SampleVerdictRow.id).where(SampleVerdictRow.call_pk == CallRow.id).exists()
         query = (latest_audit_calls(
             CallRow.call_id, CallRow.agent_id, CallRow.agent_name, CallRow.team, CallRow.started_at, CallRow.undated,
             CallRow.duration_s, AuditRow.id.label("audit_pk"), AuditRow.reviewed_score.label("score"),
@@ -180,10 +185,12 @@ class Queries:
             AuditRow.verdict.label("machine_verdict"), AuditRow.reviewed_critical.label("critical"),
             AuditRow.call_time_violation, findings.label("findings"), items.label("items"),
             (items - AuditRow.open_items).label("reviewed"), AuditRow.open_items, worst.label("worst"),
-            since=since, until=until, teams=teams, agent_ids=agent_ids, call_ids=call_ids)
+            sampled.label("sampled"), since=since, until=until, teams=teams, agent_ids=agent_ids, call_ids=call_ids)
                  .outerjoin(per_audit, per_audit.c.audit_pk == AuditRow.id)
                  .outerjoin(per_items, per_items.c.audit_pk == AuditRow.id)
-                 .where(or_(items > 0, AuditRow.verdict != "pass", AuditRow.reviewed_verdict != "pass")))
+                 .where(or_(items > 0, AuditRow.verdict != "pass", AuditRow.reviewed_verdict != "pass", sampled)))
+        if sampled_only:
+            query = query.where(sampled)
         if verdicts:
             query = query.where(AuditRow.reviewed_verdict.in_(list(verdicts)))
         if categories or severities:
@@ -194,23 +201,23 @@ class Queries:
                 match.append(func.coalesce(FindingRow.review_severity, FindingRow.severity).in_(list(severities)))
             query = query.where(exists().where(and_(*match)))
         if review_status == "unreviewed":
-            query = query.where(AuditRow.open_items > 0)
+            query = query.where(or_(AuditRow.open_items > 0, and_(sampled, ~judged)))
         elif review_status == "reviewed":
-            query = query.where(AuditRow.open_items == 0)
+            query = query.where(AuditRow.open_items == 0, or_(~sampled, judged))
         elif review_status == "nothing_to_review":
-            query = query.where(findings == 0)
+            query = query.where(findings == 0, ~sampled)
         return query, worst
 
     def queue_page(self, *, limit: int = 50, offset: int = 0, **filters: Any) -> tuple[list[dict[str, Any]], int]:
         """One page of the review queue, worst first (severity, then score, then call id; all after review), and the
         number of calls that match. ``filters``: categories, severities, agent_ids, teams, since, until, verdicts,
-        call_ids, review_status (all / unreviewed / reviewed / nothing_to_review)."""
+        call_ids, review_status (all / unreviewed / reviewed / nothing_to_review), sampled_only (抽检 calls only)."""
         query, worst = self._queue_query(**filters)
         with self.session() as session:
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
             rows = session.execute(query.order_by(worst, AuditRow.reviewed_score, CallRow.call_id)
                                    .limit(max(1, int(limit))).offset(max(0, int(offset)))).mappings().all()
-            rows = [dict(row) for row in rows]
+            rows = [dict(row) | {"sampled": bool(row["sampled"])} for row in rows]
             categories: dict[int, set[str]] = {}
             for audit_pk, category in session.execute(select(FindingRow.audit_pk, FindingRow.category).where(
                     FindingRow.audit_pk.in_([row["audit_pk"] for row in rows]),

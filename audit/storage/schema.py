@@ -38,6 +38,7 @@ class CallRow(Base):
     created_at: Mapped[str] = mapped_column(String(40))
     # no start time was given: ``started_at`` holds when the call was first stored, so date filters still find it
     undated: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    debtor_id: Mapped[str | None] = mapped_column(String(100), index=True)  # whom the call was to (dial-log limits)
 
 
 class TranscriptRow(Base):
@@ -183,6 +184,94 @@ class UserRow(Base):
     team: Mapped[str | None] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[str] = mapped_column(String(40))
+
+
+class SampleDrawRow(Base):
+    """One 抽检 draw: which plan (by content version) picked calls of which days, with which seed."""
+    __tablename__ = "sample_draws"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan: Mapped[str] = mapped_column(String(100))
+    plan_version: Mapped[str] = mapped_column(String(40))
+    seed: Mapped[str] = mapped_column(String(64))
+    since: Mapped[str] = mapped_column(String(10))
+    until: Mapped[str] = mapped_column(String(10))
+    pool: Mapped[int] = mapped_column(Integer)  # unflagged calls in the period, the population sampled
+    calls: Mapped[int] = mapped_column(Integer)
+    drawn_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[str] = mapped_column(String(40))
+
+
+class SampleRow(Base):
+    """A call a draw sent to people: why (rate, boost, new_agent), its stratum (agent and ISO week) and its weight
+    (calls of the stratum per call drawn), which turns sampled misses into an estimate for all unflagged calls."""
+    __tablename__ = "samples"
+    __table_args__ = (UniqueConstraint("draw_pk", "call_pk"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draw_pk: Mapped[int] = mapped_column(ForeignKey("sample_draws.id"), index=True)
+    call_pk: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(16))
+    stratum: Mapped[str] = mapped_column(String(120))
+    flagged: Mapped[bool] = mapped_column(Boolean)  # the machine had flagged it (a new agent's call)
+    weight: Mapped[float] = mapped_column(Float)
+
+
+class SampleVerdictRow(Base):
+    """A reviewer's verdict on a whole sampled call (合格 pass / 不合格 fail, with the categories the machine missed);
+    hash-chained like the reviews."""
+    __tablename__ = "sample_verdicts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_pk: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    reviewer: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[str] = mapped_column(String(40))
+    verdict: Mapped[str] = mapped_column(String(16))
+    missed: Mapped[str] = mapped_column(Text)  # JSON list of categories
+    note: Mapped[str] = mapped_column(Text, default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class QaSettingRow(Base):
+    """A setting of the QA loop an admin changes (e.g. the precision under which a rule is listed), and who did."""
+    __tablename__ = "qa_settings"
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    set_by: Mapped[str] = mapped_column(String(200))
+    set_at: Mapped[str] = mapped_column(String(40))
+
+
+class DialRow(Base):
+    """One attempt of a dial log: answered or not; a recording's call id when there is one."""
+    __tablename__ = "dials"
+    __table_args__ = (UniqueConstraint("debtor_id", "number", "dialed_at", name="uq_dials_attempt"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    debtor_id: Mapped[str] = mapped_column(String(100), index=True)
+    number: Mapped[str] = mapped_column(String(40))
+    dialed_at: Mapped[str] = mapped_column(String(40))
+    day: Mapped[str] = mapped_column(String(10))  # the local day of dialed_at, as its own UTC offset gives it
+    answered: Mapped[bool] = mapped_column(Boolean)
+    agent_id: Mapped[str | None] = mapped_column(String(100))
+    call_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    source: Mapped[str] = mapped_column(Text)
+    imported_at: Mapped[str] = mapped_column(String(40))
+
+
+class ContactViolationRow(Base):
+    """A debtor (or number) and day over a contact-frequency limit of the profile, on one call involved (call_id
+    None when no recorded call was: unanswered attempts)."""
+    __tablename__ = "contact_violations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[str] = mapped_column(String(40))
+    debtor_id: Mapped[str] = mapped_column(String(100), index=True)
+    number: Mapped[str | None] = mapped_column(String(40))
+    day: Mapped[str] = mapped_column(String(10), index=True)
+    window_days: Mapped[int] = mapped_column(Integer)
+    max_contacts: Mapped[int] = mapped_column(Integer)
+    counted: Mapped[int] = mapped_column(Integer)
+    call_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    basis: Mapped[str] = mapped_column(Text)  # JSON list
+    explanation: Mapped[str] = mapped_column(Text)
     created_at: Mapped[str] = mapped_column(String(40))
 
 

@@ -1,7 +1,8 @@
 """``Store``, one database: opening it, saving audited calls, and the reads that let a batch resume or re-audit.
 
 Ingesting the same call twice changes nothing; auditing it again with another rule-pack, reader or scorecard version
-adds an audit and keeps the old one. The trail, users and reads are mixed in from their modules.
+adds an audit and keeps the old one. The trail, users, reads and the QA loop's tables are mixed in from their
+modules.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from audit import __version__, settings
 from audit.models import CallAudit, Transcript
+from audit.storage.qa import QaStore
 from audit.storage.queries import Queries, call_filters
 from audit.storage.results import first_result, result_columns
 from audit.storage.schema import (AuditRow, CallItemRow, CallRow, DisclosureRow, FindingRow, SignalRow,
@@ -72,7 +74,7 @@ class _Known:
         return known
 
 
-class Store(ReviewTrail, UserAccounts, Queries):
+class Store(ReviewTrail, UserAccounts, Queries, QaStore):
     """One database. Methods are whole transactions: a crash mid-way leaves the database as it was before."""
 
     def __init__(self, path_or_url: str | Path | None = None):
@@ -161,6 +163,8 @@ class Store(ReviewTrail, UserAccounts, Queries):
             if transcript and call.audio_sha256 and call.audio_sha256 != transcript.audio_sha256:
                 raise StorageError(transcript.audio_path, f"call id '{call_id}' is already stored for another "
                                                           f"recording ({call.audio_path}); give each call its own id")
+            if metadata and metadata.debtor_id and not call.debtor_id:  # a metadata CSV given the column later
+                call.debtor_id = metadata.debtor_id
             return call
         call = CallRow(
             call_id=call_id, audio_path=transcript.audio_path if transcript else "",
@@ -168,6 +172,7 @@ class Store(ReviewTrail, UserAccounts, Queries):
             duration_s=transcript.duration_s if transcript else None,
             agent_id=metadata.agent_id if metadata else None, agent_name=metadata.agent_name if metadata else None,
             team=metadata.team if metadata else None, debtor_tz=metadata.debtor_tz if metadata else None,
+            debtor_id=metadata.debtor_id if metadata else None,
             channel_layout=transcript.channel_layout if transcript else None, created_at=utc_timestamp())
         call.started_at = metadata.started_at if metadata and metadata.started_at else None
         if call.started_at is None:  # dated by when it was stored, and flagged, so date filters still find it

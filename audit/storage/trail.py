@@ -25,6 +25,7 @@ class TrailCheck:
     reviews: int
     problem: str | None = None
     exports: int = 0
+    sample_verdicts: int = 0
 
 
 def _chain_hash(fields: list[Any]) -> str:
@@ -119,10 +120,13 @@ class ReviewTrail:
             return list(session.scalars(select(ExportRow).order_by(ExportRow.id)))
 
     def verify_trail(self) -> TrailCheck:
-        """Recompute both chains (reviews, exports) from their first row: any edited, deleted or reordered row breaks
-        them, and the problem names the row."""
-        reviews, exports = list(self.reviews()), self.exports()
-        for label, rows, hash_of in (("review", reviews, review_hash), ("export", exports, export_hash)):
+        """Recompute the chains (reviews, exports, sampled calls' verdicts) from their first row: any edited, deleted
+        or reordered row breaks them, and the problem names the row."""
+        from audit.storage.qa import sample_verdict_hash
+
+        reviews, exports, verdicts = list(self.reviews()), self.exports(), self.sample_verdicts()
+        for label, rows, hash_of in (("review", reviews, review_hash), ("export", exports, export_hash),
+                                     ("sample verdict", verdicts, sample_verdict_hash)):
             previous = GENESIS_HASH
             for row in rows:
                 if row.prev_hash != previous:
@@ -132,4 +136,4 @@ class ReviewTrail:
                     return TrailCheck(False, len(reviews), f"{label} {row.id}: its content no longer matches its "
                                                            "hash (the row was edited)")
                 previous = row.row_hash
-        return TrailCheck(True, len(reviews), exports=len(exports))
+        return TrailCheck(True, len(reviews), exports=len(exports), sample_verdicts=len(verdicts))

@@ -1,0 +1,251 @@
+"""The QA loop's part of ``Store``: 抽检 draws and the sampled calls' verdicts, the reviews counted per rule, the QA
+settings, dial logs and contact-frequency violations. Plain dicts in and out; what they mean is ``audit.qa``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Iterable
+
+from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy.orm import Session
+
+from audit.storage.queries import call_filters, latest_audit_calls
+from audit.storage.schema import (AuditRow, CallRow, ContactViolationRow, DialRow, FindingRow, QaSettingRow,
+                                  SampleDrawRow, SampleRow, SampleVerdictRow, StorageError, utc_timestamp)
+from audit.storage.trail import _chain_hash, _last_hash
+
+SAMPLE_VERDICTS = ("pass", "fail")  # 合格 / 不合格
+
+
+def sample_verdict_hash(row: SampleVerdictRow) -> str:
+    return _chain_hash([row.prev_hash, row.call_pk, row.reviewer, row.created_at, row.verdict, row.missed, row.note])
+
+
+def _chunks(values: list, size: int = 500):
+    for offset in range(0, len(values), size):  # bound IN lists (SQLite's variable limit)
+        yield values[offset:offset + size]
+
+
+class QaStore:
+    session: Callable[[], Session]
+
+    # -- 抽检 ----------------------------------------------------------------------------------------------------------
+
+    def sampling_pool(self, since: str, until: str) -> list[dict[str, Any]]:
+        """Every call started in the period (latest audit): call_pk, call_id, agent_id, started_at, and whether the
+        machine flagged it (a finding, or a verdict other than pass: the calls the queue already holds)."""
+        has_finding = select(FindingRow.id).where(FindingRow.audit_pk == AuditRow.id).exists()
+        flagged = or_(has_finding, AuditRow.verdict != "pass").label("flagged")
+        with self.session() as session:
+            rows = session.execute(latest_audit_calls(CallRow.id.label("call_pk"), CallRow.call_id, CallRow.agent_id,
+                                                      CallRow.started_at, flagged, since=since, until=until)
+                                   .order_by(CallRow.call_id)).mappings().all()
+        return [dict(row) | {"flagged": bool(row["flagged"])} for row in rows]
+
+    def unflagged_calls(self, since: str | None = None, until: str | None = None) -> int:
+        """How many calls of the period the machine passed without a finding: the population 抽检 samples."""
+        has_finding = select(FindingRow.id).where(FindingRow.audit_pk == AuditRow.id).exists()
+        with self.session() as session:
+            return int(session.scalar(select(func.count()).select_from(latest_audit_calls(
+                CallRow.id, since=since, until=until).where(AuditRow.verdict == "pass", ~has_finding).subquery()))
+                or 0)
+
+    def agent_first_days(self) -> dict[str, str]:
+        """The day of each agent's first call in the database: when a new agent started."""
+        with self.session() as session:
+            return {agent: day for agent, day in session.execute(
+                select(CallRow.agent_id, func.min(func.substr(CallRow.started_at, 1, 10)))
+                .where(CallRow.agent_id.is_not(None), CallRow.started_at.is_not(None)).group_by(CallRow.agent_id))}
+
+    def draw_calls(self, plan: str, plan_version: str, since: str, until: str) -> tuple[int, set[str]] | None:
+        """The latest draw of this plan version over these days, and its call ids; None when there is none."""
+        with self.session() as session:
+            draw_pk = session.scalar(select(func.max(SampleDrawRow.id)).where(
+                SampleDrawRow.plan == plan, SampleDrawRow.plan_version == plan_version,
+                SampleDrawRow.since == since, SampleDrawRow.until == until))
+            if draw_pk is None:
+                return None
+            return draw_pk, set(session.scalars(select(CallRow.call_id).join(SampleRow, SampleRow.call_pk == CallRow.id)
+                                                .where(SampleRow.draw_pk == draw_pk)))
+
+    def save_draw(self, *, plan: str, plan_version: str, seed: str, since: str, until: str, pool: int,
+                  drawn_by: str, samples: Iterable[dict[str, Any]]) -> int:
+        """Record a draw and its calls (dicts: call_pk, reason, stratum, flagged, weight); return the draw's id."""
+        samples = list(samples)
+        with self.session() as session, session.begin():
+            row = SampleDrawRow(plan=plan, plan_version=plan_version, seed=seed, since=since, until=until, pool=pool,
+                                calls=len(samples), drawn_by=drawn_by.strip() or "(unnamed)",
+                                created_at=utc_timestamp())
+            session.add(row)
+            session.flush()
+            if samples:
+                session.connection().execute(insert(SampleRow.__table__), [s | {"draw_pk": row.id} for s in samples])
+            return row.id
+
+    def draws(self, limit: int = 20) -> list[dict[str, Any]]:
+        with self.session() as session:
+            rows = session.scalars(select(SampleDrawRow).order_by(SampleDrawRow.id.desc()).limit(limit)).all()
+        return [{"draw_id": r.id, "plan": r.plan, "plan_version": r.plan_version, "seed": r.seed, "since": r.since,
+                 "until": r.until, "pool": r.pool, "calls": r.calls, "drawn_by": r.drawn_by,
+                 "created_at": r.created_at} for r in rows]
+
+    def add_sample_verdict(self, call_id: str, reviewer: str, verdict: str, missed: Iterable[str] = (),
+                           note: str = "") -> SampleVerdictRow:
+        """Append a reviewer's verdict on a whole sampled call to its hash-chained trail."""
+        missed = sorted(set(missed))
+        if verdict not in SAMPLE_VERDICTS:
+            raise StorageError(None, f"a sampled call's verdict is one of {', '.join(SAMPLE_VERDICTS)}, "
+                                     f"not '{verdict}'")
+        if verdict == "pass" and missed:
+            raise StorageError(None, "a call judged 合格 (pass) has no missed items")
+        if not reviewer.strip():
+            raise StorageError(None, "a verdict needs the reviewer's name")
+        with self.session() as session, session.begin():
+            call_pk = session.scalar(select(CallRow.id).where(CallRow.call_id == call_id))
+            if call_pk is None or session.scalar(select(SampleRow.id).where(SampleRow.call_pk == call_pk).limit(1)) \
+                    is None:
+                raise StorageError(None, f"call '{call_id}' is not a sampled (抽检) call")
+            prev_hash = _last_hash(session, SampleVerdictRow)
+            row = SampleVerdictRow(call_pk=call_pk, reviewer=reviewer.strip(), created_at=utc_timestamp(),
+                                   verdict=verdict, missed=json.dumps(missed, ensure_ascii=False), note=note,
+                                   prev_hash=prev_hash, row_hash="")
+            row.row_hash = sample_verdict_hash(row)
+            session.add(row)
+        return row
+
+    def sample_verdicts(self) -> list[SampleVerdictRow]:
+        with self.session() as session:
+            return list(session.scalars(select(SampleVerdictRow).order_by(SampleVerdictRow.id)))
+
+    def sampled_calls(self, since: str | None = None, until: str | None = None) -> list[dict[str, Any]]:
+        """Every sampled call of the period once (its latest draw's reason, stratum and weight), with the latest
+        whole-call verdict (None until a reviewer gives one)."""
+        latest_sample = select(func.max(SampleRow.id)).group_by(SampleRow.call_pk)
+        query = call_filters(select(CallRow.call_id, CallRow.agent_id, CallRow.started_at, SampleRow.reason,
+                                    SampleRow.stratum, SampleRow.flagged, SampleRow.weight, SampleRow.call_pk)
+                             .join(SampleRow, SampleRow.call_pk == CallRow.id)
+                             .where(SampleRow.id.in_(latest_sample)), since=since, until=until)
+        with self.session() as session:
+            rows = [dict(row) for row in session.execute(query.order_by(CallRow.call_id)).mappings()]
+            verdicts = {}
+            for call_pk, verdict, missed, reviewer in session.execute(
+                    select(SampleVerdictRow.call_pk, SampleVerdictRow.verdict, SampleVerdictRow.missed,
+                           SampleVerdictRow.reviewer).order_by(SampleVerdictRow.id)):
+                verdicts[call_pk] = (verdict, json.loads(missed), reviewer)
+        for row in rows:
+            verdict, missed, reviewer = verdicts.get(row.pop("call_pk"), (None, [], None))
+            row.update(verdict=verdict, missed=missed, reviewer=reviewer)
+        return rows
+
+    def sample_status(self, call_id: str) -> dict[str, Any] | None:
+        """A call's 抽检 state: None when no draw sent it to people; else its latest draw (id, reason) and the
+        latest whole-call verdict (None until given), with who gave it and what was missed."""
+        with self.session() as session:
+            found = session.execute(select(SampleRow.draw_pk, SampleRow.reason, SampleRow.call_pk)
+                                    .join(CallRow, CallRow.id == SampleRow.call_pk).where(CallRow.call_id == call_id)
+                                    .order_by(SampleRow.id.desc()).limit(1)).first()
+            if found is None:
+                return None
+            verdict = session.scalars(select(SampleVerdictRow).where(SampleVerdictRow.call_pk == found.call_pk)
+                                      .order_by(SampleVerdictRow.id.desc()).limit(1)).first()
+        return {"draw_id": found.draw_pk, "reason": found.reason,
+                "verdict": verdict.verdict if verdict else None,
+                "missed": json.loads(verdict.missed) if verdict else [],
+                "reviewer": verdict.reviewer if verdict else None, "note": verdict.note if verdict else ""}
+
+    # -- accuracy ------------------------------------------------------------------------------------------------------
+
+    def reviewed_findings(self, since: str | None = None, until: str | None = None) -> list[dict[str, Any]]:
+        """Every finding (of any audit) of a call in the period whose reviews decided it: rule, category, whether the
+        learned reader made it, and the effect that counts (upheld, dismissed, severity_changed; see
+        ``audit.review_policy.review_state``, kept on the finding as each review is filed)."""
+        query = call_filters(select(FindingRow.id, CallRow.call_id, FindingRow.rule_id, FindingRow.category,
+                                    FindingRow.match_kind, FindingRow.review_verdict)
+                             .join(AuditRow, AuditRow.id == FindingRow.audit_pk)
+                             .join(CallRow, CallRow.id == AuditRow.call_pk)
+                             .where(FindingRow.review_verdict.is_not(None)), since=since, until=until)
+        with self.session() as session:
+            found = session.execute(query).all()
+        return [{"finding_id": pk, "call_id": call_id, "rule_id": rule_id, "category": category,
+                 "model": match_kind == "model", "effect": effect}
+                for pk, call_id, rule_id, category, match_kind, effect in found]
+
+    def qa_setting(self, key: str) -> dict[str, str] | None:
+        with self.session() as session:
+            row = session.get(QaSettingRow, key)
+            return None if row is None else {"value": row.value, "set_by": row.set_by, "set_at": row.set_at}
+
+    def set_qa_setting(self, key: str, value: str, set_by: str) -> None:
+        with self.session() as session, session.begin():
+            row = session.get(QaSettingRow, key)
+            if row is None:
+                session.add(QaSettingRow(key=key, value=value, set_by=set_by, set_at=utc_timestamp()))
+            else:
+                row.value, row.set_by, row.set_at = value, set_by, utc_timestamp()
+
+    # -- dial logs -----------------------------------------------------------------------------------------------------
+
+    def save_dials(self, rows: list[dict[str, Any]]) -> int:
+        """Add dial attempts (dicts of ``DialRow``'s columns but imported_at); one already stored (same debtor,
+        number and time) is skipped. Returns how many were new."""
+        added = 0
+        with self.session() as session, session.begin():
+            for chunk in _chunks(rows):
+                debtors = sorted({row["debtor_id"] for row in chunk})
+                known = {tuple(row) for row in session.execute(
+                    select(DialRow.debtor_id, DialRow.number, DialRow.dialed_at).where(DialRow.debtor_id.in_(debtors)))}
+                new = []
+                for row in chunk:
+                    key = (row["debtor_id"], row["number"], row["dialed_at"])
+                    if key not in known:
+                        known.add(key)
+                        new.append(row | {"imported_at": utc_timestamp()})
+                if new:
+                    session.connection().execute(insert(DialRow.__table__), new)
+                added += len(new)
+        return added
+
+    def dials_of(self, debtor_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """Every stored attempt to these debtors, in time order."""
+        columns = (DialRow.debtor_id, DialRow.number, DialRow.dialed_at, DialRow.day, DialRow.answered,
+                   DialRow.agent_id, DialRow.call_id)
+        with self.session() as session:
+            rows = [dict(row) for chunk in _chunks(sorted(set(debtor_ids)))
+                    for row in session.execute(select(*columns).where(DialRow.debtor_id.in_(chunk))).mappings()]
+        return sorted(rows, key=lambda row: (row["debtor_id"], row["dialed_at"]))
+
+    def calls_of_debtors(self, debtor_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """The recorded calls to these debtors (``debtor_id`` from the metadata CSV): call_id, debtor_id,
+        started_at."""
+        with self.session() as session:
+            return [dict(row) for chunk in _chunks(sorted(set(debtor_ids)))
+                    for row in session.execute(select(CallRow.call_id, CallRow.debtor_id, CallRow.started_at)
+                                               .where(CallRow.debtor_id.in_(chunk))).mappings()]
+
+    def replace_contact_violations(self, debtor_ids: Iterable[str], violations: Iterable[dict[str, Any]]) -> None:
+        """The violations of these debtors become ``violations`` (recomputed from all their dials)."""
+        rows = [v | {"basis": json.dumps(list(v["basis"]), ensure_ascii=False), "created_at": utc_timestamp()}
+                for v in violations]
+        with self.session() as session, session.begin():
+            for chunk in _chunks(sorted(set(debtor_ids))):
+                session.execute(delete(ContactViolationRow).where(ContactViolationRow.debtor_id.in_(chunk)))
+            for chunk in _chunks(rows):
+                session.connection().execute(insert(ContactViolationRow.__table__), chunk)
+
+    def contact_violations(self, since: str | None = None, until: str | None = None,
+                           call_id: str | None = None) -> list[dict[str, Any]]:
+        query = select(ContactViolationRow)
+        if since:
+            query = query.where(ContactViolationRow.day >= since[:10])
+        if until:
+            query = query.where(ContactViolationRow.day <= until[:10])
+        if call_id is not None:
+            query = query.where(ContactViolationRow.call_id == call_id)
+        with self.session() as session:
+            rows = session.scalars(query.order_by(ContactViolationRow.day, ContactViolationRow.debtor_id,
+                                                  ContactViolationRow.rule_id, ContactViolationRow.call_id)).all()
+        return [{"rule_id": r.rule_id, "debtor_id": r.debtor_id, "number": r.number, "day": r.day,
+                 "window_days": r.window_days, "max_contacts": r.max_contacts, "counted": r.counted,
+                 "call_id": r.call_id, "severity": r.severity, "basis": json.loads(r.basis),
+                 "explanation": r.explanation} for r in rows]
+
