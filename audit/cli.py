@@ -7,7 +7,7 @@ unusable input file (metadata CSV, lexicon); 3 no speech model could be loaded.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.console import Console
@@ -15,12 +15,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from audit import __version__, settings
-from audit.asr import Transcriber, default_batch_size, default_workers, resolve_model
 from audit.audio import AUDIO_EXTENSIONS
 from audit.errors import AuditError, ModelError
 from audit.jsonio import write_jsonl_atomic
 from audit.models import CHANNEL_LAYOUTS
-from audit.pipeline import BatchReport, CallOutcome, collect_inputs, run_batch, transcribe_batch
+
+if TYPE_CHECKING:  # the recogniser and the batch driver load only for the commands that use them (a fast CLI start)
+    from audit.asr import Transcriber
+    from audit.pipeline import BatchReport, CallOutcome
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="催收质检 collection-call auditor: transcribe and audit recorded Mandarin collection calls.")
@@ -41,6 +43,8 @@ def _error_exit(error: AuditError) -> typer.Exit:
 
 
 def _transcriber(**options) -> Transcriber:
+    from audit.asr import Transcriber
+
     try:
         return Transcriber(**options)
     except AuditError as error:  # e.g. a broken lexicons/asr_zh.yaml: exit 2 naming the file, not a traceback
@@ -57,6 +61,8 @@ def _transcribe_with_progress(paths: list[Path], metadata: Optional[Path], out: 
                               compute_type: Optional[str], channel_layout: Optional[str], cache_dir: Optional[Path],
                               no_cache: bool) -> BatchReport:
     """``audit transcribe``'s work: the batch's recordings transcribed into ``out``, with a progress bar."""
+    from audit.pipeline import transcribe_batch
+
     _check_layout(channel_layout)
     inputs = _inputs(paths, metadata)
     transcriber = _transcriber(model=model, device=device, compute_type=compute_type, cache_dir=cache_dir,
@@ -144,7 +150,9 @@ def run(
 ) -> None:
     """The main job: transcribe, audit and store every call of a batch. Each call is saved as it finishes; run the
     same command again after an interruption and it carries on where it stopped."""
+    from audit.asr import default_batch_size, default_workers
     from audit.audio import probe_duration_s
+    from audit.pipeline import run_batch
 
     _check_layout(channel_layout)
     if engine not in ("local", "ray"):
@@ -197,6 +205,8 @@ def run(
 
 
 def _inputs(paths: list[Path], metadata: Optional[Path]):
+    from audit.pipeline import collect_inputs
+
     try:
         inputs = collect_inputs(paths, metadata)
     except AuditError as error:
@@ -502,6 +512,8 @@ def model(
     cache_dir: Optional[Path] = typer.Option(None, help="Model cache (default ~/.cache/...)."),
 ) -> None:
     """Show where the speech model comes from (assembling and verifying the bundled one if needed)."""
+    from audit.asr import Transcriber, resolve_model
+
     try:
         source = resolve_model(name, cache_dir)
         if check:
