@@ -454,7 +454,7 @@ def test_call_detail_shows_the_dialogue_with_findings_highlighted(app_db):
     for finding in Store(app_db).findings("c04_violence_threat"):
         assert f">{finding.quote}</mark>" in dialogue
         assert "刑法" in dialogue  # the legal basis travels in the highlight's hover text
-    for column in ("告知项", "measure", "points"):  # disclosure checklist, call quality, score breakdown
+    for column in ("告知项", "指标", "扣分"):  # disclosure checklist, call quality, score breakdown
         assert table(at, column) is not None
     assert audio_start(at) == 0
 
