@@ -3,7 +3,7 @@
 The entry only sets up the shell (page settings, language, the signed-in user in the sidebar) and the navigation;
 each page is a script in ``app_pages/`` that lays out what ``audit/`` computes. The database is ``AUDIT_DB_URL``, else
 the file ``AUDIT_DB``, else ``results/audit.db`` (what ``audit run samples --out results`` writes); uploads go under
-``AUDIT_DATA_DIR`` (default ``data/``).
+``AUDIT_DATA_DIR`` (default ``~/.local/share/collection-call-auditor``, outside the checkout).
 
 Until someone signs in, the sign-in page is the only script there is: every page's URL (a call's link included) runs
 it and nothing else. Signing in reruns the same URL, so a link opens what it pointed to -- if the account's role
@@ -32,6 +32,7 @@ DEFAULT = "overview"  # the default page is served at the root URL
 
 st.set_page_config(page_title=t("app.title"), page_icon=":material/headphones:", layout="wide")
 account = common.current_account()
+common.sync_cookie()
 
 if account is None:
     with st.sidebar:

@@ -6,7 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from app_pages import common
-from app_pages.i18n import label, t
+from app_pages.i18n import column, label, t
 from audit import review
 from audit.aggregate import agent_scorecards, raw_and_reviewed, weekly_trend
 
@@ -30,9 +30,9 @@ show_raw = st.toggle(t("agents.raw"), key="agents_raw")
 scorecards = agent_scorecards(**rows)
 shown = raw_and_reviewed(**rows) if show_raw else scorecards
 notes = scorecards.attrs.get("column_notes", {})  # what each figure means, on hover over its header
-st.dataframe(shown, hide_index=True, key="agents_table", column_config={
-    column: st.column_config.Column(help=notes.get(column.removesuffix("_raw").removesuffix("_reviewed")))
-    for column in shown.columns if notes.get(column.removesuffix("_raw").removesuffix("_reviewed"))})
+st.dataframe(shown.rename(columns=column), hide_index=True, key="agents_table", column_config={
+    column(name): st.column_config.Column(help=notes.get(name.removesuffix("_raw").removesuffix("_reviewed")))
+    for name in shown.columns if notes.get(name.removesuffix("_raw").removesuffix("_reviewed"))})
 records = {record["agent_id"]: record for record in scorecards.to_dict("records")}
 if not records:
     st.stop()
@@ -48,16 +48,24 @@ trend_col, category_col, disclosure_col = st.columns(3)
 with trend_col:
     st.subheader(t("agents.trend"))
     trend = weekly_trend(**rows, agent_id=agent_id)
-    figure = px.line(trend, x="week_start", y="mean_score", markers=True,
-                     labels={"week_start": t("overview.week"), "mean_score": t("col.score")})
-    figure.update_yaxes(range=[0, 100])
-    st.plotly_chart(figure, width="stretch", key="agent_trend")
+    if trend.empty:
+        st.info(t("chart.empty"))
+    else:
+        figure = px.line(trend, x="week_start", y="mean_score", markers=True,
+                         labels={"week_start": t("overview.week"), "mean_score": t("col.score")})
+        figure.update_yaxes(range=[0, 100])
+        figure.update_xaxes(tickformat="%Y-%m-%d")
+        st.plotly_chart(figure, width="stretch", key="agent_trend")
 with category_col:
     st.subheader(t("agents.categories"))
-    bars = {t("filter.category"): [label("category", c) for c, _ in breakdown["findings"]],
-            t("overview.findings"): [n for _, n in breakdown["findings"]]}
-    st.plotly_chart(px.bar(bars, x=t("filter.category"), y=t("overview.findings")), width="stretch",
-                    key="agent_categories")
+    if not breakdown["findings"]:
+        st.info(t("chart.empty"))
+    else:
+        bars = {t("filter.category"): [label("category", c) for c, _ in breakdown["findings"]],
+                t("overview.findings"): [n for _, n in breakdown["findings"]]}
+        st.plotly_chart(px.bar(bars, x=t("filter.category"), y=t("overview.findings"), color=t("filter.category"),
+                               color_discrete_map=common.category_colours()),
+                        width="stretch", key="agent_categories")
 with disclosure_col:
     st.subheader(t("agents.disclosures"))
     st.dataframe([{t("call.disclosures"): label("disclosure", d), t("agents.rate"): f"{rate:.0%}" if rate is not None
@@ -74,7 +82,8 @@ else:
                "date": t("col.started_at"), "time": t("call.at"), "quote": "「」", "rule_id": t("call.rule"),
                "explanation": t("call.why"), "link": t("col.open")}
     shown = [{columns[k]: (label("category", v) if k == "category" else label("severity", v) if k == "severity"
-                           else v) for k, v in row.items()} for row in sheet]
+                           else common.rule_text(row["rule_id"], v) if k == "explanation" else v)
+              for k, v in row.items()} for row in sheet]
     st.dataframe(shown, hide_index=True, key="coaching_table", column_config={
         t("col.open"): st.column_config.LinkColumn(t("col.open"), display_text=t("queue.open"))})
     st.download_button(t("agents.download"), review.rows_to_csv(sheet, review.COACHING_COLUMNS),

@@ -13,8 +13,8 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages import common, qa_panel
-from app_pages.i18n import label, t
-from audit import accounts, review, review_policy
+from app_pages.i18n import label, measure_limits, measure_value, reason, t
+from audit import accounts, display, review, review_policy
 from audit.models import SEVERITIES
 from audit.storage import StorageError
 
@@ -37,7 +37,8 @@ if st.query_params.get("call_id") != call_id:
 st.session_state["call_id"] = st.session_state["call_pick_from"] = call_id
 
 detail = common.call_detail(location, call_id)
-if detail is None:
+# another team's call reads exactly like a call that does not exist: a refusal would confirm the id
+if detail is None or not accounts.can_open_call(account, detail["call"]["team"]):
     st.warning(t("call.not_found", call_id=call_id))
     st.stop()
 if not accounts.can_open_call(account, detail["call"]["team"]):
@@ -50,27 +51,40 @@ flash = st.session_state.pop("call_flash", None)
 if flash:
     st.success(flash)
 
-# -- header --------------------------------------------------------------------------------------------------------
-columns = st.columns(5)
+# -- what went wrong and where, first ---------------------------------------------------------------------------------
+summary = display.summary_items(
+    [{**f, "effective_severity": review_policy.effective_severity(f)} for f in findings], body.get("signals") or [],
+    audit["call_time_violation"], [f["finding_id"] for f in findings if review_policy.is_dismissed(f)])
+SEVERITY_TONE = {"critical": "red", "major": "orange", "minor": "gray"}  # the charts' scale (common.SEVERITY_COLOURS)
+
+
+def summary_text(item) -> str:
+    if item.kind == "call_time":
+        return f":red[{t('call.deduct_call_time')}]"
+    name = label(item.kind, item.code)
+    where = f" {review.clock(item.start_s)}" if item.start_s is not None else ""
+    return f":{SEVERITY_TONE.get(item.severity, 'blue') if item.kind == 'category' else 'violet'}[{name}{where}]"
+
+
+st.markdown("### " + (" · ".join(summary_text(i) for i in summary) if summary else t("call.summary_none")))
+moment = display.time_of_day(call["started_at"], call.get("debtor_tz"))
+when = t("call.time_of_day", zone=moment.zone or "?", local=moment.local) if moment else t("call.time_unknown")
+(st.error if audit["call_time_violation"] else st.caption)(when + (f" · {t('call.call_time')}"
+                                                                   if audit["call_time_violation"] else ""))
+if call.get("undated"):
+    st.caption(t("call.undated", when=(call["started_at"] or "")[:16].replace("T", " ")))
+if body.get("review_reasons"):
+    st.warning(f"{t('call.review_reasons')}: " + "；".join(reason(r) for r in body["review_reasons"]))
+columns = st.columns(4)
 machine = t("call.machine_result", verdict=label("verdict", audit["verdict"]), score=f"{audit['score']:.1f}")
 columns[0].metric(t("col.verdict"), label("verdict", result.verdict), help=machine)
 columns[1].metric(t("col.score"), f"{result.score:.1f}", help=machine,
                   delta=round(result.score - audit["score"], 1) if result.score != audit["score"] else None)
 columns[2].metric(t("col.agent"), f"{call['agent_name'] or call['agent_id'] or '–'}")
 columns[3].metric(t("col.team"), call["team"] or "–")
-columns[4].metric(t("col.started_at"), (call["started_at"] or "–")[:10],
-                  help=call["started_at"])  # the whole timestamp, with its offset, on hover
 st.caption(t("call.closed") if result.closed else t("call.open_items", n=result.open_items))
-if call.get("undated"):
-    st.caption(t("call.undated", when=(call["started_at"] or "")[:16].replace("T", " ")))
-if audit["call_time_violation"]:
-    st.error(t("call.call_time"))
-if body.get("review_reasons"):
-    st.caption(f"{t('call.review_reasons')}: " + "；".join(body["review_reasons"]))
 if audit["audits_of_call"] > 1:
     st.caption(t("call.older_audits", n=audit["audits_of_call"]))
-st.caption(f"{audit['profile']}@{audit['rule_pack_version']} · {audit['scorecard']}@{audit['scorecard_version']} · "
-           f"{audit['model_id']}")
 qa_panel.show(account, call_id)  # 抽检: the whole call's verdict; contact-frequency violations
 
 # -- the player: 「播放」 on a finding stores where to start and the rerun draws the player there ------------------
@@ -86,8 +100,8 @@ if call["audio_path"] and audio_path.is_file():
     start = st.session_state.get(start_key)
     st.audio(str(audio_path), format=review.audio_mime(audio_path), start_time=start or 0,
              autoplay=start is not None)
-else:
-    st.warning(t("call.audio_missing", path=call["audio_path"] or "–"))
+else:  # the server's path only to an admin
+    st.warning(t("call.audio_missing", path=(call["audio_path"] or "–") if account.role == "admin" else "–"))
 
 # -- dialogue and findings -----------------------------------------------------------------------------------------
 number = {f["finding_id"]: i + 1 for i, f in enumerate(findings)}
@@ -103,7 +117,8 @@ def tooltip(finding) -> str:
     return (f"[{number[finding['finding_id']]}] {label('category', finding['category'])} · "
             f"{label('severity', review_policy.effective_severity(finding))} · "
             f"{label('review_status', finding['review_status'])} · {finding['rule_id']}\n"
-            f"{t('call.basis')}: {'；'.join(finding['legal_basis'])}\n{finding['explanation']}")
+            f"{t('call.basis')}: {'；'.join(finding['legal_basis'])}\n"
+            f"{common.rule_text(finding['rule_id'], finding['explanation'])}")
 
 
 def turn_html(turn) -> str:
@@ -175,7 +190,7 @@ def verdict_form(kind: str, target: dict, severity: str | None = None) -> None:
     key = form_key(kind, target_id)
     last = review.latest_review(target)
     st.caption(t("call.last_review", verdict=label("review", last["verdict"]), reviewer=last["reviewer"],
-                 when=last["created_at"][:16].replace("T", " ")) if last else t("call.not_reviewed"))
+                 when=display.local_minute(last["created_at"])) if last else t("call.not_reviewed"))
     offered = review.verdicts_for(account, kind == "item")
     with st.form(f"review_{key}", border=False):
         st.selectbox(t("call.review_verdict"), offered, index=None, placeholder=t("call.choose_verdict"),
@@ -218,7 +233,8 @@ with right:
                        + (f" · {t('call.via_homophone')}" if finding["pinyin_match"] else "")
                        + (f" · {t('call.needs_review')}" if finding["needs_review"] else ""))
             st.caption(f"{t('call.basis')}: {'；'.join(finding['legal_basis'])}")
-            st.caption(f"{t('call.why')}: {finding['explanation']}")
+            st.caption(f"{t('call.why')}: {common.rule_text(finding['rule_id'], finding['explanation'])}"
+                       + (f"（{t('call.unknown_speaker_note')}）" if finding["speaker"] == "unknown" else ""))
             if finding["start_s"] is not None:
                 st.button(f"▶ {t('call.play')} {review.clock(finding['start_s'])}", key=f"play_{fid}",
                           on_click=play, args=(finding["start_s"],))
@@ -231,13 +247,18 @@ with tabs[0]:
                    t("col.verdict"): label("status", row["status"]),
                    t("call.at"): (t("call.turn", turn=row["turn"]) + f" · {review.clock(row['start_s'])}")
                    if row["turn"] is not None else "",
-                   "「」": row["quote"] or "", t("call.rule"): row["rule_id"], t("call.why"): row["explanation"]}
+                   "「」": row["quote"] or "", t("call.rule"): row["rule_id"],
+                   t("call.why"): common.rule_text(row["rule_id"], row["explanation"])}
                   for row in review.disclosure_checklist(body)], hide_index=True, key="disclosure_table")
 with tabs[1]:
     quality = body.get("quality")
     if quality:
-        st.dataframe([{"measure": key, "value": value} for key, value in quality.items()], hide_index=True,
-                     key="quality_table")
+        st.dataframe([{t("call.measure"): label("measure", m.measure), t("call.value"): measure_value(m.measure, m.value),
+                       t("call.limit"): measure_limits(m.measure, m.low, m.high),
+                       t("call.in_limits"): "" if m.value is None or (m.low is None and m.high is None)
+                       else t("no") if m.outside else t("yes")}
+                      for m in display.quality_measures(quality, common.scorecard_limits(audit["scorecard"]))],
+                     hide_index=True, key="quality_table")
     else:
         st.info(t("call.no_quality"))
 with tabs[2]:
@@ -245,7 +266,7 @@ with tabs[2]:
     if signals:
         st.dataframe([{t("call.signals"): label("signal", s["signal"]), t("call.at"): t("call.turn", turn=s["turn"])
                        + f" · {review.clock(s.get('start_s'))}", "「」": s["quote"],
-                       "details": "，".join(f"{k}={v}" for k, v in (s.get("details") or {}).items())}
+                       t("call.details"): "，".join(str(v) for v in (s.get("details") or {}).values() if v)}
                       for s in signals], hide_index=True, key="signal_table")
     else:
         st.info(t("call.no_signals"))
@@ -253,9 +274,21 @@ with tabs[3]:
     deductions = result.deductions  # after review: a dismissed finding is listed with 0 points
     st.metric(t("col.score"), f"{result.score:.1f}", help=machine)
     if deductions:
-        st.dataframe([{t("call.item"): d["item"], t("call.points"): d["points"], t("call.why"): d["reason"],
+        def item_name(line) -> str:
+            if line.kind == "finding":
+                return label("category", line.code)
+            if line.kind == "disclosure":
+                return t("call.deduct_disclosure", name=label("disclosure", line.code))
+            if line.kind == "quality":
+                return label("measure", line.code)
+            return t("call.deduct_call_time")
+
+        st.dataframe([{t("call.item"): item_name(line), t("call.points"): f"−{line.points:g}",
+                       t("call.rule"): line.rule_id,
+                       t("call.details"): (f"「{line.quote}」 " + t("call.turn", turn=line.turn)) if line.quote else "",
                        t("col.reviewed"): label("review_status", "dismissed") if d["status"] == "dismissed" else ""}
-                      for d in deductions], hide_index=True, key="deduction_table")
+                      for d, line in zip(deductions, display.deduction_lines(deductions))],
+                     hide_index=True, key="deduction_table")
     else:
         st.info(t("call.no_deductions"))
 with tabs[4]:
@@ -265,7 +298,9 @@ with tabs[4]:
                        if r["finding_id"] is not None else label("item_kind", r["kind"]),
                        t("call.review_verdict"): label("review", r["verdict"]),
                        t("call.new_severity"): label("severity", r["new_severity"]), t("app.reviewer"): r["reviewer"],
-                       t("call.note"): r["note"], "time": r["created_at"][:19].replace("T", " "),
-                       "sha256": r["row_hash"][:12]} for r in trail], hide_index=True, key="trail_table")
+                       t("call.note"): r["note"], t("call.time"): display.local_minute(r["created_at"]),
+                       t("call.hash"): r["row_hash"][:12]} for r in trail], hide_index=True, key="trail_table")
     else:
         st.info(t("call.no_trail"))
+    st.caption(t("call.versions", profile=audit["profile"], pack=audit["rule_pack_version"], card=audit["scorecard"],
+                 card_version=audit["scorecard_version"], model=audit["model_id"] or "–"))

@@ -10,10 +10,11 @@ asks it again (``signed_in``) rather than trusting that app.py let it run."""
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import unquote
 
 import streamlit as st
 
-from app_pages.i18n import LANGUAGES, label, t
+from app_pages.i18n import LANGUAGES, label, lang, t
 from audit import accounts, review, settings
 from audit.storage import Store
 
@@ -39,6 +40,37 @@ def auditor():
     from audit.auditor import Auditor
 
     return Auditor()
+
+
+@st.cache_resource(show_spinner=False)
+def rule_descriptions() -> dict[str, tuple[str, str]]:
+    """Every rule id -> its description in Chinese and English, from the rule pack (the rules alone: no models)."""
+    from audit.rulepack import load_rule_pack
+
+    pack = load_rule_pack()
+    # the learned reader files its findings as reader/<category>: the category says what it found
+    return {**{f"reader/{c.id}": (c.description_zh or c.description, c.description) for c in pack.categories.values()},
+            **pack.descriptions()}
+
+
+def rule_text(rule_id: str, fallback: str = "") -> str:
+    """A rule's description in the reader's language; the stored explanation for a rule the pack no longer has."""
+    pair = rule_descriptions().get(rule_id)
+    if pair is None:
+        return fallback
+    return pair[1] if lang() == "en" else pair[0]
+
+
+@st.cache_resource(show_spinner=False)
+def scorecard_limits(name: str) -> tuple:
+    """The quality limits of the scorecard a call was scored with (none when it is no longer installed)."""
+    from audit.errors import AuditError
+    from audit.scorecard import load_scorecard
+
+    try:
+        return tuple(load_scorecard(name).quality)
+    except AuditError:
+        return ()
 
 
 @st.cache_resource(show_spinner=False)
@@ -104,8 +136,9 @@ def sidebar(account: accounts.Account) -> None:
         st.caption(t("auth.signed_in_as", username=account.username))
         if st.button(t("auth.sign_out"), key="sign_out", icon=":material/logout:"):
             sign_out()
-        where = settings.DB_URL if settings.db_url() else review.database_location()
-        st.caption(f"{t('app.database')}: `{where}`")
+        if account.role == "admin":  # where the server keeps its data is an admin's business only
+            where = settings.DB_URL if settings.db_url() else review.database_location()
+            st.caption(f"{t('app.database')}: `{where}`")
 
 
 # -- who is signed in -------------------------------------------------------------------------------------------------
@@ -114,26 +147,61 @@ def session_secret() -> bytes:
     return accounts.session_secret(review.data_dir())
 
 
+SESSION_COOKIE = "audit_session"
+
+
 def current_account() -> accounts.Account | None:
     """The signed-in account, read from the database through the session's signed token on every run; None when
-    nobody is signed in, or the token is forged, expired or belongs to a disabled account."""
+    nobody is signed in, or the token is forged, expired or belongs to a disabled account.
+
+    The token also lives in a cookie (set by ``sign_in``), so a reload or a link opened in a new tab -- a new
+    Streamlit session -- is still signed in for the token's lifetime; the cookie carries nothing the server does not
+    check again, exactly as it checks the session state's copy."""
     token = st.session_state.get("auth_token")
+    if token is None and not st.session_state.get("signed_out"):
+        cookie = st.context.cookies.get(SESSION_COOKIE)
+        token = unquote(cookie) if cookie else None  # written URL-encoded by sync_cookie
     if token is None:
         return None
     account = accounts.account_from_token(store(), token, session_secret())
     if account is None:
-        del st.session_state["auth_token"]  # a dead token is dropped: the sign-in page asks again
+        st.session_state.pop("auth_token", None)  # a dead token is dropped: the sign-in page asks again
+        st.session_state["cookie_action"] = "clear"
+    else:
+        st.session_state["auth_token"] = token
     return account
+
+
+def sync_cookie() -> None:
+    """Write or clear the session cookie in the browser (a one-line script), when sign-in or sign-out asked for it.
+    SameSite=Strict: no other site's page can send it; Max-Age: the token's own lifetime."""
+    action = st.session_state.pop("cookie_action", None)
+    if action is None:
+        return
+    if action == "clear":
+        value, age = "", 0
+    else:
+        value, age = st.session_state.get("auth_token", ""), accounts.SESSION_TTL_S
+    with st.sidebar:
+        st.html(f"<script>document.cookie = '{SESSION_COOKIE}=' + encodeURIComponent({value!r}) + "
+                f"'; Max-Age={age}; Path=/; SameSite=Strict' + (location.protocol === 'https:' ? '; Secure' : '');"
+                "</script>", unsafe_allow_javascript=True, width="content")
 
 
 def sign_in(account: accounts.Account) -> None:
     st.session_state["auth_token"] = accounts.issue_token(account, session_secret())
+    st.session_state["cookie_action"] = "set"
+    st.session_state.pop("signed_out", None)
 
 
 def sign_out() -> None:
     st.session_state.pop("auth_token", None)
     for key in [k for k in st.session_state if k != "lang"]:  # nothing of this user's work stays in the session
         del st.session_state[key]
+    # this connection still carries the cookie it was opened with: never read it again here; and clear it in the
+    # browser, so a reload asks for the password too
+    st.session_state["signed_out"] = True
+    st.session_state["cookie_action"] = "clear"
     if oidc_configured() and getattr(st.user, "is_logged_in", False):
         st.logout()  # also forgets the identity provider's cookie, or the next run would sign in again
     st.rerun()
@@ -162,7 +230,7 @@ def team_filter(account: accounts.Account, options: dict, key: str) -> tuple[str
     and the reads are filtered to it whatever the widget's state says."""
     scope = accounts.team_scope(account)
     if scope is None:
-        return tuple(st.multiselect(t("filter.team"), options["teams"], key=key))
+        return tuple(st.multiselect(t("filter.team"), options["teams"], key=key, placeholder=t("filter.any")))
     st.multiselect(t("filter.team"), [scope], default=[scope], disabled=True, key=f"{key}_own",
                    help=t("auth.team_fixed"))
     return review.scoped_teams((), scope)
@@ -199,6 +267,25 @@ def is_empty(options: dict) -> bool:
 def getting_started() -> None:
     st.info(f"**{t('empty.title')}**\n\n" + t("empty.body", db=review.database_location()))
     st.page_link("app_pages/batch_audit.py", label=t("go.batch"), icon=":material/upload_file:")
+
+
+# One colour per severity, in the order of alarm (red, orange, grey), and one per category, on every page's charts.
+SEVERITY_COLOURS = {"critical": "#c92a2a", "major": "#e8590c", "minor": "#868e96"}
+CATEGORY_COLOURS = {
+    "violence_threat": "#c92a2a", "intimidation": "#e8590c", "impersonation": "#862e9c",
+    "false_legal_threat": "#5f3dc4", "insult": "#d6336c", "third_party_disclosure": "#1971c2",
+    "privacy_exposure": "#0c8599", "harassment": "#2b8a3e", "induce_borrowing": "#e67700",
+    "unofficial_channel": "#5c940d", "third_party_collection": "#364fc7", "improper_conduct": "#495057",
+}
+
+
+def severity_colours() -> dict[str, str]:
+    """Plotly's colour map keyed by what the chart shows: the severity's name in the reader's language."""
+    return {label("severity", code): colour for code, colour in SEVERITY_COLOURS.items()}
+
+
+def category_colours() -> dict[str, str]:
+    return {label("category", code): colour for code, colour in CATEGORY_COLOURS.items()}
 
 
 STYLE = """

@@ -49,6 +49,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "auth.call_refused": ("无权查看通话 {call_id}：它不属于你的团队", "You may not open call {call_id}: it is not your "
                                                                  "team's"),
     "auth.team_fixed": ("组长只能查看本组", "A team lead sees their own team only"),
+    "auth.wait": ("。失败次数过多，请 {minutes} 分钟后再试", ". Too many failures: try again in {minutes} min"),
+    "users.failures": ("登录失败记录（最新在前）", "Failed sign-ins (newest first)"),
+    "users.no_failures": ("没有登录失败记录", "No failed sign-ins"),
+    "users.failure_at": ("时间", "When"),
     # users (admin)
     "users.title": ("用户", "Users"),
     "users.username": ("用户名", "User name"),
@@ -77,6 +81,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "users.no_others": ("没有其他账号", "No other accounts"),
     # shared
     "filter.dates": ("通话日期", "Call dates"),
+    "filter.any": ("不限（可多选）", "Any (choose one or more)"),
     "filter.team": ("团队", "Team"),
     "filter.agent": ("坐席", "Agent"),
     "filter.category": ("违规类别", "Category"),
@@ -102,6 +107,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "overview.calls": ("已质检通话", "Calls audited"),
     "overview.fail_rate": ("不通过率", "Fail rate"),
     "overview.critical": ("严重违规条数", "Critical findings"),
+    "overview.critical_calls": ("含严重违规的通话数", "Calls with a critical finding"),
+    "chart.empty": ("所选范围内没有可画的数据", "Nothing to chart in this selection"),
     "overview.unreviewed": ("待复核通话", "Unreviewed in queue"),
     "overview.by_category": ("按违规类别", "Findings by category"),
     "overview.by_week": ("按周趋势", "Findings by week"),
@@ -187,10 +194,30 @@ STRINGS: dict[str, tuple[str, str]] = {
     "call.undated": ("无通话时间（未提供元数据）：按质检时间 {when} 归档", "No start time given (no metadata): filed "
                                                                 "under when it was audited, {when}"),
     "call.dismissed_note": ("已驳回：不扣分、不计入结论", "Dismissed: no deduction, does not count"),
-    "call.points": ("扣分", "Points"),
-    "call.item": ("条目", "Item"),
     "queue.batch": ("只显示批次 {batch} 的 {n} 通电话", "Only the {n} calls of batch {batch}"),
     "queue.all_calls": ("显示全部通话", "Show every call"),
+    "call.summary_none": ("未发现违规", "Nothing found"),
+    "call.time_of_day": ("通话时间（{zone}）：{local}", "Call time ({zone}): {local}"),
+    "call.time_unknown": ("通话时间未知", "Call time unknown"),
+    "call.versions": ("质检版本：规则包 {profile}@{pack} · 评分模板 {card}@{card_version} · 语音模型 {model}",
+                      "Audited with rule pack {profile}@{pack} · scorecard {card}@{card_version} · speech model "
+                      "{model}"),
+    "call.measure": ("指标", "Measure"),
+    "call.value": ("数值", "Value"),
+    "call.limit": ("合格范围", "Limits"),
+    "call.in_limits": ("是否合格", "Within limits"),
+    "call.not_measured": ("无法测量", "not measured"),
+    "call.no_limit": ("不考核", "not scored"),
+    "call.item": ("扣分项", "Item"),
+    "call.points": ("扣分", "Points"),
+    "call.details": ("详情", "Details"),
+    "call.time": ("时间", "Time"),
+    "call.hash": ("校验值 (sha256)", "Hash (sha256)"),
+    "call.deduct_call_time": ("夜间催收", "Call in the quiet hours"),
+    "call.deduct_disclosure": ("缺少告知：{name}", "Missing disclosure: {name}"),
+    "call.unknown_speaker_note": ("说话人未识别，请核对", "speaker not identified: check who said it"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
     # agents
     "agents.title": ("坐席", "Agents"),
     "agents.table": ("坐席计分卡（已计入复核结论）", "Agent scorecards (after reviews)"),
@@ -348,7 +375,41 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "review_status": {"unreviewed": ("未复核", "Unreviewed"), "upheld": ("已确认", "Upheld"),
                       "dismissed": ("已驳回", "Dismissed"), "severity_changed": ("已调整严重度", "Severity changed"),
                       "appealed": ("申诉中", "Appeal pending")},
-    "signal": {"customer_abuse": ("客户辱骂", "Customer abuse"), "vulnerability": ("弱势客户", "Vulnerability"),
+    "column": {"rule_id": ("规则编号", "Rule"), "category": ("违规类别", "Category"), "severity": ("严重程度", "Severity"),
+               "description": ("说明", "Description"), "description_zh": ("说明", "Description"),
+               "terms": ("词条", "Terms"), "patterns": ("句式（正则）", "Patterns (regex)"),
+               "token_patterns": ("分词句式数", "Token patterns"), "exceptions": ("例外（正则）", "Exceptions (regex)"),
+               "legal_basis": ("法律依据", "Legal basis"), "rules": ("规则数", "Rules"),
+               "disclosure": ("告知项", "Disclosure"), "window": ("检查范围", "Window"), "signal": ("客户信号", "Signal"),
+               "agent_id": ("坐席工号", "Agent"), "agent_name": ("姓名", "Name"), "team": ("团队", "Team"),
+               "calls": ("通话数", "Calls"), "mean_score": ("平均分", "Mean score"),
+               "median_score": ("中位分", "Median score"), "pass_rate": ("通过率", "Pass rate"),
+               "critical_per_100": ("严重违规通话/百通", "Calls with a critical finding per 100"),
+               "complaints_per_100": ("投诉意向/百通", "Complaint intents per 100 calls"),
+               "vulnerability_per_100": ("弱势客户/百通", "Vulnerable customers per 100 calls"),
+               "rank": ("排名", "Rank"), "week_start": ("周（周一）", "Week (Monday)"), "agents": ("坐席数", "Agents"),
+               "fail_calls": ("不通过通话", "Failed calls"), "critical_calls": ("严重违规通话", "Calls with a critical "
+                                                                                     "finding")},
+    "measure": {"duration_s": ("通话时长（秒）", "Call length (s)"),
+                "agent_talk_s": ("坐席说话时长（秒）", "Agent talk (s)"),
+                "customer_talk_s": ("客户说话时长（秒）", "Customer talk (s)"),
+                "agent_talk_share": ("坐席说话占比", "Agent share of talk"),
+                "longest_silence_s": ("最长静默（秒）", "Longest silence (s)"),
+                "silence_ratio": ("静默占比", "Silence share"),
+                "overlap_count": ("抢话次数", "Talk-overs"),
+                "overlap_s": ("抢话时长（秒）", "Talk-over time (s)"),
+                "agent_chars_per_min": ("坐席语速（字/分钟）", "Agent speech rate (chars/min)")},
+    "reason": {"critical finding read through homophones only": ("严重违规仅经同音字识别",
+                                                                 "Critical finding read through homophones only"),
+               "finding in a turn whose speaker is unknown": ("违规所在语句说话人未识别",
+                                                              "Finding in a turn whose speaker is unknown"),
+               "disclosure unverifiable (poor or missing agent speech)": ("告知项无法判断（坐席语音缺失或质量差）",
+                                                                          "Disclosure unverifiable (poor or missing "
+                                                                          "agent speech)"),
+               "customer may be vulnerable": ("客户可能处于弱势（轻生、重病、失业）", "Customer may be vulnerable"),
+               "finding read through homophones": ("违规经同音字识别", "Finding read through homophones"),
+               "finding only the learned reader saw": ("仅学习模型发现的违规", "Finding only the learned reader saw")},
+    "signal": {"customer_abuse": ("客户辱骂", "Customer abuse"), "vulnerability": ("客户表示轻生/重病/失业", "Vulnerability"),
                "complaint_intent": ("投诉意向", "Complaint intent"), "dispute": ("争议", "Dispute"),
                "promise_to_pay": ("承诺还款", "Promise to pay")},
     "sample_verdict": {"pass": ("合格", "Pass (合格)"), "fail": ("不合格", "Fail (不合格)")},
@@ -358,6 +419,49 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
                 "thursday": ("四", "Thursday"), "friday": ("五", "Friday"), "saturday": ("六", "Saturday"),
                 "sunday": ("日", "Sunday")},
 }
+
+
+# Measures that are shares (shown as percentages) and those counted in whole numbers; the rest are seconds or rates.
+SHARE_MEASURES = ("agent_talk_share", "silence_ratio")
+
+
+def measure_value(measure: str, value) -> str:
+    """A measure's value as a person reads it: shares as percentages, seconds to a tenth, counts whole."""
+    if value is None:
+        return t("call.not_measured")
+    if measure in SHARE_MEASURES:
+        return f"{value:.0%}"
+    if measure == "overlap_count":
+        return str(int(value))
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
+
+
+def measure_limits(measure: str, low, high) -> str:
+    if low is None and high is None:
+        return t("call.no_limit")
+    if low is not None and high is not None:
+        return f"{measure_value(measure, low)} – {measure_value(measure, high)}"
+    return f"≤ {measure_value(measure, high)}" if high is not None else f"≥ {measure_value(measure, low)}"
+
+
+def column(key: str) -> str:
+    """A table column's header in the reader's language (``agent_id`` -> 坐席工号; ``pass_rate_reviewed`` -> 通过率
+    (复核后)); an unknown key is shown as it is."""
+    for suffix, (zh, en) in (("_reviewed", ("（复核后）", " (after reviews)")), ("_raw", ("（机器）", " (machine)"))):
+        if key.endswith(suffix):
+            return column(key.removesuffix(suffix)) + (en if lang() == "en" else zh)
+    if key.startswith("findings_"):  # one column per category: how many of its findings
+        return label("category", key.removeprefix("findings_")) + (" (findings)" if lang() == "en" else "（条数）")
+    return label("column", key)
+
+
+def reason(text: str) -> str:
+    """A stored review reason in the reader's language (the two with a value in them are matched by shape)."""
+    if text.startswith("customer signal: "):
+        return label("signal", text.removeprefix("customer signal: "))
+    if text.startswith("score below ") and lang() == "zh":
+        return f"仅计入待确认违规时得分低于 {text.split()[2]}"
+    return label("reason", text)
 
 
 def lang() -> str:

@@ -23,7 +23,8 @@ with middle:
     teams = common.team_filter(account, options, "overview_teams")
 with right:
     agents = st.multiselect(t("filter.agent"), [a["agent_id"] for a in options["agents"]],
-                            format_func=common.agent_label(options), key="overview_agents")
+                            format_func=common.agent_label(options), key="overview_agents",
+                            placeholder=t("filter.any"))
 figures = common.overview(location, since, until, tuple(teams), tuple(agents))
 
 calls = figures["calls"]
@@ -44,7 +45,9 @@ else:
         bars = {t("filter.category"): [label("category", r["category"]) for r in by_category],
                 t("filter.severity"): [label("severity", r["severity"]) for r in by_category],
                 t("overview.findings"): [r["findings"] for r in by_category]}
-        figure = px.bar(bars, x=t("filter.category"), y=t("overview.findings"), color=t("filter.severity"))
+        figure = px.bar(bars, x=t("filter.category"), y=t("overview.findings"), color=t("filter.severity"),
+                        color_discrete_map=common.severity_colours(),
+                        category_orders={t("filter.severity"): [label("severity", s) for s in review.SEVERITIES]})
         st.plotly_chart(figure, width="stretch", key="chart_category")
     with chart_right:
         st.subheader(t("overview.by_week"))
@@ -52,7 +55,8 @@ else:
         bars = {t("overview.week"): [w["week_start"] for w in weeks],
                 t("filter.category"): [label("category", w["category"]) for w in weeks],
                 t("overview.findings"): [w["findings"] for w in weeks]}
-        figure = px.bar(bars, x=t("overview.week"), y=t("overview.findings"), color=t("filter.category"))
+        figure = px.bar(bars, x=t("overview.week"), y=t("overview.findings"), color=t("filter.category"),
+                        color_discrete_map=common.category_colours())
         figure.update_xaxes(type="category")
         st.plotly_chart(figure, width="stretch", key="chart_week")
 
@@ -60,6 +64,6 @@ st.subheader(t("overview.worst_agents"))
 st.caption(t("overview.worst_note"))
 st.dataframe([{t("col.agent"): f"{a['agent_id']} {a['agent_name'] or ''}", t("col.team"): a["team"],
                t("overview.calls"): a["calls"], t("col.score"): round(a["mean_score"] or 0, 1),
-               t("overview.critical"): a["critical_calls"],
+               t("overview.critical_calls"): a["critical_calls"],
                t("overview.fail_rate"): f"{a['fail_calls'] / a['calls']:.0%}" if a["calls"] else "–"}
               for a in figures["worst_agents"]], hide_index=True, key="worst_agents")

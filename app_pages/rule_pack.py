@@ -4,7 +4,7 @@ try a sentence: what fires, through which term or pattern, and how the sentence 
 import streamlit as st
 
 from app_pages import common
-from app_pages.i18n import label, t
+from app_pages.i18n import column, label, lang, t
 from audit import review
 
 common.signed_in("rule_pack")
@@ -29,33 +29,54 @@ if text.strip():
     if trial.findings:
         st.dataframe([{t("filter.category"): label("category", f["category"]),
                        t("filter.severity"): label("severity", f["severity"]), t("call.rule"): f["rule_id"],
-                       "「」": f["quote"], t("rules.matched"): f["matched"], t("rules.kind"): label("match_kind", f["match_kind"])
+                       # a pattern's hit is named by its rule, not by the regular expression behind it
+                       "「」": f["quote"], t("rules.matched"): f["matched"] if f["match_kind"] == "term" else "",
+                       t("rules.kind"): label("match_kind", f["match_kind"])
                        + (f" {f['score']:.2f}" if f["score"] is not None else "")
-                       + (" (pinyin)" if f["pinyin_match"] else ""), t("call.why"): f["explanation"],
+                       + (f"（{t('call.via_homophone')}）" if f["pinyin_match"] else ""),
+                       t("call.why"): common.rule_text(f["rule_id"], f["explanation"]),
                        t("call.basis"): "；".join(f["legal_basis"])} for f in trial.findings],
                      hide_index=True, key="rules_try_findings")
     else:
         st.success(t("rules.nothing"))
     if trial.signals:
-        st.dataframe([{t("call.signals"): label("signal", s["signal"]), "「」": s["quote"],
-                       t("rules.matched"): s["matched"]} for s in trial.signals], hide_index=True,
+        st.dataframe([{t("call.signals"): label("signal", s["signal"]), "「」": s["quote"]}
+                      for s in trial.signals], hide_index=True,
                      key="rules_try_signals")
+
+
+
+def shown(rows: list[dict]) -> list[dict]:
+    """Rows with headers, codes and descriptions in the reader's language (the other language's description goes)."""
+    out = []
+    for row in rows:
+        row = dict(row)
+        if "rule_id" in row:
+            row["description"] = common.rule_text(row["rule_id"], row.get("description", ""))
+        elif "description_zh" in row:
+            row["description"] = row.pop("description_zh") if lang() == "zh" else row["description"]
+        row.pop("description_zh", None)
+        out.append({column(key): value for key, value in row.items()})
+    return out
+
 
 categories_tab, rules_tab, disclosures_tab, signals_tab = st.tabs(
     [t("rules.categories"), t("rules.rules"), t("rules.disclosures"), t("rules.signals")])
 with categories_tab:
-    st.dataframe([{**row, "category": f"{label('category', row['category'])} ({row['category']})",
-                   "severity": label("severity", row["severity"])} for row in tables["categories"]],
+    st.dataframe(shown([{**row, "category": label("category", row["category"]),
+                         "severity": label("severity", row["severity"])} for row in tables["categories"]]),
                  hide_index=True, key="rules_categories")
 with rules_tab:
     category = st.selectbox(t("rules.filter_category"), [None, *pack.categories],
                             format_func=lambda c: t("status.all") if c is None else label("category", c),
                             key="rules_category")
-    st.dataframe([row for row in tables["rules"] if category is None or row["category"] == category],
+    st.dataframe(shown([{**row, "category": label("category", row["category"]),
+                         "severity": label("severity", row["severity"])}
+                        for row in tables["rules"] if category is None or row["category"] == category]),
                  hide_index=True, key="rules_rules")
 with disclosures_tab:
-    st.dataframe([{**row, "disclosure": f"{label('disclosure', row['disclosure'])} ({row['disclosure']})"}
-                  for row in tables["disclosures"]], hide_index=True, key="rules_disclosures")
+    st.dataframe(shown([{**row, "disclosure": label("disclosure", row["disclosure"])}
+                        for row in tables["disclosures"]]), hide_index=True, key="rules_disclosures")
 with signals_tab:
-    st.dataframe([{**row, "signal": f"{label('signal', row['signal'])} ({row['signal']})"}
-                  for row in tables["signals"]], hide_index=True, key="rules_signals")
+    st.dataframe(shown([{**row, "signal": label("signal", row["signal"])} for row in tables["signals"]]),
+                 hide_index=True, key="rules_signals")

@@ -42,9 +42,11 @@ with st.form("sign_in_form", clear_on_submit=True):
                              autocomplete="current-password")
     submitted = st.form_submit_button(t("auth.sign_in"), key="sign_in_submit", type="primary")
 if submitted:
-    account = accounts.authenticate(store, username or "", password or "")
-    if account is None:
-        st.error(t("auth.failed"))  # the same words for an unknown user, a wrong password and a disabled account
+    outcome = accounts.sign_in(store, username or "", password or "")
+    if outcome.account is None:
+        # the same words for an unknown user, a wrong password and a disabled account
+        st.error(t("auth.failed") + (t("auth.wait", minutes=max(1, round(outcome.wait_s / 60)))
+                                     if outcome.wait_s else ""))
     else:
-        common.sign_in(account)
+        common.sign_in(outcome.account)
         st.rerun()

@@ -6,7 +6,7 @@ import streamlit as st
 
 from app_pages import common
 from app_pages.i18n import label, t
-from audit import accounts, review
+from audit import accounts, display, review
 from audit.errors import AuditError
 
 account = common.signed_in("users")
@@ -20,7 +20,8 @@ if flash:
 rows = review.user_table(store)
 st.dataframe([{t("users.username"): r["username"], t("users.display_name"): r["display_name"],
                t("users.role"): label("role", r["role"]), t("col.team"): r["team"],
-               t("users.enabled"): r["enabled"], t("users.created"): r["created_at"]} for r in rows],
+               t("users.enabled"): t("yes") if r["enabled"] else t("no"), t("users.created"): r["created_at"]}
+              for r in rows],
              hide_index=True, key="users_table")
 
 st.subheader(t("users.add"))
@@ -71,3 +72,11 @@ else:
             st.session_state["users_flash"] = t("users.disabled" if enabled else "users.enabled_again",
                                                 username=picked)
         st.rerun()
+
+st.subheader(t("users.failures"))
+failures = display.failed_sign_in_table(store)
+if failures:
+    st.dataframe([{t("users.username"): row["username"], t("users.failure_at"): row["at"]} for row in failures],
+                 hide_index=True, key="users_failures")
+else:
+    st.info(t("users.no_failures"))

@@ -5,6 +5,10 @@ Roles:
 - ``team_lead`` sees and coaches their own team's agents and calls only;
 - ``admin`` does everything, and alone manages users, exports packages and sees the rule-pack administration.
 
+Sign-in tries are counted per user name (``sign_in``): after ``FREE_FAILURES`` failures in a row the next try waits a
+minute, and each further failure doubles the wait; a success starts the count again. Every try is recorded (user
+name, time, outcome), so an admin sees the failures on the users page.
+
 Passwords are hashed with argon2id (argon2-cffi's defaults, RFC 9106 low-memory profile). The app keeps only a
 signed session token in Streamlit's session state; every page re-reads the account from the database through it, so
 editing the session state (a role, a team, another user name) grants nothing: a forged token fails its signature and
@@ -19,6 +23,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -82,6 +87,48 @@ def authenticate(store, username: str, password: str) -> Account | None:
     if _HASHER.check_needs_rehash(row.password_hash):  # parameters raised since the hash was made
         store.update_user(row.username, password_hash=_HASHER.hash(password))
     return _account(row)
+
+
+FREE_FAILURES = 5  # failures in a row before tries must wait: enough for typos, far too few for guessing
+FIRST_WAIT_S = 60
+LONGEST_WAIT_S = 24 * 3600  # the doubling stops at a day
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """What a try at the sign-in form came to: the account, or None and how many seconds until the next try is
+    heard (0: the name or password was wrong, try again now)."""
+    account: Account | None
+    wait_s: float = 0.0
+
+
+def wait_after(failures: int) -> float:
+    """How long after the latest of ``failures`` failures in a row the next try must wait, in seconds."""
+    if failures < FREE_FAILURES:
+        return 0.0
+    return float(min(FIRST_WAIT_S * 2 ** min(failures - FREE_FAILURES, 30), LONGEST_WAIT_S))
+
+
+def sign_in(store, username: str, password: str, now: float | None = None) -> SignIn:
+    """Check a try at the sign-in form, unless the user name must still wait after its failures: then the password
+    is not even checked. Every checked try is recorded; the answer never says whether the name exists."""
+    now = now if now is not None else time.time()
+    username = username.strip()
+    failures, last = store.failures_since_success(username)
+    if failures >= FREE_FAILURES and last:
+        remaining = datetime.fromisoformat(last).timestamp() + wait_after(failures) - now
+        if remaining > 0:
+            return SignIn(None, remaining)
+    account = authenticate(store, username, password)
+    store.record_sign_in(username, account is not None, _iso(now))
+    if account is None:
+        return SignIn(None, wait_after(failures + 1))
+    return SignIn(account)
+
+
+def _iso(epoch_s: float) -> str:
+    """As every ``created_at`` column stores a moment (storage's ``utc_timestamp``), so they sort as text."""
+    return datetime.fromtimestamp(epoch_s, timezone.utc).isoformat(timespec="microseconds")
 
 
 def _account(row) -> Account:

@@ -19,6 +19,7 @@ from audit.audio import AUDIO_EXTENSIONS
 from audit.errors import AuditError, ModelError
 from audit.jsonio import write_jsonl_atomic
 from audit.models import CHANNEL_LAYOUTS
+from audit.terminal import fitted_table
 
 if TYPE_CHECKING:  # the recogniser and the batch driver load only for the commands that use them (a fast CLI start)
     from audit.asr import Transcriber
@@ -88,9 +89,8 @@ def _transcribe_with_progress(paths: list[Path], metadata: Optional[Path], out: 
 
 
 def _print_summary(report: BatchReport, out: Path) -> None:
-    table = Table(title=f"{len(report.outcomes)} calls -> {out}")
-    for column in ("call", "status", "audio s", "segments", "ASR s", "note"):
-        table.add_column(column)
+    table = fitted_table(f"{len(report.outcomes)} calls -> {out}",
+                         ["call", "status", "audio_s", "segments", "asr_s", "note"])
     for outcome in report.outcomes:
         status = "[green]ok[/]" if outcome.ok else "[red]failed[/]"
         note = "cached" if outcome.from_cache else ""
@@ -220,10 +220,9 @@ def _inputs(paths: list[Path], metadata: Optional[Path]):
 
 
 def _print_audit_summary(report: BatchReport, auditor) -> None:
-    table = Table(title=f"audit ({auditor.pack.profile} rules {auditor.pack.version}, scorecard "
-                        f"{auditor.scorecard.name} {auditor.scorecard.version})")
-    for column in ("call", "verdict", "score", "critical", "findings", "missing disclosures", "signals"):
-        table.add_column(column)
+    table = fitted_table(f"audit ({auditor.pack.profile} rules {auditor.pack.version}, scorecard "
+                         f"{auditor.scorecard.name} {auditor.scorecard.version})",
+                         ["call", "verdict", "score", "critical", "findings", "missing_disclosures", "signals"])
     colour = {"pass": "green", "review": "yellow", "fail": "red"}
     for line in report.audit_lines:
         table.add_row(line["call_id"], f"[{colour[line['verdict']]}]{line['verdict']}[/]", f"{line['score']:g}",
@@ -405,15 +404,13 @@ def agents(
     else:
         table_of = agent_scorecards if by == "agent" else team_scorecards
         frame = table_of(**rows, reviewed=not raw, team=team, since=since, until=until)
+        # the median is left to the app and the export: ten columns are what fits 80 characters
         columns = ["rank", *(["agent_id", "agent_name"] if by == "agent" else ["agents"]), "team", "calls",
-                   "mean_score", "median_score", "pass_rate", "critical_per_100", "complaints_per_100",
-                   "vulnerability_per_100"]
+                   "mean_score", "pass_rate", "critical_per_100", "complaints_per_100", "vulnerability_per_100"]
     if frame.empty:
         console.print("no audited calls match (run `audit run` first, or widen --team/--since/--until)")
         return
-    table = Table(title=f"{by}s ({'machine figures' if raw else 'after reviews'})")
-    for column in columns:
-        table.add_column(column)
+    table = fitted_table(f"{by}s ({'machine figures' if raw else 'after reviews'})", columns)
     for record in frame.to_dict("records"):
         table.add_row(*(_cell_text(record[column]) for column in columns))
     console.print(table)

@@ -8,11 +8,13 @@ Columns (header row required; order free; extra columns ignored):
 | file | audio file, relative to the CSV's folder or absolute, inside that folder (required) |
 | agent_id, agent_name, team | who made the call |
 | started_at | ISO 8601 with UTC offset: 2026-11-03T10:15:00+08:00 |
-| debtor_tz | IANA time zone of the debtor: Asia/Shanghai |
+| debtor_tz | time zone of the debtor: IANA (Asia/Shanghai) or a UTC offset (+08:00, as many CRMs export) |
 | channel_layout | stereo_agent_left, stereo_agent_right or mono |
 | debtor_id | whom the call was to (the dial log's debtor_id): contact-frequency violations land on the call |
 
-A bad row is skipped with a message naming its row number and the problem; the rest of the batch goes on, and a
+A row without its call_id or file, or with a call_id already used, is skipped with a message naming its row number
+and the problem; a bad value in an optional column (started_at, debtor_tz, channel_layout) drops only that value,
+with a message naming the row and the column, and the rest of the row is kept. The rest of the batch goes on, and a
 recording without a usable row is still transcribed (under its file name). A ``file`` that leads outside the CSV's
 folder (``../../etc/passwd``, an absolute path elsewhere, a symlink out) is refused: a CSV, uploaded or not, names
 recordings beside it, never arbitrary files of the server. Rows without an agent are kept, with one note listing
@@ -23,8 +25,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -77,28 +80,63 @@ def _decode(path: Path, raw: bytes) -> tuple[str, str | None]:
         raise MetadataError(path, f"neither UTF-8 nor GB18030 text (byte {error.start})") from error
 
 
+_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
+
+
+def time_zone(name: str | None) -> tzinfo | None:
+    """The zone a ``debtor_tz`` names: an IANA zone (Asia/Shanghai) or a fixed UTC offset (+08:00, +0800, UTC+8);
+    None for none or anything else."""
+    if not name:
+        return None
+    offset = _OFFSET.match(name.strip())
+    if offset:
+        sign, hours, minutes = offset.groups()
+        delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
+        if delta > timedelta(hours=14):
+            return None
+        return timezone(-delta if sign == "-" else delta)
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _normal_zone(name: str) -> str:
+    """An offset written as ``+08:00`` whatever its spelling; an IANA name as given."""
+    zone = time_zone(name)
+    if isinstance(zone, timezone):
+        minutes = int(zone.utcoffset(None).total_seconds() // 60)
+        return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    return name.strip()
+
+
 def _row_problem(row: dict[str, str]) -> str | None:
+    """What makes the whole row unusable (no call id or file), or None."""
     for column in REQUIRED_COLUMNS:
         if not row.get(column):
             return f"'{column}' is empty"
+    return None
+
+
+def _field_problems(row: dict[str, str]) -> dict[str, str]:
+    """The optional values that cannot be used, by column, with why; the caller drops just those values."""
+    problems = {}
     started_at = row.get("started_at")
     if started_at:
         try:
             parsed = datetime.fromisoformat(started_at)
         except ValueError:
-            return f"started_at '{started_at}' is not an ISO 8601 date-time (e.g. 2026-11-03T10:15:00+08:00)"
-        if parsed.tzinfo is None:
-            return f"started_at '{started_at}' has no UTC offset (add e.g. +08:00)"
+            problems["started_at"] = f"'{started_at}' is not an ISO 8601 date-time (e.g. 2026-11-03T10:15:00+08:00)"
+        else:
+            if parsed.tzinfo is None:
+                problems["started_at"] = f"'{started_at}' has no UTC offset (add e.g. +08:00)"
     tz_name = row.get("debtor_tz")
-    if tz_name:
-        try:
-            ZoneInfo(tz_name)
-        except (ZoneInfoNotFoundError, ValueError):
-            return f"debtor_tz '{tz_name}' is not an IANA time zone (e.g. Asia/Shanghai)"
+    if tz_name and time_zone(tz_name) is None:
+        problems["debtor_tz"] = f"'{tz_name}' is neither an IANA time zone nor a UTC offset (e.g. Asia/Shanghai, +08:00)"
     layout = row.get("channel_layout")
     if layout and layout not in CHANNEL_LAYOUTS:
-        return f"channel_layout '{layout}' is not one of {', '.join(CHANNEL_LAYOUTS)}"
-    return None
+        problems["channel_layout"] = f"'{layout}' is not one of {', '.join(CHANNEL_LAYOUTS)}"
+    return problems
 
 
 def load_metadata(path: str | Path) -> MetadataTable:
@@ -138,6 +176,12 @@ def load_metadata(path: str | Path) -> MetadataTable:
             if problem:
                 table.problems.append(f"{path}, row {row_number}: {problem}; row skipped")
                 continue
+            for column, why in _field_problems(values).items():
+                table.problems.append(f"{path}, row {row_number}, field {column}: {why}; value dropped, rest of the "
+                                      "row kept")
+                values[column] = ""
+            if values.get("debtor_tz"):
+                values["debtor_tz"] = _normal_zone(values["debtor_tz"])
             if not values.get("agent_id"):
                 without_agent.append(row_number)
             record = CallMetadata(**{key: values.get(key) or None for key in KNOWN_COLUMNS} | {

@@ -52,6 +52,7 @@ class ConductRule:
     # spaCy Matcher patterns over jieba tokens, e.g. [{"TEXT": "陪"}, {"TEXT": "我"}, {"TEXT": {"IN": ["吃饭"]}}]
     token_patterns: tuple[tuple[dict, ...], ...] = ()
     where: str = ""  # "conduct.yaml, line 12": for errors found when the patterns are compiled
+    description_zh: str = ""  # the description as a Chinese-reading reviewer sees it
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class DisclosureRule:
     exceptions: tuple[re.Pattern, ...] = ()
     n: int = 1
     applies_if: str | None = None
+    description_zh: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class SignalRule:
     patterns: tuple[re.Pattern, ...]
     from_categories: tuple[str, ...] = ()
     requires_amount_or_date: bool = False
+    description_zh: str = ""
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,7 @@ class CallTimeConfig:
     severity: str
     basis: tuple[str, ...]
     description: str
+    description_zh: str = ""
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,16 @@ class RulePack:
 
     def terms(self) -> set[str]:
         return {term for rule in self.conduct_rules for term in rule.terms}
+
+    def descriptions(self) -> dict[str, tuple[str, str]]:
+        """Every rule id of the pack -> its description in Chinese and in English (the Chinese one falls back to the
+        English where the pack gives none), for pages that explain a finding in the reader's language."""
+        rules = [*self.conduct_rules, *self.disclosures, *self.signals, self.third_party.disclosure_rule,
+                 self.third_party.collection_rule]
+        found = {rule.id: (rule.description_zh or rule.description, rule.description) for rule in rules}
+        found[self.call_time.rule_id] = (self.call_time.description_zh or self.call_time.description,
+                                         self.call_time.description)
+        return found
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -211,6 +225,14 @@ def _regexes(where: LineMap, key: str, required: bool = False) -> tuple[re.Patte
     return tuple(_compile(where, key, text) for text in _strings(where, key, required))
 
 
+def _chinese(where: LineMap) -> str:
+    """The optional ``description_zh``: when given, a non-empty string."""
+    value = where.get("description_zh", "")
+    if not isinstance(value, str) or ("description_zh" in where and not value.strip()):
+        raise where.error("description_zh", "must be a non-empty string (the description in Chinese)")
+    return value.strip()
+
+
 def _severity(where: LineMap, default: str | None = None) -> str:
     severity = where.get("severity", default)
     if severity not in SEVERITIES:
@@ -225,8 +247,8 @@ def _severity(where: LineMap, default: str | None = None) -> str:
 CONDUCT_FILE = Keys({
     "categories": fields(*CONDUCT_CATEGORIES, shape=fields("severity", "basis", "description", "description_zh"),
                          noun="category"),
-    "rules": ListOf(fields("id", "category", "severity", "description", "terms", "patterns", "exceptions", "context",
-                           "token_patterns")),
+    "rules": ListOf(fields("id", "category", "severity", "description", "description_zh", "terms", "patterns",
+                           "exceptions", "context", "token_patterns")),
 })
 
 
@@ -236,7 +258,7 @@ def _load_conduct(data: LineMap) -> tuple[dict[str, Category], tuple[ConductRule
     for category_id in declared:
         spec = _require(declared, category_id, dict)
         categories[category_id] = Category(category_id, _severity(spec), _strings(spec, "basis", True),
-                                           _require(spec, "description", str), spec.get("description_zh", ""))
+                                           _require(spec, "description", str), _chinese(spec))
     rules = []
     seen: set[str] = set()
     for spec in _entries(data, "rules"):
@@ -257,7 +279,7 @@ def _load_conduct(data: LineMap) -> tuple[dict[str, Category], tuple[ConductRule
         rules.append(ConductRule(rule_id, category, _severity(spec, categories[category].severity),
                                  _require(spec, "description", str), categories[category].basis, terms,
                                  patterns, _regexes(spec, "exceptions"), _regexes(spec, "context"),
-                                 token_patterns, f"{data.source}, line {spec.line}"))
+                                 token_patterns, f"{data.source}, line {spec.line}", _chinese(spec)))
     return categories, tuple(rules)
 
 
@@ -274,8 +296,8 @@ def _token_patterns(spec: LineMap) -> tuple[tuple[dict, ...], ...]:
 
 DISCLOSURES_FILE = Keys({
     "repayment_discussed": None,
-    "disclosures": ListOf(fields("id", "disclosure", "window", "n", "applies_if", "description", "basis", "patterns",
-                                 "exceptions")),
+    "disclosures": ListOf(fields("id", "disclosure", "window", "n", "applies_if", "description", "description_zh",
+                                 "basis", "patterns", "exceptions")),
 })
 
 
@@ -290,7 +312,8 @@ def _load_disclosures(data: LineMap) -> tuple[tuple[DisclosureRule, ...], re.Pat
             raise spec.error("window", f"must be one of {', '.join(WINDOWS)}")
         rules.append(DisclosureRule(_require(spec, "id", str), disclosure, window, _require(spec, "description", str),
                                     _strings(spec, "basis", True), _regexes(spec, "patterns", True),
-                                    _regexes(spec, "exceptions"), int(spec.get("n", 1)), spec.get("applies_if")))
+                                    _regexes(spec, "exceptions"), int(spec.get("n", 1)), spec.get("applies_if"),
+                                    _chinese(spec)))
     missing = set(DISCLOSURES) - {rule.disclosure for rule in rules}
     if missing:
         raise data.error("disclosures", f"no rule for {', '.join(sorted(missing))}")
@@ -298,7 +321,8 @@ def _load_disclosures(data: LineMap) -> tuple[tuple[DisclosureRule, ...], re.Pat
 
 
 SIGNALS_FILE = Keys({
-    "signals": ListOf(fields("id", "signal", "description", "patterns", "from_categories", "requires_amount_or_date")),
+    "signals": ListOf(fields("id", "signal", "description", "description_zh", "patterns", "from_categories",
+                             "requires_amount_or_date")),
     "promise_details": fields("amount", "date"),
 })
 
@@ -311,12 +335,12 @@ def _load_signals(data: LineMap) -> tuple[tuple[SignalRule, ...], re.Pattern, re
             raise spec.error("signal", f"unknown signal '{signal}'; known: {', '.join(SIGNALS)}")
         rules.append(SignalRule(_require(spec, "id", str), signal, _require(spec, "description", str),
                                 _regexes(spec, "patterns", True), _strings(spec, "from_categories"),
-                                bool(spec.get("requires_amount_or_date", False))))
+                                bool(spec.get("requires_amount_or_date", False)), _chinese(spec)))
     details = _require(data, "promise_details", dict)
     return tuple(rules), _regex(details, "amount"), _regex(details, "date")
 
 
-_THIRD_PARTY_RULE = fields("id", "category", "description", "patterns")  # severity and basis come from the category
+_THIRD_PARTY_RULE = fields("id", "category", "description", "description_zh", "patterns")  # severity and basis come from the category
 THIRD_PARTY_FILE = Keys({
     "third_party_answer": None, "right_party_confirmed": None, "handover": None,
     "verified_by_answer": fields("question", "not_question", "answer"),
@@ -333,7 +357,7 @@ def _load_third_party(data: LineMap, categories: dict[str, Category]) -> ThirdPa
             raise spec.error("category", f"'{category}' is not declared in conduct.yaml")
         return ConductRule(_require(spec, "id", str), category, categories[category].severity,
                            _require(spec, "description", str), categories[category].basis,
-                           patterns=_regexes(spec, "patterns"))
+                           patterns=_regexes(spec, "patterns"), description_zh=_chinese(spec))
 
     verified, known = _require(data, "verified_by_answer", dict), _require(data, "known_to_debtor", dict)
     return ThirdPartyConfig(_regexes(data, "third_party_answer", True), _regexes(data, "right_party_confirmed", True),
@@ -379,7 +403,7 @@ PROFILE_FILE = Keys({
     "profile": None, "name": None,
     "language": None,  # for the people who edit the profile; nothing reads it
     "files": None,
-    "call_time": fields("rule_id", "quiet_start", "quiet_end", "severity", "basis", "description"),
+    "call_time": fields("rule_id", "quiet_start", "quiet_end", "severity", "basis", "description", "description_zh"),
     "vocabulary": None,
     "contact_frequency": ListOf(fields("rule_id", "counts", "per", "window_days", "max", "severity", "basis",
                                        "description")),
@@ -447,7 +471,7 @@ def load_rule_pack(profile: str = "cn", root: str | Path | None = None) -> RuleP
         scope=_load_scope(files["scope.yaml"].data),
         call_time=CallTimeConfig(_require(call_time, "rule_id", str), call_time["quiet_start"], call_time["quiet_end"],
                                  _severity(call_time), _strings(call_time, "basis", True),
-                                 _require(call_time, "description", str)),
+                                 _require(call_time, "description", str), _chinese(call_time)),
         vocabulary=_strings(spec, "vocabulary"),
         file_versions={f.path.name: content_version(f.raw) for f in ordered},
         contact_limits=contact_limits,

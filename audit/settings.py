@@ -6,7 +6,9 @@ other settings) is seen at once. A variable set to the empty string counts as un
 ``AUDIT_DB_URL``          a database URL (PostgreSQL for a shared database); wins over every SQLite file (``--db``,
                           ``AUDIT_DB``). Default: none.
 ``AUDIT_DB``              the SQLite file the review app reads. Default: ``results/audit.db``.
-``AUDIT_DATA_DIR``        the review app's folder: uploads, batches, exports, its session key. Default: ``data``.
+``AUDIT_DATA_DIR``        the review app's folder: uploads, batches, exports, its session key. Default:
+                          ``$XDG_DATA_HOME/collection-call-auditor`` (``~/.local/share/collection-call-auditor``),
+                          outside the checkout, so the key that signs sessions is never one ``git add`` away.
 ``AUDIT_MAX_UPLOAD_MB``   the largest recording the app accepts, in MB. Default (also when not a number): 200.
 ``AUDIT_BATCH_ROOTS``     server folders a batch may be taken from besides the data directory, joined by the OS path
                           separator. Default: none.
@@ -40,7 +42,7 @@ PLAN_DIR = "AUDIT_PLAN_DIR"
 NEW_PASSWORD = "AUDIT_NEW_PASSWORD"
 
 DEFAULT_DB = "results/audit.db"  # where `audit run samples --out results` writes
-DEFAULT_DATA_DIR = "data"
+APP_FOLDER = "collection-call-auditor"  # under the user's data and cache homes
 DEFAULT_MAX_UPLOAD_MB = 200  # a two-hour 16 kHz stereo WAV is ~450 MB; call recordings (Opus/MP3) are a few MB
 
 
@@ -58,7 +60,10 @@ def db_path() -> str:
 
 
 def data_dir() -> Path:
-    return Path(_set(DATA_DIR) or DEFAULT_DATA_DIR)
+    configured = _set(DATA_DIR)
+    if configured:
+        return Path(configured)
+    return Path(_set("XDG_DATA_HOME") or Path.home() / ".local" / "share") / APP_FOLDER
 
 
 def max_upload_mb() -> float:
@@ -81,7 +86,7 @@ def cache_dir() -> Path:
     configured = _set(CACHE_DIR)
     if configured:
         return Path(configured)
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "collection-call-auditor"
+    return Path(_set("XDG_CACHE_HOME") or Path.home() / ".cache") / APP_FOLDER
 
 
 def shipped_dir(folder: str) -> Path:

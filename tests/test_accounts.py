@@ -7,8 +7,9 @@ import sqlite3
 import pytest
 from typer.testing import CliRunner
 
-from audit.accounts import (AccessError, Account, account_from_token, allowed, authenticate, can_open_call,
-                            create_account, issue_token, require, session_secret, team_scope)
+from audit.accounts import (FIRST_WAIT_S, FREE_FAILURES, AccessError, Account, account_from_token, allowed,
+                            authenticate, can_open_call, create_account, issue_token, require, session_secret, sign_in,
+                            team_scope, wait_after)
 from audit.cli import app
 from audit.storage import Store
 
@@ -38,6 +39,37 @@ def test_passwords_are_stored_only_as_argon2id_hashes(store, tmp_path):
 def test_sign_in_needs_the_right_password(store, username, password, expected):
     account = authenticate(store, username, password)
     assert (account.username if account else None) == expected
+
+
+@pytest.mark.parametrize(("failures", "wait_s"), [(0, 0), (FREE_FAILURES - 1, 0), (FREE_FAILURES, 60),
+                                                 (FREE_FAILURES + 1, 120), (FREE_FAILURES + 3, 480),
+                                                 (FREE_FAILURES + 40, 24 * 3600)])
+def test_the_wait_after_failures_starts_at_a_minute_and_doubles(failures, wait_s):
+    assert wait_after(failures) == wait_s
+
+
+def test_five_failures_make_the_next_try_wait_even_with_the_right_password(store):
+    now = 1_800_000_000.0
+    for attempt in range(FREE_FAILURES):
+        outcome = sign_in(store, "li", "wrong guess", now=now + attempt)
+        assert outcome.account is None
+    assert outcome.wait_s == FIRST_WAIT_S
+    blocked = sign_in(store, "li", "correct horse", now=now + 30)  # the right password, too early: not even checked
+    assert blocked.account is None and blocked.wait_s == pytest.approx(FREE_FAILURES - 1 + FIRST_WAIT_S - 30)
+    assert sign_in(store, "zhao", "battery staple", now=now + 30).account is not None  # other accounts are not held
+    later = sign_in(store, "li", "still wrong", now=now + FREE_FAILURES + FIRST_WAIT_S)
+    assert later.account is None and later.wait_s == 2 * FIRST_WAIT_S  # heard after the wait; the next wait doubles
+    assert sign_in(store, "li", "correct horse", now=now + 150).account is None  # 65 + 120 s not yet passed
+    assert sign_in(store, "li", "correct horse", now=now + 190).account.username == "li"
+    assert sign_in(store, "li", "wrong guess", now=now + 401).wait_s == 0  # a success starts the count again
+
+
+def test_failures_are_recorded_with_the_name_tried_and_the_time(store):
+    sign_in(store, "li", "wrong guess", now=1_800_000_000.0)
+    sign_in(store, "nobody", "whatever it is", now=1_800_000_060.0)
+    sign_in(store, "li", "correct horse", now=1_800_000_120.0)
+    assert [(row.username, row.created_at[:19]) for row in store.failed_sign_ins()] == [
+        ("nobody", "2027-01-15T08:01:00"), ("li", "2027-01-15T08:00:00")]
 
 
 def test_a_disabled_account_can_no_longer_sign_in_or_use_its_session(store):

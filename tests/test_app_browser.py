@@ -3,7 +3,8 @@ Debian's Chromium. A visitor gets the sign-in page and signs in through its form
 database before the server starts); then every page opens without a Python exception (a screenshot of each is kept
 under ``test-artifacts/screenshots/``), 「播放」 moves the audio element to the finding, a verdict saved in the page
 reaches the database's trail under the signed-in reviewer, and a team lead's link to another team's call is
-refused."""
+refused. A reload keeps the user signed in until they sign out; five failures make sign-in wait and an admin sees them;
+pages show no code names; and running the app leaves the checkout as it was (issue 14)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,16 @@ sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (scripts/system-packages.sh)")
 
 
+def git_status() -> str:
+    return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=REPO, capture_output=True,
+                          text=True, check=True).stdout
+
+
+@pytest.fixture(scope="module")
+def checkout_before() -> str:
+    return git_status()
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -44,7 +55,7 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(seeded_db, tmp_path_factory):
+def server(seeded_db, tmp_path_factory, checkout_before):
     """The app served by `streamlit run` against a copy of the seeded database; yields (base URL, database)."""
     folder = tmp_path_factory.mktemp("browser")
     db = folder / "audit.db"
@@ -54,7 +65,9 @@ def server(seeded_db, tmp_path_factory):
         accounts.create_account(store, username, PASSWORD, role, team, name)
     store.engine.dispose()
     port = free_port()
-    env = {**os.environ, "AUDIT_DB": str(db), "AUDIT_DATA_DIR": str(folder / "data")}
+    # the app's data goes where it goes by default (no AUDIT_DATA_DIR), under a private XDG data home
+    env = {**os.environ, "AUDIT_DB": str(db), "XDG_DATA_HOME": str(folder / "xdg")}
+    env.pop("AUDIT_DATA_DIR", None)
     env.pop("AUDIT_DB_URL", None)
     env.pop("AUDIT_SESSION_SECRET", None)
     log = open(folder / "streamlit.log", "wb")
@@ -143,8 +156,10 @@ def test_a_visitor_gets_only_the_sign_in_page_and_a_wrong_password_is_refused(se
 def test_a_team_leads_link_to_another_teams_call_is_refused(server, page):
     url, _ = server
     sign_in_and_open(page, url, "call?call_id=c04_violence_threat", "通话详情", "zhao")
-    page.get_by_text("无权查看通话 c04_violence_threat").first.wait_for(timeout=30_000)
+    # read exactly like a call that does not exist: a refusal would confirm the id
+    page.get_by_text("找不到通话 c04_violence_threat").first.wait_for(timeout=30_000)
     assert page.locator("audio").count() == 0 and page.get_by_text("刘洋").count() == 0
+    assert page.get_by_text("无权").count() == 0
     assert_no_exception(page)
 
 
@@ -180,3 +195,73 @@ def test_play_moves_the_audio_to_the_finding_and_a_verdict_is_saved(server, page
     page.screenshot(path=str(SCREENSHOTS / "call_after_verdict.png"), full_page=True)
     reviews = list(Store(db).reviews())
     assert [(r.reviewer, r.verdict) for r in reviews] == [("质检-浏览器 (li)", "upheld")]
+
+
+CODE_NAME = re.compile(r"\b(?!c\d\d_)[a-z]+(?:_[a-z0-9]+)+\b|\b(?:finding|quality|disclosure):[a-z_]+")
+
+
+def shown_text(page) -> str:
+    return page.locator('[data-testid="stMain"]').inner_text()
+
+
+@pytest.mark.parametrize(("path", "title"), [("call?call_id=c13_vulnerable_promise", "通话详情"),
+                                             ("call?call_id=c08_late_night_2240", "通话详情"), ("rules", "规则库"),
+                                             ("agents", "坐席"), ("users", "用户")],
+                         ids=["call-c13", "call-c08", "rules", "agents", "users"])
+def test_a_chinese_page_shows_no_code_names(server, page, path, title):
+    url, _ = server
+    sign_in_and_open(page, url, path, title)
+    text = shown_text(page)
+    assert not CODE_NAME.findall(text), CODE_NAME.findall(text)
+    assert "customer may be vulnerable" not in text and "Threat" not in text
+
+
+def test_a_calls_first_screen_says_what_went_wrong_when_and_where(server, page):
+    url, _ = server
+    sign_in_and_open(page, url, "call?call_id=c08_late_night_2240", "通话详情", "li")
+    page.get_by_text("通话时间（Asia/Shanghai）：2026-11").first.wait_for(timeout=30_000)
+    assert page.get_by_text("22:40").count() >= 1 and page.get_by_text("夜间催收").count() >= 1
+    open_and_settle(page, f"{url}/call?call_id=c04_violence_threat", "通话详情")  # still signed in: the cookie
+    summary = page.locator("h3").first.inner_text()
+    assert "暴力威胁" in summary and re.search(r"\d:\d\d", summary), summary
+    top = page.locator("h3").first.bounding_box()["y"]
+    assert top < page.locator('[data-testid="stMetric"]').first.bounding_box()["y"]
+    assert page.get_by_text("质检版本").count() == 0 or not page.get_by_text("质检版本").first.is_visible()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "call_first_screen.png"))
+
+
+def test_a_reload_keeps_the_user_signed_in_until_they_sign_out(server, page):
+    url, _ = server
+    sign_in_and_open(page, url, "queue", "复核队列", "li")
+    open_and_settle(page, f"{url}/queue", "复核队列")  # a reload: a new Streamlit session
+    assert page.get_by_role("heading", name="登录").count() == 0
+    page.get_by_role("button", name="退出登录").click()
+    page.get_by_role("heading", name="登录").first.wait_for(timeout=30_000)
+    open_and_settle(page, f"{url}/queue", "登录")
+    assert page.get_by_role("heading", name="复核队列").count() == 0
+
+
+def test_five_failures_make_sign_in_wait_and_the_admin_sees_them(server, page):
+    url, _ = server
+    open_and_settle(page, f"{url}/", "登录")
+    for _ in range(5):
+        fill_sign_in(page, "zhao", "not the password")
+        page.wait_for_timeout(1500)
+    fill_sign_in(page, "zhao", PASSWORD)  # the right password, too soon
+    page.get_by_text("分钟后再试").first.wait_for(timeout=30_000)
+    assert page.get_by_role("heading", name="总览").count() == 0
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "sign_in_wait.png"), full_page=True)
+    page.context.clear_cookies()
+    sign_in_and_open(page, url, "users", "用户", "root")
+    page.get_by_text("登录失败记录").first.wait_for(timeout=30_000)
+    assert page.get_by_text("没有登录失败记录").count() == 0
+    page.screenshot(path=str(SCREENSHOTS / "users_failures.png"), full_page=True)
+
+
+def test_running_the_app_leaves_the_checkout_clean_and_the_key_private(server, checkout_before):
+    url, db = server
+    secret = next((Path(db).parent / "xdg").rglob(".session_secret"))
+    assert secret.stat().st_mode & 0o777 == 0o600
+    assert git_status() == checkout_before

@@ -148,8 +148,8 @@ GOOD_ROW = "good-1,good.wav,A1,王芳,一组,2026-11-03T10:15:00+08:00,Asia/Shan
 
 # id -> (row, what the problem must say, row kept?)
 ROWS = {
-    "impossible_date": ("c2,good.wav,A1,王芳,一组,2026-02-30T10:00:00+08:00,,\n",
-                        "started_at '2026-02-30T10:00:00+08:00' is not an ISO 8601 date-time", False),
+    "impossible_date": ("c9,undated.wav,A1,王芳,一组,2026-02-30T10:00:00+08:00,,\n",
+                        "field started_at: '2026-02-30T10:00:00+08:00' is not an ISO 8601 date-time", "field"),
     "parent_path": ("c2,../../etc/passwd,A1,王芳,一组,,,\n", "file '../../etc/passwd' is outside the CSV's folder",
                     False),
     "absolute_path_elsewhere": ("c2,/etc/passwd,A1,王芳,一组,,,\n", "file '/etc/passwd' is outside the CSV's folder",
@@ -157,7 +157,7 @@ ROWS = {
     "symlink_out": ("c2,link.wav,A1,王芳,一组,,,\n", "file 'link.wav' is outside the CSV's folder", False),
     "duplicate_call_id": ("good-1,other.wav,A1,王芳,一组,,,\n", "call_id 'good-1' already used by an earlier row",
                           False),
-    "missing_agent": ("c2,other.wav,,,一组,,,\n", "row(s) without agent_id", True),
+    "missing_agent": ("c3,other.wav,,,一组,,,\n", "row(s) without agent_id", True),
 }
 
 
@@ -178,8 +178,11 @@ def test_bad_metadata_row_is_named_by_row_number_and_problem(tmp_path, case):
     assert "good-1" in table.by_call_id  # the good row is unaffected
     [problem] = table.problems
     assert message in problem and str(path) in problem
-    if kept:
-        assert "c2" in table.by_call_id
+    if kept == "field":  # one bad value: dropped, the row kept
+        assert f"{path}, row 3, field " in problem and problem.endswith("value dropped, rest of the row kept")
+        assert table.by_call_id["c9"].agent_id == "A1" and table.by_call_id["c9"].started_at is None
+    elif kept:
+        assert "c3" in table.by_call_id
         assert problem == (f"{path}: 1 row(s) without agent_id (row 3): those calls are audited but count under "
                            "no agent in the scorecards")
     else:
@@ -200,10 +203,12 @@ def test_batch_from_metadata_with_bad_rows_reads_only_recordings_inside_its_fold
     path = _csv(folder, GOOD_ROW + "".join(row for row, _, _ in ROWS.values()), encoding="gbk")
     write_audio(folder / "good.wav", speech[None], SR)
     inputs = collect_inputs([], path)  # no files given: the batch is what the metadata lists
-    assert [p.name for p in inputs.audio_paths] == ["good.wav", "other.wav"]  # missing agent: kept, file absent
+    # a bad date or a missing agent: kept, their files absent
+    assert [p.name for p in inputs.audio_paths] == ["good.wav", "undated.wav", "other.wav"]
     assert not any("passwd" in str(p) or p.name == "link.wav" for p in inputs.audio_paths)
     for row_number, (_, message, kept) in enumerate(ROWS.values(), start=3):
-        where = f"{path}: " if kept else f"{path}, row {row_number}: "
+        where = f"{path}, row {row_number}, field " if kept == "field" else f"{path}: " if kept \
+            else f"{path}, row {row_number}: "
         assert any(problem.startswith(where) and message in problem for problem in inputs.problems), message
     report = transcribe_batch(transcriber, inputs, tmp_path / "out")
     outcomes = {Path(o.audio_path).name: o for o in report.outcomes}

@@ -119,5 +119,37 @@ def test_agents_command_shows_the_table_asked_for(sample_db, options, expected_r
         assert text not in result.output
 
 
+@pytest.mark.parametrize(("lang", "headers"), [("en_US.UTF-8", ["agent", "mean", "pass", "crit.", "vuln."]),
+                                              ("zh_CN.UTF-8", ["坐席", "平均分", "通过率", "严重", "弱势"])])
+@pytest.mark.parametrize("by", ["agent", "team", "week"])
+def test_agents_table_fits_80_columns_with_whole_headers_in_the_users_language(sample_db, by, lang, headers):
+    result = CliRunner(env={"COLUMNS": "80", "LC_ALL": None, "LC_MESSAGES": None, "LANG": lang}).invoke(
+        app, ["agents", "--db", str(sample_db), "--by", by])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80, result.output
+    assert "…" not in result.output, result.output
+    head = "\n".join(lines[:6])
+    wanted = headers if by == "agent" else headers[1:2] + headers[2:3]
+    assert all(word in head for word in wanted), result.output
+
+
+def test_the_run_summary_fits_80_columns_whatever_the_findings():
+    from rich.console import Console
+
+    from audit.terminal import fitted_table
+
+    table = fitted_table("audit (cn rules 1a2b3c4d5e6f, scorecard default 0123456789ab)",
+                         ["call", "verdict", "score", "critical", "findings", "missing_disclosures", "signals"])
+    table.add_row("c12_impersonation_false_legal", "fail", "12", "yes",
+                  "false_legal_threat, impersonation, intimidation, third_party_disclosure",
+                  "agent_identity, recording_notice, official_channel", "complaint_intent, vulnerability")
+    console = Console(width=80, record=True, file=open("/dev/null", "w"))
+    console.print(table)
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80 and "…" not in text, text
+    assert all(word in text for word in ("verdict", "score", "critical", "findings", "missing", "signals")), text
+
+
 def test_agents_command_refuses_an_unknown_grouping(sample_db):
     assert runner.invoke(app, ["agents", "--db", str(sample_db), "--by", "month"]).exit_code == 2

@@ -30,10 +30,6 @@ def test_valid_row_is_read_with_file_resolved_beside_the_csv(tmp_path):
     [
         (",c1.opus,A1,王芳,一组,,,\n", "'call_id' is empty"),
         ("c1,,A1,王芳,一组,,,\n", "'file' is empty"),
-        ("c1,c1.opus,A1,王芳,一组,2026-13-45T10:00:00+08:00,,\n", "not an ISO 8601"),
-        ("c1,c1.opus,A1,王芳,一组,2026-11-03T10:00:00,,\n", "has no UTC offset"),
-        ("c1,c1.opus,A1,王芳,一组,,Mars/Olympus,\n", "not an IANA time zone"),
-        ("c1,c1.opus,A1,王芳,一组,,,quad\n", "channel_layout 'quad'"),
     ],
 )
 def test_bad_row_is_skipped_with_its_row_number_and_problem(tmp_path, row, message):
@@ -42,6 +38,35 @@ def test_bad_row_is_skipped_with_its_row_number_and_problem(tmp_path, row, messa
     assert list(table.by_call_id) == ["ok1"]
     assert len(table.problems) == 1
     assert f"{path}, row 3: " in table.problems[0] and message in table.problems[0]
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "message"),
+    [
+        ("2026-13-45T10:00:00+08:00,Asia/Shanghai,mono", "started_at", "not an ISO 8601"),
+        ("2026-11-03T10:00:00,Asia/Shanghai,mono", "started_at", "has no UTC offset"),
+        ("2026-11-03T10:00:00+08:00,Mars/Olympus,mono", "debtor_tz", "neither an IANA time zone nor a UTC offset"),
+        ("2026-11-03T10:00:00+08:00,+15:00,mono", "debtor_tz", "neither an IANA time zone nor a UTC offset"),
+        ("2026-11-03T10:00:00+08:00,Asia/Shanghai,quad", "channel_layout", "'quad' is not one of"),
+    ],
+)
+def test_one_bad_value_drops_only_that_field_with_its_row_and_column(tmp_path, values, field, message):
+    path = write_csv(tmp_path, f"c1,c1.opus,A1,王芳,一组,{values}\n")
+    table = load_metadata(path)
+    record = table.by_call_id["c1"]
+    [problem] = table.problems
+    assert problem.startswith(f"{path}, row 2, field {field}: ") and message in problem
+    assert getattr(record, field) is None
+    assert (record.agent_id, record.team) == ("A1", "一组")
+    kept = {"started_at", "debtor_tz", "channel_layout"} - {field}
+    assert all(getattr(record, name) is not None for name in kept)
+
+
+@pytest.mark.parametrize(("written", "stored"), [("+08:00", "+08:00"), ("+0800", "+08:00"), ("UTC+8", "+08:00"),
+                                                 ("-05:30", "-05:30"), ("Asia/Shanghai", "Asia/Shanghai")])
+def test_debtor_tz_may_be_a_utc_offset_as_crms_export_it(tmp_path, written, stored):
+    table = load_metadata(write_csv(tmp_path, f"c1,c1.opus,A1,王芳,一组,2026-11-03T22:40:00+08:00,{written},mono\n"))
+    assert table.problems == [] and table.by_call_id["c1"].debtor_tz == stored
 
 
 def test_duplicate_call_id_keeps_the_first_row(tmp_path):

@@ -19,6 +19,14 @@ def test_shipped_profile_has_every_category_and_disclosure_with_legal_basis():
     assert len(pack.version) == 12 and set(pack.file_versions) >= {"profile.yaml", "conduct.yaml"}
 
 
+def test_every_shipped_rule_is_explained_in_chinese_and_in_english():
+    descriptions = load_rule_pack("cn").descriptions()
+    assert len(descriptions) > 90
+    for rule_id, (chinese, english) in descriptions.items():
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in chinese) and chinese != english, rule_id
+        assert english.isascii() or english[0].isascii(), rule_id
+
+
 @pytest.fixture
 def profile_copy(tmp_path) -> Path:
     target = tmp_path / "cn"
@@ -46,6 +54,11 @@ def test_version_changes_when_a_rule_changes(profile_copy):
         ("profile.yaml", 'quiet_start: "22:00"', 'quiet_start: "late"', r"line \d+, field 'call_time.quiet_start'"),
         ("third_party.yaml", "  id: CN-TPD-201", "  id: CN-VIO-001", r"rule ids used more than once.*CN-VIO-001"),
         ("signals.yaml", "signal: dispute", "signal: grumpy", r"unknown signal 'grumpy'"),
+        ("disclosures.yaml", "description_zh: 坐席以问候语开场", "description_zh: ''",
+         r"line \d+, field 'disclosures.description_zh': must be a non-empty string"),
+        ("conduct.yaml", "description_zh: 扬言打断手脚、致残", "description_zh: [打断]",
+         r"line \d+, field 'rules.description_zh': must be a non-empty string"),
+        ("conduct.yaml", "description_zh: 扬言打断手脚、致残", "descripton_zh: 扬言打断手脚、致残", r"descripton_zh"),
     ],
 )
 def test_broken_profile_is_an_error_naming_file_line_and_field(profile_copy, file, old, new, message):

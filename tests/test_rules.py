@@ -252,6 +252,8 @@ def test_promise_to_pay_carries_amount_and_date(auditor):
         ("2026-11-05T22:30:00+08:00", "Asia/Urumqi", False),  # 20:30 in Urumqi (UTC+6)
         ("2026-11-05T10:00:00+08:00", "America/New_York", False),  # 21:00 the evening before in New York
         ("2026-11-05T12:00:00+08:00", "America/New_York", True),  # 23:00 there
+        ("2026-11-05T22:30:00+08:00", "+06:00", False),  # an offset, as CRMs export it: 20:30 there
+        ("2026-11-05T12:00:00+08:00", "-05:00", True),  # 23:00 at UTC-5
         (None, None, False),  # unknown time: not checked, never guessed
     ],
 )

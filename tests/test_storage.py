@@ -127,7 +127,8 @@ def test_a_new_database_is_at_the_newest_migration(store, tmp_path):
     head = ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
     newest = sorted(p.stem for p in (MIGRATIONS / "versions").glob("0*.py"))[-1]
     assert version == [(head,)] and head in (newest, newest[:4])  # "0004" for 0004_learned_reader.py, or the whole name
-    assert {"calls", "transcripts", "audits", "findings", "disclosures", "signals", "reviews", "exports"} <= set(tables)
+    assert {"calls", "transcripts", "audits", "findings", "disclosures", "signals", "reviews", "exports",
+            "sign_in_attempts"} <= set(tables)
 
 
 def test_a_database_from_before_migrations_is_upgraded_in_place_keeping_its_rows(audit, tmp_path):

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
+from audit.metadata import time_zone
 from audit.rulepack import CallTimeConfig
 
 
@@ -21,11 +20,11 @@ def check_call_time(config: CallTimeConfig, started_at: str | None, debtor_tz: s
         return result | {"explanation": f"start time '{started_at}' is not ISO 8601: call time not checked"}
     zone_note = ""
     if debtor_tz:
-        try:
-            moment = moment.astimezone(ZoneInfo(debtor_tz)) if moment.tzinfo else moment.replace(
-                tzinfo=ZoneInfo(debtor_tz))
-        except (ZoneInfoNotFoundError, ValueError):
+        zone = time_zone(debtor_tz)
+        if zone is None:
             zone_note = f" (debtor_tz '{debtor_tz}' unknown; the start time's own offset was used)"
+        else:
+            moment = moment.astimezone(zone) if moment.tzinfo else moment.replace(tzinfo=zone)
     elif moment.tzinfo is None:
         return result | {"explanation": "start time has no UTC offset and no debtor_tz: call time not checked"}
     quiet_start = time.fromisoformat(config.quiet_start)

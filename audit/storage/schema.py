@@ -275,6 +275,16 @@ class ContactViolationRow(Base):
     created_at: Mapped[str] = mapped_column(String(40))
 
 
+class SignInAttemptRow(Base):
+    """One try at the review app's sign-in form: the user name typed (an account or not), when, and whether it
+    succeeded. The failures since an account's last success set how long the next try waits (audit.accounts)."""
+    __tablename__ = "sign_in_attempts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    created_at: Mapped[str] = mapped_column(String(40))
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+
+
 def utc_timestamp() -> str:
     """The moment, as every ``created_at`` column stores it: ISO 8601 in UTC, to the microsecond."""
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
