@@ -153,7 +153,7 @@ def train(
         reports = [locked_split_report(r, profile) for r in (current, learned.LearnedReader(candidate.folder))]
     except AuditError as error:
         raise _error_exit(error) from error
-    typer.echo(side_by_side(*reports, f"current {current.version}", f"candidate {candidate.version}"))
+    typer.echo(side_by_side(*reports, current.version, candidate.version))
     typer.echo(f"candidate {candidate.version} ({candidate.examples} examples) -> {candidate.folder}\n"
                f"to use it: audit model promote {candidate.folder}")
 

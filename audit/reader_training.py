@@ -299,8 +299,8 @@ def locked_split_report(reader: LearnedReader | None, profile: str = "cn", root:
 def side_by_side(current, candidate, current_name: str, candidate_name: str) -> str:
     """Two ``EvalReport``s' figures in columns (per category P/R/F1, macro-F1, critical calls, false alarms on clean
     calls): figures only, no call text."""
-    head = f"{'':24} {current_name[:20]:>20}   {candidate_name[:20]:>20}"
-    lines = [f"locked test split, {current.calls} calls: precision / recall / F1", head]
+    lines = [f"locked test split, {current.calls} calls: precision / recall / F1 of the current reader "
+             f"({current_name}) and the candidate ({candidate_name})", f"{'':24} {'current':>20}   {'candidate':>20}"]
 
     def prf(c) -> str:
         return f"{c.precision:6.3f} {c.recall:6.3f} {c.f1:6.3f}"

@@ -61,7 +61,8 @@ def test_train_from_db_writes_a_candidate_and_promote_switches_what_an_audit_rec
     candidate = learned.LearnedReader(folder)
     assert candidate.version != shipped and folder.name == candidate.version
     assert candidate.meta["training"]["authors"][DB_AUTHOR] >= 2
-    assert f"candidate {candidate.version}" in result.output and "macro-F1" in result.output
+    assert f"the candidate ({candidate.version})" in result.output and f"({shipped})" in result.output
+    assert "macro-F1" in result.output
     assert "老赖" not in result.output  # figures only, never the text of the locked split
     assert learned.load_reader().version == shipped  # trained is not used
 
