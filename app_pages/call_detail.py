@@ -239,6 +239,7 @@ with right:
                 st.button(f"▶ {t('call.play')} {review.clock(finding['start_s'])}", key=f"play_{fid}",
                           on_click=play, args=(finding["start_s"],))
             verdict_form("finding", finding, review_policy.effective_severity(finding))
+    qa_panel.add_missed(account, call_id, dialogue)
 
 # -- the rest of the evidence --------------------------------------------------------------------------------------
 tabs = st.tabs([t("call.disclosures"), t("call.quality"), t("call.signals"), t("call.score"), t("call.trail")])

@@ -4,7 +4,7 @@ The only module of the project that imports pandas. It takes plain rows as the s
 dicts; see ``*_FIELDS`` below for the keys read) and returns DataFrames. Nothing here reads files or databases.
 
 Which findings count, and each call's verdict, score and criticality
-    raw (``reviewed=False``): the machine's view -- findings on agent turns; the machine verdict and score; a call is
+    raw (``reviewed=False``): the machine's view -- findings on agent turns (not those reviewers added); the machine verdict and score; a call is
     critical with a critical agent finding or a call-time violation.
     reviewed (default): as ``audit.review_policy`` decides after reviews -- findings that ``counts_against_agent``,
     and the call's ``reviewed_verdict``, ``reviewed_score`` and ``reviewed_critical`` as the storage layer keeps them.
@@ -21,11 +21,12 @@ from typing import Any
 
 import pandas as pd
 
-from audit.review_policy import counts_against_agent
+from audit.review_policy import REVIEWER_SOURCE, counts_against_agent
 
 CALL_FIELDS = ["call_id", "agent_id", "agent_name", "team", "started_at", "score", "verdict", "call_time_violation",
                "reviewed_verdict", "reviewed_score", "reviewed_critical"]
-FINDING_FIELDS = ["call_id", "finding_id", "category", "severity", "speaker", "review_verdict", "review_severity"]
+FINDING_FIELDS = ["call_id", "finding_id", "category", "severity", "speaker", "review_verdict", "review_severity",
+                  "source"]
 DISCLOSURE_FIELDS = ["call_id", "disclosure", "status"]
 SIGNAL_FIELDS = ["call_id", "signal"]
 
@@ -152,7 +153,7 @@ def _prepare(calls, findings, disclosures, signals, reviewed: bool, *, team=None
         c["score"], c["verdict"] = c["reviewed_score"], c["reviewed_verdict"]
         c["critical"] = c["reviewed_critical"].fillna(False).astype(bool)
     else:
-        counts = f["speaker"] == "agent"
+        counts = (f["speaker"] == "agent") & (f["source"] != REVIEWER_SOURCE)  # a reviewer-added one is no machine view
         critical_calls = f.loc[counts & (f["severity"] == "critical"), "call_id"]
         c["critical"] = c["call_id"].isin(critical_calls) | c["call_time_violation"].fillna(False).astype(bool)
     c["score"] = pd.to_numeric(c["score"], errors="coerce")

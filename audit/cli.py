@@ -243,7 +243,8 @@ def rescan(
     scorecard: str = ScorecardOption,
     db: Path = typer.Option(Path("results/audit.db"), "--db", help="SQLite file (AUDIT_DB_URL wins)."),
 ) -> None:
-    """Re-audit stored transcripts with the current rule pack and scorecard (no audio, no ASR); earlier audits stay."""
+    """Re-audit stored transcripts with the current rule pack, learned reader (a promoted one, once promoted) and
+    scorecard (no audio, no ASR); earlier audits stay, and so do the findings reviewers added."""
     from audit.pipeline import rescan_stored
 
     auditor = _auditor(profile, scorecard)
@@ -255,7 +256,7 @@ def rescan(
             report = rescan_stored(auditor, store, since, until, on_call=lambda: progress.advance(task))
         except AuditError as error:
             raise _error_exit(error) from error
-    console.print(f"{report.audited} calls re-audited with rules {auditor.pack.profile} {auditor.pack.version} and "
+    console.print(f"{report.audited} calls re-audited with {_detectors(auditor)} and "
                   f"scorecard {auditor.scorecard.name} {auditor.scorecard.version}: {report.added} new audits; "
                   + ", ".join(f"{count} {verdict}" for verdict, count in report.verdicts.items()))
 
@@ -359,20 +360,39 @@ DbOption = typer.Option(Path("results/audit.db"), "--db", help="SQLite file (AUD
 
 @app.command()
 def review(
-    finding_id: int = typer.Argument(..., help="Finding id (or, with --item, call-level item id) as stored."),
+    finding_id: str = typer.Argument(..., metavar="FINDING_ID | add CALL_ID",
+                                     help="Finding id (or, with --item, call-level item id) as stored; or 'add' and "
+                                          "a call id to add a finding the machine missed."),
+    call_id: Optional[str] = typer.Argument(None, hidden=True),
     item: bool = typer.Option(False, "--item", help="The id is a call-level item's (call time, review reason)."),
-    verdict: str = typer.Option(..., "--verdict", help="upheld, dismissed, severity_changed, appeal, appeal_upheld "
-                                                       "or appeal_rejected."),
+    verdict: Optional[str] = typer.Option(None, "--verdict", help="upheld, dismissed, severity_changed, appeal, "
+                                                                  "appeal_upheld or appeal_rejected."),
     reviewer: str = typer.Option(..., "--reviewer", help="Who decides (recorded in the trail)."),
     note: str = typer.Option("", "--note"),
-    severity: Optional[str] = typer.Option(None, "--severity", help="New severity, with severity_changed."),
+    severity: Optional[str] = typer.Option(None, "--severity", help="New severity, with severity_changed; the "
+                                                                    "severity of an added finding."),
+    turn: Optional[int] = typer.Option(None, "--turn", help="add: the turn (0 = first) the missed finding is in."),
+    at_s: Optional[float] = typer.Option(None, "--at", help="add: instead of --turn, a time in the audio (s)."),
+    quote: str = typer.Option("", "--quote", help="add: the words of the turn (default: the whole turn)."),
+    category: Optional[str] = typer.Option(None, "--category", help="add: the conduct category."),
     db: Path = DbOption,
 ) -> None:
-    """Append a reviewer's verdict on a finding (or a call-level item) to the review trail."""
+    """Append a reviewer's verdict on a finding (or a call-level item) to the review trail; or, as `audit review add
+    CALL_ID --turn N --quote ... --category ... --severity ... --note ...`, a finding the machine missed."""
     store = _store(db)
     try:
-        row = (store.add_item_review(finding_id, reviewer, verdict, note) if item
-               else store.add_review(finding_id, reviewer, verdict, note, severity))
+        if finding_id == "add":
+            if not call_id or not category or not severity:
+                raise typer.BadParameter("review add needs CALL_ID, --category and --severity")
+            finding, row = store.add_reviewer_finding(call_id, reviewer, category, severity, note, turn=turn,
+                                                      quote=quote, at_s=at_s)
+            typer.echo(f"finding {finding.id} added to {call_id} ({finding.category}, {finding.severity}, turn "
+                       f"{finding.turn}: {finding.quote}); review {row.id}, chain hash {row.row_hash[:12]}")
+            return
+        if not finding_id.isdigit() or call_id is not None or not verdict:
+            raise typer.BadParameter("give a finding id and --verdict (or: review add CALL_ID ...)")
+        row = (store.add_item_review(int(finding_id), reviewer, verdict, note) if item
+               else store.add_review(int(finding_id), reviewer, verdict, note, severity))
     except AuditError as error:
         raise _error_exit(error) from error
     typer.echo(f"review {row.id} recorded ({row.verdict} by {row.reviewer}); chain hash {row.row_hash[:12]}")
@@ -504,11 +524,29 @@ def verify_trail(db: Path = DbOption) -> None:
 
 @app.command()
 def model(
-    name: str = typer.Argument("base", help="Model to check: 'base' (bundled), a folder, or a model name."),
+    name: str = typer.Argument("base", help="Model to check: 'base' (bundled), a folder, or a model name; or "
+                                            "'promote' and a candidate folder of `audit train`."),
+    candidate: Optional[Path] = typer.Argument(None, metavar="[CANDIDATE]", help="With 'promote': the candidate."),
     check: bool = typer.Option(False, "--check", help="Also load the model once to prove it works."),
     cache_dir: Optional[Path] = typer.Option(None, help="Model cache (default ~/.cache/...)."),
+    by: str = typer.Option("", "--by", help="With 'promote': who promotes (recorded beside the reader)."),
 ) -> None:
-    """Show where the speech model comes from (assembling and verifying the bundled one if needed)."""
+    """Show where the speech model comes from (assembling and verifying the bundled one if needed); or, as `audit
+    model promote CANDIDATE`, make a learned-reader candidate the one every audit uses (`audit rescan` re-audits)."""
+    if name == "promote":
+        from audit import reader as learned
+
+        if candidate is None:
+            raise typer.BadParameter("promote needs the candidate folder `audit train` printed")
+        before = learned.load_reader().version
+        try:
+            promoted = learned.promote(candidate, by)
+        except (RuntimeError, OSError) as error:
+            console.print(f"[bold red]error:[/] {error}")
+            raise typer.Exit(EXIT_USAGE) from error
+        typer.echo(f"learned reader {promoted.version} promoted (was {before}) -> {learned.promoted_dir()}; "
+                   f"`audit rescan` re-audits stored calls with it")
+        return
     from audit.asr import Transcriber, resolve_model
 
     try:

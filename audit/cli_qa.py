@@ -1,4 +1,4 @@
-"""The QA loop's commands, merged into ``audit``: ``sample``, ``sample-verdict``, ``accuracy``, ``dials import``.
+"""The QA loop's commands, merged into ``audit``: ``sample``, ``sample-verdict``, ``accuracy``, ``train``, ``dials import``.
 A thin layer over ``audit.qa``; ``audit.cli`` adds these at its end (they use its store and error helpers)."""
 
 from __future__ import annotations
@@ -110,14 +110,52 @@ def accuracy(
         console.print(table)
     table = Table(title=f"recall per category, from {report.judged_samples} judged 抽检 calls "
                         f"({report.unflagged_calls} unflagged calls in the period)")
-    for column in ("category", "calls found", "missed (sampled)", "missed (estimated)", "recall", "95% interval"):
+    for column in ("category", "calls found", "missed (sampled)", "missed (reviewer-added)", "missed (estimated)",
+                   "recall", "95% interval"):
         table.add_column(column)
     for r in report.recall:
-        table.add_row(r.category, str(r.found_calls), str(r.missed_sampled), f"{r.missed_estimate:.1f}",
-                      _pct(r.recall), _interval(r.interval))
+        table.add_row(r.category, str(r.found_calls), str(r.missed_sampled), str(r.missed_added),
+                      f"{r.missed_estimate:.1f}", _pct(r.recall), _interval(r.interval))
     console.print(table)
     listed = ", ".join(f"{p.key} {_pct(p.precision)} (n={p.judged})" for p in report.below) or "none"
     typer.echo(f"under the precision of {report.min_precision:.0%}, for attention (not switched off): {listed}")
+
+
+@qa_app.command()
+def train(
+    from_db: bool = typer.Option(False, "--from-db", help="Add reviewers' verdicts from the database (upheld, "
+                                                          "dismissed and reviewer-added findings on agent turns)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Candidates folder (default: AUDIT_READER_DIR/candidates)."),
+    corpus_every: int = typer.Option(1, "--corpus-every", min=1, help="Every Nth corpus utterance only: a quick "
+                                                                      "trial, not a reader to promote."),
+    profile: str = typer.Option("cn", "--profile", help="Rule profile the locked split is audited with."),
+    db: Path = DbOption,
+) -> None:
+    """Train a candidate learned reader (the shipped corpus, plus the database's verdicts as one more author group)
+    and print its scores on the locked test split beside the current reader's (figures only). It is used only once
+    promoted: `audit model promote CANDIDATE`."""
+    from audit import reader as learned, settings
+
+    try:
+        from audit.reader_training import (DB_AUTHOR, db_examples, locked_split_report, side_by_side,
+                                           train_candidate)
+    except ImportError as error:  # scikit-learn is the `train` extra's
+        console.print(f"[bold red]error:[/] training needs the train extra (pip install '.[train]'): {error}")
+        raise typer.Exit(2) from error
+
+    extra = db_examples(_store(db).judged_turns()) if from_db else []
+    if from_db:
+        typer.echo(f"{len(extra)} judged agent turns from the database ({DB_AUTHOR}), "
+                   f"{sum(1 for e in extra if e['labels'])} with a violation")
+    try:
+        candidate = train_candidate(extra, out or settings.reader_dir() / "candidates", corpus_every=corpus_every)
+        current = learned.load_reader()
+        reports = [locked_split_report(r, profile) for r in (current, learned.LearnedReader(candidate.folder))]
+    except AuditError as error:
+        raise _error_exit(error) from error
+    typer.echo(side_by_side(*reports, current.version, candidate.version))
+    typer.echo(f"candidate {candidate.version} ({candidate.examples} examples) -> {candidate.folder}\n"
+               f"to use it: audit model promote {candidate.folder}")
 
 
 @dials_app.command("import")

@@ -6,7 +6,9 @@ homophone an ASR wrote still count as the word that was said). Its weights ship 
 arrays (``audit/reader_model/``), so it loads offline, in milliseconds, with no pickle and no training library.
 
 ``scripts/train_reader.py`` builds it from ``corpus/`` with a fixed seed; the features are computed here for both
-training and scoring, so the shipped model scores exactly what the training script scored.
+training and scoring, so the shipped model scores exactly what the training script scored. ``audit train --from-db``
+writes candidates trained with reviewers' verdicts too; one is used only once a person promotes it (``promote``),
+and every audit records the version it ran with.
 """
 
 from __future__ import annotations
@@ -14,15 +16,18 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
+import shutil
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from audit import pinyin
+from audit import pinyin, settings
 
 MODEL_DIR = Path(__file__).with_name("reader_model")
 _NOT_TEXT = re.compile(r"[^\u3400-\u9fff0-9a-z]+")
@@ -142,6 +147,52 @@ class LearnedReader:
         return start, end
 
 
-@lru_cache(maxsize=1)
+def promoted_dir() -> Path:
+    """Where a promoted reader lives (``settings.reader_dir()/current``)."""
+    return settings.reader_dir() / "current"
+
+
+def current_dir() -> Path:
+    """The reader every audit uses: the promoted one, else the shipped one."""
+    promoted = promoted_dir()
+    return promoted if (promoted / "reader.json").is_file() else MODEL_DIR
+
+
 def load_reader() -> LearnedReader:
-    return LearnedReader()
+    """The current reader (``current_dir``), loaded once per folder and content: a promotion is seen at once."""
+    folder = current_dir()
+    try:
+        changed = (folder / "reader.json").stat().st_mtime_ns
+    except OSError:
+        changed = 0
+    return _load(str(folder), changed)
+
+
+@lru_cache(maxsize=4)
+def _load(folder: str, _changed: int) -> LearnedReader:
+    return LearnedReader(Path(folder))
+
+
+PROMOTION_FILE = "promoted.json"
+
+
+def promote(candidate: Path, promoted_by: str = "") -> LearnedReader:
+    """Make a trained candidate (a folder ``audit train`` wrote) the reader every audit uses from now on: its files are
+    copied into ``promoted_dir()`` (whole, then swapped in) with a note of where from, by whom and when. Audits made
+    before keep the version they recorded; ``audit rescan`` re-audits stored calls with the new one."""
+    reader = LearnedReader(Path(candidate))  # refuses a folder that does not load
+    target = promoted_dir()
+    staging = target.with_name(f".promoting-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for name in ("reader.json", "reader.npz"):
+        shutil.copy2(Path(candidate) / name, staging / name)
+    note = {"version": reader.version, "from": str(Path(candidate).resolve()), "promoted_by": promoted_by,
+            "promoted_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    (staging / PROMOTION_FILE).write_text(json.dumps(note, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    old = target.with_name(f".replaced-{os.getpid()}")
+    if target.exists():
+        os.replace(target, old)
+    os.replace(staging, target)
+    shutil.rmtree(old, ignore_errors=True)
+    return LearnedReader(target)

@@ -15,7 +15,8 @@ Reviewable items
 A finding or item as a dict
     ``review_status`` (one of ``ITEM_STATUSES``), ``review_verdict`` (the effect that counts, ``REVIEW_EFFECT``'s
     values, None before any) and, for findings, ``review_severity`` (the severity a reviewer set, None if none); see
-    ``review_state``. Findings also carry ``severity``, ``category``, ``speaker``, ``pinyin_match``, ``match_kind``.
+    ``review_state``. Findings also carry ``severity``, ``category``, ``speaker``, ``pinyin_match``, ``match_kind``
+    and ``source`` (``machine``, or ``reviewer`` for a finding a reviewer added: it counts like an upheld finding).
 
 Closed
     a call is closed when none of its items is open: each has a verdict and no appeal is pending.
@@ -36,7 +37,11 @@ ITEM_VERDICTS = tuple(v for v in REVIEW_VERDICTS if v != "severity_changed")
 # How a verdict changes the way its item counts: an upheld appeal dismisses it, a rejected one upholds it; a pending
 # appeal (absent here) changes nothing until it is decided.
 REVIEW_EFFECT = {"upheld": "upheld", "dismissed": "dismissed", "severity_changed": "severity_changed",
-                 "appeal_upheld": "dismissed", "appeal_rejected": "upheld"}
+                 "appeal_upheld": "dismissed", "appeal_rejected": "upheld", "added": "upheld"}
+# The first review of a reviewer-added finding (one the machine missed): filed with it, it counts as upheld, and an
+# agent's appeal against it goes as against any finding. Not a verdict a reviewer gives a machine finding.
+ADDED = "added"
+REVIEWER_SOURCE = "reviewer"  # a finding's ``source`` when a person added it (the machine's: "machine")
 CONFIRMING = ("upheld", "severity_changed")  # effects that confirm a finding (at the severity set, if any)
 ITEM_STATUSES = ("unreviewed", "upheld", "dismissed", "severity_changed", "appealed")
 OPEN_STATUSES = ("unreviewed", "appealed")  # an item in one of these waits for a person
@@ -92,6 +97,10 @@ def counts_against_agent(finding: dict[str, Any]) -> bool:
     if finding.get("speaker") == "agent":
         return not is_dismissed(finding)
     return finding.get("speaker") == "unknown" and finding.get("review_verdict") in CONFIRMING
+
+
+def added_by_reviewer(finding: dict[str, Any]) -> bool:
+    return finding.get("source") == REVIEWER_SOURCE
 
 
 def unconfirmed(finding: dict[str, Any]) -> bool:
@@ -175,6 +184,8 @@ def call_result(audit_line: dict[str, Any], findings: list[dict[str, Any]], item
     its findings and call-level items with their review state, and the scorecard it was scored with (None when it
     can no longer be loaded: the machine score stands, the verdict is still decided).
 
+    - A reviewer-added finding deducts, counts and fails the call like an upheld one (the machine's deductions no
+      longer stand as they were: the call is rescored).
     - A dismissed finding no longer deducts, counts or fails the call; a severity a reviewer set counts instead of
       the machine's (so a raised severity can fail a call that passed); an unknown-speaker finding counts once
       confirmed.
@@ -187,7 +198,7 @@ def call_result(audit_line: dict[str, Any], findings: list[dict[str, Any]], item
     by_kind = {item["kind"]: item for item in items}
     call_time = bool(audit_line.get("call_time_violation")) and not is_dismissed(by_kind.get("call_time", {}))
     counted = [f for f in findings if counts_against_agent(f)]
-    machine = [f for f in findings if f.get("speaker") == "agent"]
+    machine = [f for f in findings if f.get("speaker") == "agent" and not added_by_reviewer(f)]
     body = [dict(d, status="counted") for d in audit_line.get("deductions") or ()]
     others = [d for d in body if not str(d.get("item", "")).startswith("finding:")]
     if not call_time:

@@ -19,6 +19,9 @@ other settings) is seen at once. A variable set to the empty string counts as un
 ``AUDIT_LEXICON_DIR``     the rule pack and ASR lexicon folder. Default: the shipped ``lexicons/``.
 ``AUDIT_SCORECARD_DIR``   the scorecards folder. Default: the shipped ``scorecards/``.
 ``AUDIT_PLAN_DIR``        the 抽检 sampling plans folder. Default: the shipped ``plans/``.
+``AUDIT_READER_DIR``      the learned readers' folder: ``candidates/`` that ``audit train`` wrote and ``current/``,
+                          the one ``audit model promote`` made the one used (the shipped ``audit/reader_model/``
+                          until then). Default: ``<AUDIT_DATA_DIR>/readers``.
 
 ``AUDIT_NEW_PASSWORD`` (the password of ``audit users add``) is read by Typer as that option's value; only its name
 is kept here.
@@ -39,6 +42,7 @@ CACHE_DIR = "AUDIT_CACHE_DIR"
 LEXICON_DIR = "AUDIT_LEXICON_DIR"
 SCORECARD_DIR = "AUDIT_SCORECARD_DIR"
 PLAN_DIR = "AUDIT_PLAN_DIR"
+READER_DIR = "AUDIT_READER_DIR"
 NEW_PASSWORD = "AUDIT_NEW_PASSWORD"
 
 DEFAULT_DB = "results/audit.db"  # where `audit run samples --out results` writes
@@ -109,3 +113,8 @@ def scorecard_dir() -> Path:
 def plan_dir() -> Path:
     configured = _set(PLAN_DIR)
     return Path(configured) if configured else shipped_dir("plans")
+
+
+def reader_dir() -> Path:
+    configured = _set(READER_DIR)
+    return Path(configured) if configured else data_dir() / "readers"

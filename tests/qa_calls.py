@@ -7,7 +7,7 @@ import dataclasses
 from datetime import date, timedelta
 
 from audit.auditor import Auditor
-from audit.models import CallMetadata, Transcript, Turn
+from audit.models import CallMetadata, Segment, Transcript, Turn
 from audit.scan import audit_to_line
 
 CLEAN = (Turn("agent", "您好，我是长河银行的王芳，工号八七二一，本次通话将被录音。请问是张伟本人吗？"),
@@ -41,3 +41,21 @@ class CallFactory:
 def days(first: str, n: int) -> list[str]:
     start = date.fromisoformat(first)
     return [(start + timedelta(days=i)).isoformat() for i in range(n)]
+
+
+# A veiled threat the rules and reader let pass on the shipped pack (checked in the fixture), said by the agent.
+MISSED = "这样下去对你家里人不太好。"
+TURNS = (("agent", "您好，我是长河银行的王芳，工号八七二一，本次通话将被录音。请问是张伟本人吗？", 0.0, 6.0),
+         ("customer", "是我。", 6.5, 7.0),
+         ("agent", "您的信用卡账单已逾期，请通过官方渠道还款。" + MISSED, 7.5, 14.0),
+         ("customer", "好的。", 14.5, 15.0),
+         ("agent", "感谢接听，再见。", 15.5, 17.0))
+
+
+def segmented_call(call_id: str, agent: str) -> Transcript:
+    """A stored-transcript call (segments, as the recogniser gives them) that the machine passes: a reviewer can mark
+    ``MISSED`` in its turn 2."""
+    segments = tuple(Segment(start, end, speaker, text) for speaker, text, start, end in TURNS)
+    return Transcript(call_id, call_id.encode().hex().ljust(64, "0")[:64], 17.0, "zh", "m", {}, segments,
+                      metadata=CallMetadata(call_id, agent_id=agent, agent_name=agent, team="一组",
+                                            started_at="2026-11-10T10:00:00+08:00", debtor_tz="Asia/Shanghai"))

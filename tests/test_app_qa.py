@@ -76,3 +76,26 @@ def test_sampled_calls_are_marked_in_the_queue_and_a_whole_call_verdict_is_saved
     status = store.sample_status(call_id)
     assert (status["verdict"], status["missed"], status["reviewer"]) == ("fail", ["insult"], "质检-李 (li)")
     assert store.verify_trail().ok
+
+
+def test_a_reviewer_adds_a_finding_the_machine_missed_on_the_call_page(qa_db):
+    from audit.auditor import Auditor
+    from audit.scan import audit_to_line
+    from qa_calls import MISSED, segmented_call
+
+    store = Store(qa_db)
+    call = segmented_call("seg-1", "A0")
+    audit = Auditor().audit_transcript(call)
+    store.save(call, audit, audit_to_line(audit))
+    at = open_page("call", user="li", query={"call_id": "seg-1"})
+    at.selectbox(key="missed_turn::seg-1").set_value(2)
+    at.text_input(key="missed_quote::seg-1").input(MISSED)
+    at.selectbox(key="missed_category::seg-1").set_value("intimidation")
+    at.selectbox(key="missed_severity::seg-1").set_value("critical")
+    at.text_input(key="missed_note::seg-1").input("暗示家人安全")
+    at.button(key="missed_save::seg-1").click().run()
+    assert not at.exception
+    [added] = [f for f in store.call_detail("seg-1")["findings"] if f["source"] == "reviewer"]
+    assert (added["quote"], added["category"], added["explanation"]) == (MISSED, "intimidation", "暗示家人安全")
+    assert store.call_detail("seg-1")["audit"]["reviewed_verdict"] == "fail" and store.verify_trail().ok
+    assert store.call_reviews("seg-1")[0]["reviewer"] == "质检-李 (li)"

@@ -6,7 +6,8 @@ when it was dismissed (``audit.review_policy.REVIEW_EFFECT``: an upheld appeal d
 nobody has decided do not count. Recall is per call and category: the calls where an upheld finding of the category
 was found, against those plus the calls that had one the machine missed. Misses on sampled unflagged calls are
 scaled up to all unflagged calls of the period by each sampled call's weight (its agent-week's calls per call drawn);
-misses on flagged calls (a new agent's, sampled whole) are counted as they are. The interval of the miss rate uses
+misses on flagged calls (a new agent's, sampled whole) are counted as they are, and so are the calls where a reviewer
+added a finding of the category the machine missed (``source`` ``reviewer``; not already a sampled miss). The interval of the miss rate uses
 the weighted sample's effective size (Kish), and gives recall's interval. Nothing is switched off: rules under the
 precision an admin sets are listed for a person to look at.
 """
@@ -17,6 +18,8 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
+
+from audit.review_policy import REVIEWER_SOURCE
 
 Z_95 = 1.959963984540054  # the standard normal's 97.5th percentile
 MIN_PRECISION_KEY = "min_precision"
@@ -65,9 +68,10 @@ class Recall:
     category: str
     found_calls: int  # calls with an upheld (or severity-changed) finding of the category
     missed_sampled: int  # judged sampled calls that had one the machine missed
-    missed_estimate: float  # misses over every call of the period, from the sample
+    missed_estimate: float  # misses over every call of the period: from the sample, and reviewer-added ones
     recall: float | None
     interval: tuple[float, float] | None
+    missed_added: int = 0  # calls where a reviewer added a finding of the category, counted as they are
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,8 @@ def precision_table(reviewed: list[dict[str, Any]]) -> tuple[tuple[Precision, ..
     """Per rule and per learned-reader category, from ``Store.reviewed_findings`` rows."""
     counts: dict[tuple[bool, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in reviewed:
+        if row.get("source") == REVIEWER_SOURCE:  # no rule or reader made it: a miss (recall), not a hit
+            continue
         key = row["category"] if row["model"] else row["rule_id"]
         counts[row["model"], key, row["category"]][row["effect"]] += 1
     table = [Precision(key, category, n["upheld"], n["dismissed"], n["severity_changed"], model)
@@ -98,10 +104,14 @@ def recall_table(reviewed: list[dict[str, Any]], sampled: list[dict[str, Any]],
                  unflagged_calls: int) -> tuple[Recall, ...]:
     """Per category, from the reviewed findings and ``Store.sampled_calls`` rows (weight, flagged, verdict, missed)."""
     found: dict[str, set[str]] = defaultdict(set)
+    added: dict[str, set[str]] = defaultdict(set)
     for row in reviewed:
         if row["effect"] in CORRECT:
-            found[row["category"]].add(row["call_id"])
+            (added if row.get("source") == REVIEWER_SOURCE else found)[row["category"]].add(row["call_id"])
     judged = [s for s in sampled if s["verdict"] is not None]
+    sampled_misses = {(s.get("call_id"), category) for s in judged for category in s["missed"]}
+    missed_added = {category: len({c for c in calls - found[category] if (c, category) not in sampled_misses})
+                    for category, calls in added.items()}
     weighted = [s for s in judged if not s["flagged"]]
     total_weight = sum(s["weight"] for s in weighted)
     effective_n = total_weight ** 2 / sum(s["weight"] ** 2 for s in weighted) if weighted else 0.0
@@ -116,20 +126,21 @@ def recall_table(reviewed: list[dict[str, Any]], sampled: list[dict[str, Any]],
             else:
                 missed_weight[category] += s["weight"]
     table = []
-    for category in sorted(set(found) | set(missed_calls)):
+    for category in sorted(set(found) | set(missed_calls) | {c for c, n in missed_added.items() if n}):
         n_found = len(found[category])
+        exact = missed_flagged[category] + missed_added.get(category, 0)  # misses counted as they are
         if not weighted:
-            table.append(Recall(category, n_found, missed_calls[category], float(missed_flagged[category]), None,
-                                None))
+            table.append(Recall(category, n_found, missed_calls[category], float(exact), None, None,
+                                missed_added.get(category, 0)))
             continue
         rate = missed_weight[category] / total_weight
         low, high = wilson_interval(rate * effective_n, effective_n)
-        missed = unflagged_calls * rate + missed_flagged[category]
+        missed = unflagged_calls * rate + exact
         table.append(Recall(
             category, n_found, missed_calls[category], missed,
             n_found / (n_found + missed) if n_found + missed else None,
-            (_share(n_found, unflagged_calls * high + missed_flagged[category]),
-             _share(n_found, unflagged_calls * low + missed_flagged[category]))))
+            (_share(n_found, unflagged_calls * high + exact), _share(n_found, unflagged_calls * low + exact)),
+            missed_added.get(category, 0)))
     return tuple(table)
 
 

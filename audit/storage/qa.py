@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from audit.storage.queries import call_filters, latest_audit_calls
 from audit.storage.schema import (AuditRow, CallRow, ContactViolationRow, DialRow, FindingRow, QaSettingRow,
-                                  SampleDrawRow, SampleRow, SampleVerdictRow, StorageError, utc_timestamp)
+                                  SampleDrawRow, SampleRow, SampleVerdictRow, StorageError, TranscriptRow,
+                                  utc_timestamp)
 from audit.storage.trail import _chain_hash, _last_hash
 
 SAMPLE_VERDICTS = ("pass", "fail")  # 合格 / 不合格
@@ -157,18 +158,44 @@ class QaStore:
 
     def reviewed_findings(self, since: str | None = None, until: str | None = None) -> list[dict[str, Any]]:
         """Every finding (of any audit) of a call in the period whose reviews decided it: rule, category, whether the
-        learned reader made it, and the effect that counts (upheld, dismissed, severity_changed; see
+        learned reader made it, its source (``reviewer`` when a person added it), and the effect that counts (upheld, dismissed, severity_changed; see
         ``audit.review_policy.review_state``, kept on the finding as each review is filed)."""
         query = call_filters(select(FindingRow.id, CallRow.call_id, FindingRow.rule_id, FindingRow.category,
-                                    FindingRow.match_kind, FindingRow.review_verdict)
+                                    FindingRow.match_kind, FindingRow.review_verdict, FindingRow.source)
                              .join(AuditRow, AuditRow.id == FindingRow.audit_pk)
                              .join(CallRow, CallRow.id == AuditRow.call_pk)
                              .where(FindingRow.review_verdict.is_not(None)), since=since, until=until)
         with self.session() as session:
             found = session.execute(query).all()
         return [{"finding_id": pk, "call_id": call_id, "rule_id": rule_id, "category": category,
-                 "model": match_kind == "model", "effect": effect}
-                for pk, call_id, rule_id, category, match_kind, effect in found]
+                 "model": match_kind == "model", "effect": effect, "source": source}
+                for pk, call_id, rule_id, category, match_kind, effect, source in found]
+
+    def judged_turns(self) -> list[dict[str, Any]]:
+        """Every agent turn of a stored transcript with a finding a person decided (upheld, dismissed, severity
+        changed, or added by a reviewer), once, with the text the auditor read and each decided finding's category,
+        effect and quote: the learned reader's labelled data from the database (``audit train --from-db``). Calls
+        stored without a transcript have no turn text and are left out."""
+        query = (select(AuditRow.transcript_pk, CallRow.call_id, FindingRow.turn, FindingRow.category,
+                        FindingRow.review_verdict, FindingRow.quote)
+                 .join(AuditRow, AuditRow.id == FindingRow.audit_pk).join(CallRow, CallRow.id == AuditRow.call_pk)
+                 .where(FindingRow.review_verdict.is_not(None), FindingRow.speaker == "agent",
+                        AuditRow.transcript_pk.is_not(None)).order_by(FindingRow.id))
+        turns: dict[tuple[int, int], dict[str, Any]] = {}
+        with self.session() as session:
+            for transcript_pk, call_id, turn, category, effect, quote in session.execute(query):
+                entry = turns.setdefault((transcript_pk, turn), {"call_id": call_id, "turn": turn, "findings": []})
+                entry["findings"].append((category, effect, quote))
+            bodies = {}
+            for chunk in _chunks(sorted({pk for pk, _ in turns})):
+                bodies.update(session.execute(select(TranscriptRow.id, TranscriptRow.body)
+                                              .where(TranscriptRow.id.in_(chunk))).all())
+        judged = []
+        for (transcript_pk, turn), entry in turns.items():
+            segments = json.loads(bodies[transcript_pk]).get("segments") or []
+            if 0 <= turn < len(segments) and segments[turn].get("speaker") == "agent":
+                judged.append(entry | {"text": segments[turn].get("text", "")})
+        return judged
 
     def qa_setting(self, key: str) -> dict[str, str] | None:
         with self.session() as session:

@@ -95,7 +95,8 @@ class Queries:
             call_of = {call["id"]: call["call_id"] for call in calls}
             findings = session.execute(select(FindingRow.id, FindingRow.audit_pk, FindingRow.category,
                                               FindingRow.severity, FindingRow.speaker, FindingRow.review_status,
-                                              FindingRow.review_verdict, FindingRow.review_severity)
+                                              FindingRow.review_verdict, FindingRow.review_severity,
+                                              FindingRow.source)
                                        .where(FindingRow.audit_pk.in_(audit_pks))).all()
             disclosures = session.execute(select(DisclosureRow.audit_pk, DisclosureRow.disclosure, DisclosureRow.status)
                                           .where(DisclosureRow.audit_pk.in_(audit_pks))).all() if with_disclosures else []
@@ -107,7 +108,8 @@ class Queries:
                                                   "reviewed_score", "reviewed_critical")} for call in calls],
             "findings": [{"call_id": call_of[f.audit_pk], "finding_id": f.id, "category": f.category,
                           "severity": f.severity, "speaker": f.speaker, "review_status": f.review_status,
-                          "review_verdict": f.review_verdict, "review_severity": f.review_severity}
+                          "review_verdict": f.review_verdict, "review_severity": f.review_severity,
+                          "source": f.source}
                          for f in findings],
             "disclosures": [{"call_id": call_of[a], "disclosure": d, "status": s} for a, d, s in disclosures],
             "signals": [{"call_id": call_of[a], "signal": s} for a, s in signals],
@@ -143,7 +145,7 @@ class Queries:
                        "scorecard_version": a.scorecard_version, "reader_version": a.reader_version,
                        "model_id": a.model_id, "code_version": a.code_version, "audited_at": a.created_at}
                       for c, a in audits],
-            "findings": [{"finding_id": f.id, "call_id": call_of[f.audit_pk], "rule_id": f.rule_id,
+            "findings": [{"finding_id": f.id, "call_id": call_of[f.audit_pk], "source": f.source, "rule_id": f.rule_id,
                           "category": f.category, "severity": f.severity, "review_status": f.review_status,
                           "reviewed_severity": review_policy.effective_severity(finding_dict(f)),
                           "counts_against_agent": review_policy.counts_against_agent(finding_dict(f)),

@@ -40,7 +40,7 @@ def finding_dict(row: FindingRow) -> dict[str, Any]:
             "needs_review": row.needs_review, "match_kind": row.match_kind, "model_score": row.score,
             "legal_basis": json.loads(row.legal_basis), "explanation": row.explanation,
             "review_status": row.review_status, "review_verdict": row.review_verdict,
-            "review_severity": row.review_severity}
+            "review_severity": row.review_severity, "source": row.source}
 
 
 def item_dict(row: CallItemRow) -> dict[str, Any]:

@@ -104,6 +104,8 @@ class FindingRow(Base):
     review_status: Mapped[str] = mapped_column(String(20), default="unreviewed", server_default="unreviewed")
     review_verdict: Mapped[str | None] = mapped_column(String(20))
     review_severity: Mapped[str | None] = mapped_column(String(16))
+    # "machine", or "reviewer": a finding the machine missed, added by a person (its "added" review chains it)
+    source: Mapped[str] = mapped_column(String(16), default="machine", server_default="machine")
 
 
 class CallItemRow(Base):

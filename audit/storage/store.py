@@ -1,7 +1,7 @@
 """``Store``, one database: opening it, saving audited calls, and the reads that let a batch resume or re-audit.
 
 Ingesting the same call twice changes nothing; auditing it again with another rule-pack, reader or scorecard version
-adds an audit and keeps the old one. The trail, users, reads and the QA loop's tables are mixed in from their
+adds an audit and keeps the old one (the findings reviewers added to the old one are carried to the new). The trail, users, reads and the QA loop's tables are mixed in from their
 modules.
 """
 
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from audit import __version__, settings
 from audit.models import CallAudit, Transcript
+from audit.review_policy import REVIEWER_SOURCE
 from audit.storage.qa import QaStore
 from audit.storage.queries import Queries, call_filters
 from audit.storage.results import first_result, result_columns
@@ -53,10 +54,11 @@ class _Known:
     transcripts: dict[tuple[int, str, str], int]  # (call pk, model id, options hash) -> transcript pk
     # (call pk, transcript pk, rule pack, scorecard, reader) -> audit pk
     audits: dict[tuple[int, int | None, str, str, str], int]
+    with_added: set[int]  # audits holding a reviewer-added finding (a re-audit carries it)
 
     @classmethod
     def fetch(cls, session: Session, call_ids: set[str]) -> _Known:
-        known = cls({}, {}, {})
+        known = cls({}, {}, {}, set())
         ordered = sorted(call_ids)
         for offset in range(0, len(ordered), 500):  # bound the IN list (SQLite's variable limit)
             calls = session.scalars(select(CallRow).where(CallRow.call_id.in_(ordered[offset:offset + 500]))).all()
@@ -71,6 +73,9 @@ class _Known:
                            AuditRow.scorecard_version, AuditRow.reader_version)
                     .where(AuditRow.call_pk.in_(pks)).order_by(AuditRow.id)):
                 known.audits.setdefault((call_pk, transcript_pk, rule_pack, scorecard, reader), pk)
+            known.with_added.update(session.scalars(
+                select(FindingRow.audit_pk).join(AuditRow, AuditRow.id == FindingRow.audit_pk)
+                .where(AuditRow.call_pk.in_(pks), FindingRow.source == REVIEWER_SOURCE).distinct()))
         return known
 
 
@@ -121,6 +126,7 @@ class Store(ReviewTrail, UserAccounts, Queries, QaStore):
         audit_key = (call.id, transcript_pk, audit.rule_pack_version, audit.scorecard_version, audit.reader_version)
         if audit_key in known.audits:
             return known.audits[audit_key]
+        earlier = max((pk for key, pk in known.audits.items() if key[0] == call.id), default=None)
         items, result = first_result(audit_line, audit.scorecard)
         row = AuditRow(call_pk=call.id, transcript_pk=transcript_pk, profile=audit.profile,
                        rule_pack_version=audit.rule_pack_version, scorecard=audit.scorecard,
@@ -153,6 +159,9 @@ class Store(ReviewTrail, UserAccounts, Queries, QaStore):
         for table, rows in children:
             if rows:  # on the connection: the ORM's bulk path costs more than the INSERT itself
                 session.connection().execute(insert(table.__table__), rows)
+        if earlier in known.with_added:
+            if self.carry_reviewer_findings(session, earlier, row.id):
+                known.with_added.add(row.id)
         return row.id
 
     @staticmethod

@@ -12,9 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit.models import SEVERITIES
-from audit.review_policy import ITEM_VERDICTS, REVIEW_VERDICTS
+from audit.review_policy import ADDED, ITEM_VERDICTS, REVIEW_VERDICTS, REVIEWER_SOURCE
 from audit.storage.results import refresh
-from audit.storage.schema import CallItemRow, ExportRow, FindingRow, ReviewRow, StorageError, utc_timestamp
+from audit.storage.schema import (AuditRow, CallItemRow, CallRow, ExportRow, FindingRow, ReviewRow, StorageError,
+                                  TranscriptRow, utc_timestamp)
 
 GENESIS_HASH = "0" * 64  # the previous hash of the first row of each chain
 
@@ -33,11 +34,22 @@ def _chain_hash(fields: list[Any]) -> str:
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
-def review_hash(row: ReviewRow) -> str:
+def added_fields(finding: FindingRow | None) -> list[Any]:
+    """What a reviewer-added finding says, as its ``added`` review hashes it: editing the finding breaks the chain."""
+    if finding is None:
+        return ["added", None]
+    return ["added", finding.audit_pk, finding.source, finding.category, finding.severity, finding.turn,
+            finding.speaker, finding.char_start, finding.char_end, finding.quote, finding.start_s, finding.end_s,
+            finding.explanation]
+
+
+def review_hash(row: ReviewRow, added: FindingRow | None = None) -> str:
     """sha256 over the previous hash and every field a reviewer or auditor relies on (a call-level item's id only on
-    its reviews, so the hashes of findings' reviews are those they always had)."""
+    its reviews, so the hashes of findings' reviews are those they always had); an ``added`` review also covers the
+    finding it added (``added``, that review's finding)."""
     fields = [row.prev_hash, row.finding_pk, row.reviewer, row.created_at, row.verdict, row.new_severity, row.note]
-    return _chain_hash(fields + (["item", row.item_pk] if row.item_pk is not None else []))
+    fields += ["item", row.item_pk] if row.item_pk is not None else []
+    return _chain_hash(fields + (added_fields(added) if row.verdict == ADDED else []))
 
 
 def export_hash(row: ExportRow) -> str:
@@ -99,6 +111,60 @@ class ReviewTrail:
             refresh(session, [target.audit_pk])
         return row
 
+    def add_reviewer_finding(self, call_id: str, reviewer: str, category: str, severity: str, note: str = "", *,
+                             turn: int | None = None, quote: str = "", at_s: float | None = None
+                             ) -> tuple[FindingRow, ReviewRow]:
+        """A finding the machine missed, marked by a reviewer on the call's latest audit (``audit.reviewer_findings``
+        places it), filed with an ``added`` review in the trail; the call's result after review changes with it."""
+        from audit.reviewer_findings import place
+
+        if not reviewer.strip():
+            raise StorageError(None, "a reviewer-added finding needs the reviewer's name")
+        with self.session() as session, session.begin():
+            audit = session.scalar(select(AuditRow).join(CallRow, CallRow.id == AuditRow.call_pk)
+                                   .where(CallRow.call_id == call_id).order_by(AuditRow.id.desc()).limit(1))
+            if audit is None:
+                raise StorageError(None, f"there is no audited call '{call_id}'")
+            transcript = session.get(TranscriptRow, audit.transcript_pk) if audit.transcript_pk else None
+            missed = place(json.loads(transcript.body) if transcript else None, category, severity, note,
+                           turn=turn, quote=quote, at_s=at_s)
+            finding = FindingRow(audit_pk=audit.id, **missed.columns())
+            session.add(finding)
+            session.flush()
+            review = self._append_added(session, finding, reviewer.strip(), missed.note)
+            refresh(session, [audit.id])
+        return finding, review
+
+    @staticmethod
+    def _append_added(session: Session, finding: FindingRow, reviewer: str, note: str) -> ReviewRow:
+        prev_hash = _last_hash(session, ReviewRow)
+        row = ReviewRow(finding_pk=finding.id, item_pk=None, reviewer=reviewer, created_at=utc_timestamp(),
+                        verdict=ADDED, new_severity=None, note=note, prev_hash=prev_hash, row_hash="")
+        row.row_hash = review_hash(row, finding)
+        session.add(row)
+        session.flush()
+        return row
+
+    def carry_reviewer_findings(self, session: Session, from_audit_pk: int, to_audit_pk: int) -> int:
+        """Copy the reviewer-added findings still standing on an earlier audit of a call to its new one (a re-audit
+        must not drop what a person found), each with its own ``added`` review naming the one it came from. The
+        caller's transaction; returns how many were carried."""
+        carried = session.execute(
+            select(FindingRow, ReviewRow.reviewer).join(ReviewRow, ReviewRow.finding_pk == FindingRow.id)
+            .where(FindingRow.audit_pk == from_audit_pk, FindingRow.source == REVIEWER_SOURCE,
+                   ReviewRow.verdict == ADDED, FindingRow.review_verdict.is_distinct_from("dismissed"))
+            .order_by(FindingRow.id)).all()
+        skip = {"id", "audit_pk", "review_status", "review_verdict", "review_severity"}
+        for old, reviewer in carried:
+            finding = FindingRow(audit_pk=to_audit_pk, **{c.key: getattr(old, c.key)
+                                                          for c in FindingRow.__table__.columns if c.key not in skip})
+            session.add(finding)
+            session.flush()
+            self._append_added(session, finding, reviewer, f"carried to a re-audit from finding {old.id}")
+        if carried:
+            refresh(session, [to_audit_pk])
+        return len(carried)
+
     def reviews(self) -> Iterator[ReviewRow]:
         with self.session() as session:
             yield from session.scalars(select(ReviewRow).order_by(ReviewRow.id))
@@ -125,7 +191,14 @@ class ReviewTrail:
         from audit.storage.qa import sample_verdict_hash
 
         reviews, exports, verdicts = list(self.reviews()), self.exports(), self.sample_verdicts()
-        for label, rows, hash_of in (("review", reviews, review_hash), ("export", exports, export_hash),
+        with self.session() as session:
+            added = {f.id: f for f in session.scalars(select(FindingRow).where(FindingRow.id.in_(
+                select(ReviewRow.finding_pk).where(ReviewRow.verdict == ADDED))))}
+
+        def hash_review(row: ReviewRow) -> str:
+            return review_hash(row, added.get(row.finding_pk) if row.verdict == ADDED else None)
+
+        for label, rows, hash_of in (("review", reviews, hash_review), ("export", exports, export_hash),
                                      ("sample verdict", verdicts, sample_verdict_hash)):
             previous = GENESIS_HASH
             for row in rows:
