@@ -1,7 +1,7 @@
 """Reviewer-added findings: each finding's source (the machine, or a reviewer who marked what it missed)
 
-Revision ID: 0007_reviewer_findings
-Revises: 0006_qa_loop
+Revision ID: 0008_reviewer_findings
+Revises: 0007_sign_in_attempts
 Create Date: 2026-12-12 08:00:00
 
 """
@@ -11,8 +11,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision: str = '0007_reviewer_findings'
-down_revision: Union[str, Sequence[str], None] = '0006_qa_loop'
+revision: str = '0008_reviewer_findings'
+down_revision: Union[str, Sequence[str], None] = '0007_sign_in_attempts'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
