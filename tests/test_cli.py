@@ -60,7 +60,11 @@ def test_main_job_transcribes_and_audits_the_samples(tmp_path, model_cache, samp
         expected = {v["category"] for v in script["expected"]["violations"]}
         found = {f["category"] for f in audit["findings"]}
         assert bool(found) == bool(expected), (call_id, found)  # compliant calls and hard negatives stay clean
-        assert found <= expected | CRITICAL, (call_id, found)
+        # the rules find what the script says; the learned reader may suggest more on a violating call, for review
+        # (c06's 「拿不出就去想办法，找亲戚朋友凑」 reads as pressure to borrow), never on a clean one
+        by_rules = {f["category"] for f in audit["findings"] if f["match_kind"] != "model"}
+        assert by_rules <= expected | CRITICAL, (call_id, by_rules)
+        assert all(f["needs_review"] for f in audit["findings"] if f["category"] not in expected | CRITICAL), call_id
         critical_speakers = {f["speaker"] for f in audit["findings"] if f["category"] in CRITICAL}
         if critical_speakers == {"unknown"}:  # a mono call whose voices were not told apart: a person decides
             assert audit["verdict"] == "review" and not audit["critical"], call_id
