@@ -203,6 +203,13 @@ def verdict_form(kind: str, target: dict, severity: str | None = None) -> None:
                               args=(kind, target_id))
 
 
+def item_text(item) -> str:
+    """A call-level item in the reader's language (stored in English, as the audit line has it)."""
+    if item["kind"] == "review_reason":
+        return reason(item["text"])
+    return when if item["kind"] == "call_time" else machine  # the header's time of day / the machine's verdict
+
+
 with right:
     st.subheader(t("call.findings"))
     error = st.session_state.pop("call_flash_error", None)
@@ -213,7 +220,7 @@ with right:
     for item in items:
         with st.container(border=True):
             st.markdown(f"**{label('item_kind', item['kind'])}** · {label('review_status', item['review_status'])}")
-            st.caption(item["text"])
+            st.caption(item_text(item))
             verdict_form("item", item)
     if not findings:
         st.info(t("call.no_findings_here"))
