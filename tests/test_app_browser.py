@@ -264,8 +264,9 @@ def test_five_failures_make_sign_in_wait_and_the_admin_sees_them(server, page):
     page.screenshot(path=str(SCREENSHOTS / "users_failures.png"), full_page=True)
 
 
-def test_running_the_app_leaves_the_checkout_clean_and_the_key_private(server, checkout_before):
+def test_running_the_app_leaves_the_checkout_clean_and_the_key_private(server, page, checkout_before):
     url, db = server
+    sign_in_and_open(page, url, "users", "用户", "root")  # a session signed: the key exists, wherever it went
     secret = next((Path(db).parent / "xdg").rglob(".session_secret"))
     assert secret.stat().st_mode & 0o777 == 0o600
     assert git_status() == checkout_before
