@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
+from typing import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from audit.errors import MetadataError
@@ -139,23 +140,31 @@ def _field_problems(row: dict[str, str]) -> dict[str, str]:
     return problems
 
 
-def load_metadata(path: str | Path) -> MetadataTable:
-    """Read a metadata CSV. Raises ``MetadataError`` only when the file as a whole is unusable."""
-    path = Path(path)
+def open_csv(path: Path, what: str, required: Iterable[str],
+             expected: Iterable[str]) -> tuple[csv.DictReader, str | None]:
+    """A CSV of ours opened for reading rows: size-limited, decoded (with a note when it was not UTF-8), its header
+    names stripped and checked. Raises ``MetadataError`` when the file as a whole is unusable."""
     try:
         size = path.stat().st_size
         if size > MAX_CSV_BYTES:
             raise MetadataError(path, f"file is {size} bytes; the limit is {MAX_CSV_BYTES}")
         raw = path.read_bytes()
     except OSError as error:
-        raise MetadataError(path, f"cannot read metadata CSV ({error.strerror or error})") from error
+        raise MetadataError(path, f"cannot read {what} ({error.strerror or error})") from error
     text, encoding_note = _decode(path, raw)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [name.strip() for name in (reader.fieldnames or [])]
-    missing = [column for column in REQUIRED_COLUMNS if column not in header]
+    missing = [column for column in required if column not in header]
     if missing:
-        raise MetadataError(path, f"header lacks column(s) {', '.join(missing)}; expected {','.join(KNOWN_COLUMNS)}")
+        raise MetadataError(path, f"header lacks column(s) {', '.join(missing)}; expected {','.join(expected)}")
     reader.fieldnames = header
+    return reader, encoding_note
+
+
+def load_metadata(path: str | Path) -> MetadataTable:
+    """Read a metadata CSV. Raises ``MetadataError`` only when the file as a whole is unusable."""
+    path = Path(path)
+    reader, encoding_note = open_csv(path, "metadata CSV", REQUIRED_COLUMNS, KNOWN_COLUMNS)
     table = MetadataTable(source=str(path))
     if encoding_note:
         table.problems.append(encoding_note)

@@ -13,7 +13,6 @@ day. A bad row is skipped with its row number and the problem; the rest of the l
 from __future__ import annotations
 
 import csv
-import io
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from audit.errors import DialLogError, MetadataError
-from audit.metadata import MAX_CSV_BYTES, _decode
+from audit.metadata import open_csv
 from audit.rulepack import ContactLimit
 
 COLUMNS = ("debtor_id", "number", "dialed_at", "answered", "agent_id", "call_id")
@@ -65,19 +64,9 @@ def read_dial_log(path: str | Path) -> DialLog:
     """Read a dial-log CSV. Raises ``DialLogError`` only when the file as a whole is unusable."""
     path = Path(path)
     try:
-        if path.stat().st_size > MAX_CSV_BYTES:
-            raise DialLogError(path, f"file is {path.stat().st_size} bytes; the limit is {MAX_CSV_BYTES}")
-        text, note = _decode(path, path.read_bytes())
-    except OSError as error:
-        raise DialLogError(path, f"cannot read dial log ({error.strerror or error})") from error
+        reader, note = open_csv(path, "dial log", REQUIRED, COLUMNS)
     except MetadataError as error:
         raise DialLogError(path, error.problem) from error
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [name.strip() for name in (reader.fieldnames or [])]
-    missing = [column for column in REQUIRED if column not in header]
-    if missing:
-        raise DialLogError(path, f"header lacks column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}")
-    reader.fieldnames = header
     dials, problems = [], [note] if note else []
     try:
         for row_number, row in enumerate(reader, start=2):  # row 1 is the header
