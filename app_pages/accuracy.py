@@ -1,14 +1,17 @@
 """规则准确率 Rule accuracy: precision per rule and per learned-reader category from reviewers' verdicts, recall per
 category estimated from 抽检, each with its Wilson 95% interval; the rules under the admin's precision threshold,
-listed (never switched off); and the 抽检 plan: its schedule, the period due, recent draws, a draw on demand."""
+listed (never switched off); and the 抽检 plan: its schedule, the cron line that runs it, its last run and what it
+drew, the period due, recent draws, a draw on demand."""
 
+import sys
 from datetime import datetime
+from pathlib import Path
 
 import streamlit as st
 
 from app_pages import common
 from app_pages.i18n import label, t
-from audit import accounts
+from audit import accounts, display
 from audit.errors import AuditError
 from audit.qa import accuracy, sampling
 
@@ -104,11 +107,27 @@ due_since, due_until = sampling.due_period(plan, now)
 known = common.store().draw_calls(plan.name, plan.version, due_since, due_until)
 st.caption(t("qa.due", since=due_since, until=due_until, next=f"{sampling.next_run(plan, now):%Y-%m-%d %H:%M}",
              state=t("qa.drawn", draw=known[0]) if known else t("qa.not_drawn")))
+st.caption(t("qa.cron"))
+command = Path(sys.executable).with_name("audit")  # cron's PATH is bare: the command of this installation
+st.code(sampling.cron_line(plan, location.split("|", 1)[1], str(command) if command.is_file() else "audit"),
+        language="bash")
+runs = common.store().sample_runs(plan.name)
+if runs:
+    last = runs[0]
+    what = (t("qa.run_failed", problem=last["problem"]) if last["problem"] else
+            t("qa.run_new" if last["new_draw"] else "qa.run_same", draw=last["draw_id"], calls=last["calls"]))
+    st.caption(t("qa.last_run", at=display.local_minute(last["ran_at"]), by=last["ran_by"], since=last["since"] or "–",
+                 until=last["until"] or "–", what=what))
+else:
+    st.caption(t("qa.never_ran"))
 if accounts.allowed(account, "review") and st.button(t("qa.draw_now"), key="qa_draw"):
     drawn = sampling.draw(common.store(), plan, due_since, due_until, account.label)
     common.refresh()
     st.session_state["qa_flash"] = t("qa.draw_done", draw=drawn.draw_id, calls=len(drawn.samples))
     st.rerun()
+if runs:
+    st.caption(t("qa.runs"))
+    st.dataframe(runs, hide_index=True, key="qa_runs")
 draws = common.store().draws()
 if draws:
     st.caption(t("qa.draws"))

@@ -207,6 +207,9 @@ def item_text(item) -> str:
     """A call-level item in the reader's language (stored in English, as the audit line has it)."""
     if item["kind"] == "review_reason":
         return reason(item["text"])
+    if item["kind"] == review_policy.CONTACT_FREQUENCY:  # the profile's description is bilingual already
+        return t("qa.contact_item", rule=item["rule_id"], severity=label("severity", item["severity"]),
+                 why=item["text"])
     return when if item["kind"] == "call_time" else machine  # the header's time of day / the machine's verdict
 
 
@@ -289,6 +292,8 @@ with tabs[3]:
                 return t("call.deduct_disclosure", name=label("disclosure", line.code))
             if line.kind == "quality":
                 return label("measure", line.code)
+            if line.kind == review_policy.CONTACT_FREQUENCY:
+                return f"{label('item_kind', line.kind)} {line.code}"
             return t("call.deduct_call_time")
 
         st.dataframe([{t("call.item"): item_name(line), t("call.points"): f"−{line.points:g}",

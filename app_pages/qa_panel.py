@@ -1,7 +1,8 @@
 """What the QA loop adds to a call's page: for a 抽检 call, the reviewer's verdict on the whole call (合格 / 不合格
 with the categories the machine missed), saved to its hash-chained trail under the signed-in account; for any call,
-the contact-frequency violations (dial logs) it is involved in, and a form to add a finding the machine missed on an
-agent's turn (``audit.reviewer_findings``; filed in the review trail, it counts like an upheld finding)."""
+a form to add a finding the machine missed on an agent's turn (``audit.reviewer_findings``; filed in the review
+trail, it counts like an upheld finding). Contact-frequency violations are call-level items, judged with the
+others."""
 
 import streamlit as st
 
@@ -17,9 +18,6 @@ from audit.storage import SAMPLE_VERDICTS, StorageError
 
 def show(account: accounts.Account, call_id: str) -> None:
     store = common.store()
-    for v in store.contact_violations(call_id=call_id):
-        st.warning(t("qa.contact_violation", rule=v["rule_id"], day=v["day"], counted=v["counted"],
-                     limit=v["max_contacts"], why=v["explanation"]))
     status = store.sample_status(call_id)
     if status is None:
         return

@@ -1,4 +1,5 @@
-"""The QA loop's commands, merged into ``audit``: ``sample``, ``sample-verdict``, ``accuracy``, ``train``, ``dials import``.
+"""The QA loop's commands, merged into ``audit``: ``sample``, ``sample-verdict``, ``accuracy``, ``train``, ``dials
+import`` and ``dials check``.
 A thin layer over ``audit.qa``; ``audit.cli`` adds these at its end (they use its store and error helpers)."""
 
 from __future__ import annotations
@@ -165,14 +166,31 @@ def dials_import(
     profile: str = typer.Option("cn", "--profile", help="Rule profile whose contact-frequency limits apply."),
     db: Path = DbOption,
 ) -> None:
-    """Import a dial log and report every debtor/day over the profile's contact-frequency limits, on the calls
-    involved."""
+    """Import a dial log and report every debtor/day over the profile's contact-frequency limits, as a reviewable
+    item on each call involved."""
     from audit.qa.dials import import_dials
+
+    _dials_report(profile, lambda limits: import_dials(_store(db), csv_path, limits))
+
+
+@dials_app.command("check")
+def dials_check(
+    profile: str = typer.Option("cn", "--profile", help="Rule profile whose contact-frequency limits apply."),
+    db: Path = DbOption,
+) -> None:
+    """Check every stored dial attempt against the profile's limits again (after the limits changed, or once the
+    recordings of logged calls are stored); items already judged keep their verdicts, none is added twice."""
+    from audit.qa.dials import check_dials
+
+    _dials_report(profile, lambda limits: check_dials(_store(db), limits))
+
+
+def _dials_report(profile: str, run) -> None:
     from audit.rulepack import load_rule_pack
 
     try:
         limits = load_rule_pack(profile).contact_limits
-        result = import_dials(_store(db), csv_path, limits)
+        result = run(limits)
     except AuditError as error:
         raise _error_exit(error) from error
     for problem in result.problems:
@@ -185,6 +203,7 @@ def dials_import(
                       v.call_id or "–", v.severity)
     console.print(table)
     typer.echo(f"{result.read} attempts read ({result.added} new) for {result.debtors} debtors; "
-               f"{len(result.violations)} violations at {datetime.now():%Y-%m-%d %H:%M}")
+               f"{len(result.violations)} violations at {datetime.now():%Y-%m-%d %H:%M}; each on a recorded call "
+               f"is a call-level item to review (audit review ITEM_ID --item)")
     if result.problems:
         raise typer.Exit(1)

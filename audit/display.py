@@ -129,7 +129,8 @@ def deduction_lines(deductions: Iterable[dict]) -> list[DeductionLine]:
         kind, _, code = str(deduction.get("item", "")).partition(":")
         reason = str(deduction.get("reason", ""))
         match = _FINDING_REASON.match(reason) if kind == "finding" else None
-        rule_id = match["rule"] if match else (reason.split(" ", 1)[0] if kind == "disclosure" else "")
+        rule_id = match["rule"] if match else (reason.split(" ", 1)[0] if kind == "disclosure" else
+                                               code if kind == "contact_frequency" else "")
         lines.append(DeductionLine(kind, code, float(deduction.get("points", 0)), rule_id,
                                    match["quote"] if match else "", int(match["turn"]) if match else None))
     return lines

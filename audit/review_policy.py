@@ -10,7 +10,8 @@ Reviewable items
     call-time violation (quiet hours), each 需复核原因 (review reason) that no finding carries (an unverifiable
     disclosure, a vulnerable customer, another customer signal), and -- for a call the machine did not pass that has
     neither findings nor such reasons -- the machine verdict itself. Reasons a finding carries (homophones, the learned
-    reader, an unknown speaker) are answered by judging that finding.
+    reader, an unknown speaker) are answered by judging that finding. A dial log adds one more kind (``contact_item``):
+    each debtor (or number) and day over a contact-frequency limit, on each recorded call involved.
 
 A finding or item as a dict
     ``review_status`` (one of ``ITEM_STATUSES``), ``review_verdict`` (the effect that counts, ``REVIEW_EFFECT``'s
@@ -45,7 +46,8 @@ REVIEWER_SOURCE = "reviewer"  # a finding's ``source`` when a person added it (t
 CONFIRMING = ("upheld", "severity_changed")  # effects that confirm a finding (at the severity set, if any)
 ITEM_STATUSES = ("unreviewed", "upheld", "dismissed", "severity_changed", "appealed")
 OPEN_STATUSES = ("unreviewed", "appealed")  # an item in one of these waits for a person
-CALL_ITEM_KINDS = ("call_time", "review_reason", "verdict")
+CONTACT_FREQUENCY = "contact_frequency"  # a call-level item from the dial logs, not from the audit
+CALL_ITEM_KINDS = ("call_time", "review_reason", "verdict", CONTACT_FREQUENCY)
 NO_FINDING = len(SEVERITIES)  # the ``worst`` rank of a call with nothing standing
 
 
@@ -147,6 +149,19 @@ def call_items(audit_line: dict[str, Any]) -> list[CallItem]:
     return items
 
 
+def contact_item_key(violation: dict[str, Any]) -> str:
+    """What makes a contact-frequency violation the same one when the dial logs are checked again: its rule, debtor,
+    number (per-number limits) and day."""
+    return "|".join((violation["rule_id"], violation["debtor_id"], violation.get("number") or "", violation["day"]))
+
+
+def contact_item(violation: dict[str, Any]) -> dict[str, Any]:
+    """The call-level item of a contact-frequency violation (``audit.qa.dials.Violation`` as a dict) on a call
+    involved: it counts like the call-time violation until a reviewer dismisses it (see ``call_result``)."""
+    return {"kind": CONTACT_FREQUENCY, "text": violation["explanation"], "rule_id": violation["rule_id"],
+            "severity": violation["severity"], "item_key": contact_item_key(violation)}
+
+
 # -- the call after review ----------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -189,10 +204,12 @@ def call_result(audit_line: dict[str, Any], findings: list[dict[str, Any]], item
     - A dismissed finding no longer deducts, counts or fails the call; a severity a reviewer set counts instead of
       the machine's (so a raised severity can fail a call that passed); an unknown-speaker finding counts once
       confirmed.
+    - A contact-frequency item (dial logs) not dismissed deducts the scorecard's points for its severity, and one of
+      critical severity fails the call like a call-time violation; while it is open it holds the call in review.
     - ``fail``: a settled finding that vetoes (critical, or a veto category), a call-time violation not dismissed, or
       a score below the scorecard's ``fail_below`` with only settled findings counted (unless the machine-verdict
       item was dismissed); ``review``: else, while an item that needs a person is open (a finding the machine could not
-      decide alone, a call-level reason); ``pass`` otherwise.
+      decide alone, a call-level reason, a contact-frequency violation); ``pass`` otherwise.
     """
     findings = sorted(findings, key=lambda f: f.get("finding_id") or 0)
     by_kind = {item["kind"]: item for item in items}
@@ -203,6 +220,9 @@ def call_result(audit_line: dict[str, Any], findings: list[dict[str, Any]], item
     others = [d for d in body if not str(d.get("item", "")).startswith("finding:")]
     if not call_time:
         others = [dict(d, points=0.0, status="dismissed") if d.get("item") == "call_time" else d for d in others]
+    contact = [item for item in items if item["kind"] == CONTACT_FREQUENCY]
+    others += [_contact_deduction(card, item) for item in contact]
+    standing_contact = [item for item in contact if not is_dismissed(item)]
     unchanged = counted == machine and all(effective_severity(f) == f["severity"] for f in counted)
     start = card.start if card else audit_line.get("score", 0.0) + sum(d.get("points", 0.0) for d in body)
     if card is None or unchanged:  # the machine's own deductions, exactly as it made them
@@ -220,7 +240,7 @@ def call_result(audit_line: dict[str, Any], findings: list[dict[str, Any]], item
 
     veto_categories = card.veto_categories if card else frozenset()
     vetoed = call_time or any(settled(f) and (effective_severity(f) == "critical" or f["category"] in veto_categories)
-                              for f in counted)
+                              for f in counted) or any(item.get("severity") == "critical" for item in standing_contact)
     verdict_item = by_kind.get("verdict")
     if verdict_item is not None and is_dismissed(verdict_item):
         below = False
@@ -235,7 +255,18 @@ def call_result(audit_line: dict[str, Any], findings: list[dict[str, Any]], item
 
     standing = [SEVERITIES.index(effective_severity(f)) for f in findings
                 if not is_dismissed(f) and effective_severity(f) in SEVERITIES]
+    standing += [SEVERITIES.index(item["severity"]) for item in standing_contact if item.get("severity") in SEVERITIES]
     worst = 0 if call_time else min(standing, default=NO_FINDING)
-    critical = call_time or any(effective_severity(f) == "critical" for f in counted)
+    critical = call_time or any(effective_severity(f) == "critical" for f in counted) or any(
+        item.get("severity") == "critical" for item in standing_contact)
     open_items = sum(is_open(x) for x in [*findings, *items])
     return CallResult(verdict, score, critical, worst, open_items, tuple(deductions))
+
+
+def _contact_deduction(card: Scorecard | None, item: dict[str, Any]) -> dict[str, Any]:
+    """A contact-frequency item's line of the score breakdown: the scorecard's points for its severity (0 without a
+    scorecard, or once dismissed)."""
+    points = float(card.severity.get(item.get("severity"), 0.0)) if card else 0.0
+    line = {"item": f"{CONTACT_FREQUENCY}:{item.get('rule_id') or ''}", "reason": item.get("text", ""),
+            "points": points, "status": "counted"}
+    return dict(line, points=0.0, status="dismissed") if is_dismissed(item) else line

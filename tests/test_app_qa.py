@@ -99,3 +99,38 @@ def test_a_reviewer_adds_a_finding_the_machine_missed_on_the_call_page(qa_db):
     assert (added["quote"], added["category"], added["explanation"]) == (MISSED, "intimidation", "暗示家人安全")
     assert store.call_detail("seg-1")["audit"]["reviewed_verdict"] == "fail" and store.verify_trail().ok
     assert store.call_reviews("seg-1")[0]["reviewer"] == "质检-李 (li)"
+
+
+def test_the_plan_shows_the_cron_line_and_what_its_last_run_drew(qa_db):
+    at = open_page("accuracy", user="root")
+    assert "尚未运行过" in page_text(at)
+    assert any(c.value.startswith("0 9 * * 1  ") and f"--db {qa_db}" in c.value for c in at.code)
+    store = Store(qa_db)
+    drawn = sampling.draw(store, sampling.load_plan(), *WEEK, drawn_by="cron")
+    text = page_text(open_page("accuracy", user="root"))
+    assert f"期间 {WEEK[0]} 至 {WEEK[1]}，新抽样第 {drawn.draw_id} 次，{len(drawn.samples)} 通" in text
+    assert "（cron）" in text
+
+
+def test_a_contact_frequency_violation_is_judged_on_the_call_page_and_marked_in_the_queue(qa_db, tmp_path):
+    from audit.qa.dials import import_dials
+    from audit.rulepack import load_rule_pack
+
+    store = Store(qa_db)
+    CallFactory().add(store, "d-1", "A0", WEEK[0], hour=15, debtor_id="D-9")
+    limit = next(limit for limit in load_rule_pack("cn").contact_limits if limit.counts == "answered")
+    log = tmp_path / "dials.csv"
+    log.write_text("debtor_id,number,dialed_at,answered,agent_id,call_id\n" + "".join(
+        f"D-9,13800000009,{WEEK[0]}T{9 + i:02d}:00:00+08:00,1,A0,\n" for i in range(limit.max_contacts + 1)),
+        encoding="utf-8")
+    import_dials(store, log, [limit])
+    queue = open_page("queue", user="li", state={"queue_page_size": 100})
+    row = table(queue, "最高严重度").set_index("通话编号").loc["d-1"]
+    assert "联系频次超限" in row["违规类别"]
+    at = open_page("call", user="li", query={"call_id": "d-1"})
+    assert "联系频次超限（拨号记录）" in page_text(at) and limit.rule_id in page_text(at)
+    [item] = [i for i in store.call_detail("d-1")["items"] if i["kind"] == "contact_frequency"]
+    at.selectbox(key=f"verdict_item{item['item_id']}").set_value("dismissed")
+    at.button(key=f"save_item{item['item_id']}").click().run()
+    assert not at.exception
+    assert store.call_detail("d-1")["items"][-1]["review_status"] == "dismissed" and store.verify_trail().ok

@@ -1,14 +1,22 @@
 """Contact frequency: a hand-made dial log that crosses each of the profile's limits by one (and stays at each limit
-elsewhere), the violations on the calls involved, bad rows, re-imports, and ``debtor_id`` from the metadata CSV."""
+elsewhere), the violations on the calls involved as reviewable items (verdicts, the stored result, the queue, the
+export; re-imports, re-checks and re-audits), bad rows, and ``debtor_id`` from the metadata CSV."""
+
+import csv
+import dataclasses
 
 import pytest
 from typer.testing import CliRunner
 
 from audit.cli import app
 from audit.errors import DialLogError, LexiconError
+from audit.export import export_package
 from audit.metadata import load_metadata
-from audit.qa.dials import check_limits, import_dials, read_dial_log
+from audit.models import CallMetadata, Transcript
+from audit.qa.dials import check_dials, check_limits, import_dials, read_dial_log
 from audit.rulepack import ContactLimit, load_rule_pack
+from audit.scan import audit_to_line
+from audit.scorecard import load_scorecard
 from audit.storage import Store
 from qa_calls import CallFactory
 
@@ -138,3 +146,129 @@ def test_a_broken_limit_is_refused_naming_the_field(tmp_path, edit, field):
     line = text[:text.index(edit[0])].count("\n") + 1
     with pytest.raises(LexiconError, match=f"line {line}, field '{field}'"):
         load_rule_pack("cn", folder)
+
+
+# -- violations as reviewable call-level items ---------------------------------------------------------------------
+
+def over_limit_store(tmp_path):
+    """rec-1: a recorded call (clean, passed by the machine) to D-over on the day D-over's answered contacts cross
+    the limit; dials.csv: the hand-made log."""
+    store = Store(tmp_path / "audit.db")
+    CallFactory().add(store, "rec-1", "A1", DAY, hour=15, debtor_id="D-over")
+    path = tmp_path / "dials.csv"
+    path.write_text("\n".join(hand_made_log()) + "\n", encoding="utf-8")
+    return store, path
+
+
+def contact_items(store, call_id):
+    return [i for i in store.call_detail(call_id)["items"] if i["kind"] == "contact_frequency"]
+
+
+def test_a_violation_is_an_item_on_the_call_that_holds_it_in_review_and_deducts_until_dismissed(tmp_path):
+    store, path = over_limit_store(tmp_path)
+    before = store.call_detail("rec-1")
+    assert before["result"].verdict == "pass" and contact_items(store, "rec-1") == []
+    import_dials(store, path, LIMITS)
+    [item] = contact_items(store, "rec-1")
+    assert (item["rule_id"], item["severity"], item["review_status"]) == (ANSWERED.rule_id, ANSWERED.severity,
+                                                                          "unreviewed")
+    assert item["item_key"] == f"{ANSWERED.rule_id}|D-over||{DAY}" and "D-over" in item["text"]
+    points = load_scorecard("default").severity[ANSWERED.severity]
+    stored = store.queue_page(call_ids=("rec-1",))[0][0]  # the stored after-review result, as the queue reads it
+    assert (stored["verdict"], stored["score"], stored["open_items"]) == ("review", before["result"].score - points, 1)
+    assert "contact_frequency" in stored["categories"]
+    store.add_item_review(item["item_id"], "质检-李", "upheld")
+    upheld = store.queue_page(call_ids=("rec-1",))[0][0]
+    assert upheld["open_items"] == 0 and upheld["score"] == before["result"].score - points
+    assert upheld["verdict"] == "pass"  # a major violation deducts; only a critical one fails the call
+    store.add_item_review(item["item_id"], "质检-李", "dismissed", "the debtor asked to be called back")
+    dismissed = store.queue_page(call_ids=("rec-1",))[0][0]
+    assert (dismissed["verdict"], dismissed["score"]) == ("pass", before["result"].score)
+    assert "contact_frequency" not in dismissed["categories"] and store.verify_trail().ok
+
+
+def test_a_critical_limit_fails_the_call_like_a_night_call(tmp_path):
+    store, path = over_limit_store(tmp_path)
+    critical = [ContactLimit(ANSWERED.rule_id, "answered", "debtor", 1, ANSWERED.max_contacts, "critical",
+                             ANSWERED.basis, ANSWERED.description)]
+    import_dials(store, path, critical)
+    row = store.queue_page(call_ids=("rec-1",))[0][0]
+    assert row["verdict"] == "fail" and row["critical"] and row["worst"] == 0
+
+
+def test_reimporting_and_rechecking_neither_duplicate_items_nor_lose_verdicts(tmp_path):
+    store, path = over_limit_store(tmp_path)
+    import_dials(store, path, LIMITS)
+    [item] = contact_items(store, "rec-1")
+    store.add_item_review(item["item_id"], "质检-李", "dismissed", "agreed call-backs")
+    import_dials(store, path, LIMITS)
+    result = CliRunner().invoke(app, ["dials", "check", "--db", str(tmp_path / "audit.db")])
+    assert result.exit_code == 0, result.output
+    [again] = contact_items(store, "rec-1")
+    assert again["item_id"] == item["item_id"] and again["review_status"] == "dismissed"
+    # one more answered contact that day: the same violation, counted anew, keeps its verdict
+    extra = tmp_path / "extra.csv"
+    extra.write_text("debtor_id,number,dialed_at,answered,agent_id,call_id\n" + dial("D-over", "13800000001", 20, True)
+                     + "\n", encoding="utf-8")
+    import_dials(store, extra, LIMITS)
+    [grown] = contact_items(store, "rec-1")
+    assert grown["item_id"] == item["item_id"] and grown["review_status"] == "dismissed"
+    assert f"{ANSWERED.max_contacts + 2} answered" in grown["text"]
+    assert store.verify_trail().ok
+
+
+def test_an_unjudged_item_goes_when_its_limit_is_no_longer_crossed_and_a_judged_one_stays(tmp_path):
+    store, path = over_limit_store(tmp_path)
+    CallFactory().add(store, "rec-2", "A1", DAY, hour=16, debtor_id="D-over")
+    import_dials(store, path, LIMITS)
+    store.add_item_review(contact_items(store, "rec-1")[0]["item_id"], "质检-李", "upheld")
+    looser = [ContactLimit(ANSWERED.rule_id, "answered", "debtor", 1, ANSWERED.max_contacts + 5, ANSWERED.severity,
+                           ANSWERED.basis, ANSWERED.description)]
+    check_dials(store, looser)
+    assert contact_items(store, "rec-2") == []
+    assert [i["review_status"] for i in contact_items(store, "rec-1")] == ["upheld"]
+
+
+def test_a_reaudit_carries_the_items_with_their_verdicts(tmp_path):
+    store, path = over_limit_store(tmp_path)
+    import_dials(store, path, LIMITS)
+    [item] = contact_items(store, "rec-1")
+    store.add_item_review(item["item_id"], "质检-李", "dismissed")
+    factory = CallFactory()  # the same call audited again under another rule-pack version
+    audit = dataclasses.replace(factory.clean, call_id="rec-1", rule_pack_version="another")
+    transcript = Transcript("rec-1", "ab" * 32, 60.0, "zh", "m", {}, (), metadata=CallMetadata(
+        "rec-1", agent_id="A1", started_at=f"{DAY}T15:00:00+08:00", debtor_id="D-over"))
+    store.save(transcript, audit, audit_to_line(audit))
+    detail = store.call_detail("rec-1")
+    assert detail["audit"]["audits_of_call"] == 2
+    [carried] = contact_items(store, "rec-1")
+    assert carried["item_id"] != item["item_id"] and carried["review_status"] == "dismissed"
+    assert "contact_frequency" not in store.queue_page(call_ids=("rec-1",))[0][0]["categories"]
+    assert store.verify_trail().ok
+
+
+def test_a_recording_stored_after_its_dial_log_gets_its_item(tmp_path):
+    store = Store(tmp_path / "audit.db")
+    path = tmp_path / "dials.csv"
+    path.write_text("\n".join(hand_made_log()) + "\n", encoding="utf-8")
+    import_dials(store, path, LIMITS)
+    CallFactory().add(store, "over-0", "A1", DAY, hour=9, debtor_id="D-over")  # named in the log by its call id
+    assert [i["rule_id"] for i in contact_items(store, "over-0")] == [ANSWERED.rule_id]
+
+
+def test_the_export_carries_the_violations_as_findings_from_the_dial_log(tmp_path):
+    store, path = over_limit_store(tmp_path)
+    import_dials(store, path, LIMITS)
+    export_package(store, tmp_path / "package", exported_by="合规-张")
+    with open(tmp_path / "package" / "findings.csv", encoding="utf-8-sig") as handle:
+        findings = [row for row in csv.DictReader(handle) if row["call_id"] == "rec-1"]
+    [row] = [f for f in findings if f["source"] == "dial_log"]
+    assert (row["rule_id"], row["category"], row["severity"], row["counts_against_agent"]) == (
+        ANSWERED.rule_id, "contact_frequency", ANSWERED.severity, "True")
+    assert "GB/T 45251-2025" in row["legal_basis"] and row["item_id"] and not row["finding_id"]
+    with open(tmp_path / "package" / "calls.csv", encoding="utf-8-sig") as handle:
+        calls = {c["call_id"]: c for c in csv.DictReader(handle)}
+    assert calls["rec-1"]["contact_violations"] == "1" and calls["rec-1"]["reviewed_verdict"] == "review"
+    with open(tmp_path / "package" / "call_items.csv", encoding="utf-8-sig") as handle:
+        assert [(i["kind"], i["rule_id"]) for i in csv.DictReader(handle) if i["call_id"] == "rec-1"] == [
+            ("contact_frequency", ANSWERED.rule_id)]

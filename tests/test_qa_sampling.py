@@ -1,6 +1,7 @@
 """抽检: the plan file, the draw (rate and minimum per agent-week, new agents, the boost), its reproducibility and
 record, and sampled calls in the review queue waiting for a whole-call verdict kept in a hash-chained trail."""
 
+import dataclasses
 import random
 import sqlite3
 from datetime import datetime
@@ -172,6 +173,30 @@ def test_audit_sample_draws_the_period_once_and_names_the_draw(store, tmp_path):
     bad = CliRunner().invoke(app, ["sample-verdict", "a9-01", "--verdict", "fail", "--missed", "rudeness",
                                    "--reviewer", "质检-李", "--db", db])
     assert bad.exit_code == 2 and "rudeness" in bad.output
+
+
+def test_every_run_of_audit_sample_is_recorded_with_what_it_drew(store, tmp_path):
+    db = str(tmp_path / "audit.db")
+    for _ in range(2):
+        CliRunner().invoke(app, ["sample", "--since", WEEK[0], "--until", WEEK[1], "--db", db, "--by", "cron"])
+    bad = CliRunner().invoke(app, ["sample", "--since", "2026-11-20", "--until", "2026-11-10", "--db", db])
+    assert bad.exit_code != 0
+    failed, same, first = store.sample_runs("default")  # newest first
+    assert (first["new_draw"], first["draw_id"], first["ran_by"], first["since"], first["until"]) == (
+        True, 1, "cron", *WEEK)
+    assert first["calls"] == len(store.draw_calls(PLAN.name, PLAN.version, *WEEK)[1]) > 0
+    assert (same["new_draw"], same["draw_id"], same["calls"]) == (False, 1, first["calls"])
+    assert failed["draw_id"] is None and "after it ends" in failed["problem"]
+    assert store.sample_runs("another plan") == []
+
+
+@pytest.mark.parametrize("weekday, at, cron", [("monday", "09:00", "0 9 * * 1"), ("sunday", "23:30", "30 23 * * 0"),
+                                               ("saturday", "07:05", "5 7 * * 6")])
+def test_the_cron_line_runs_the_plan_at_its_weekday_and_time(weekday, at, cron):
+    plan = dataclasses.replace(PLAN, weekday=weekday, at=at)
+    line = sampling.cron_line(plan, "/srv/audit data/audit.db", "/opt/audit/.venv/bin/audit")
+    assert line == (f"{cron}  /opt/audit/.venv/bin/audit sample --plan default --by cron "
+                    "--db '/srv/audit data/audit.db'")
 
 
 def test_the_schedule_draws_the_last_whole_week(store):

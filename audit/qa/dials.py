@@ -6,8 +6,9 @@ optional; ``dialed_at`` ISO 8601 with its UTC offset; ``answered`` 1/0, true/fal
 attempt is its local day as its offset gives it. For every limit and every debtor (or number) and day, the attempts
 counted in the window ending that day are compared with the limit; one over is a violation, reported on each
 recorded call involved: the log's call ids in the window, and the stored calls to that debtor (``debtor_id`` of the
-metadata CSV) started in it. Unanswered attempts have no recording: their violation names the debtor, number and
-day. A bad row is skipped with its row number and the problem; the rest of the log is imported.
+metadata CSV) started in it, as a call-level item a reviewer judges like a finding (``audit.review_policy``).
+Unanswered attempts have no recording: their violation names the debtor, number and day. A bad row is skipped with
+its row number and the problem; the rest of the log is imported.
 """
 
 from __future__ import annotations
@@ -140,10 +141,22 @@ def check_limits(limits: Iterable[ContactLimit], dials: Iterable[dict[str, Any]]
 
 def import_dials(store, path: str | Path, limits: Iterable[ContactLimit]) -> DialImport:
     """Store a dial log's attempts (those already stored are skipped) and recompute the contact-frequency violations
-    of every debtor in it over all their stored attempts."""
+    of every debtor in it over all their stored attempts; each is a reviewable item on the calls involved."""
     log = read_dial_log(path)
     added = store.save_dials(list(log.dials))
     debtors = sorted({dial["debtor_id"] for dial in log.dials})
+    violations = _recheck(store, debtors, limits)
+    return DialImport(len(log.dials), added, len(debtors), log.problems, violations)
+
+
+def check_dials(store, limits: Iterable[ContactLimit]) -> DialImport:
+    """Check every stored debtor's attempts again (``audit dials check``): after the limits changed, or once
+    recordings of calls already in a dial log were stored. Items already there keep their verdicts."""
+    debtors = store.stored_debtors()
+    return DialImport(0, 0, len(debtors), (), _recheck(store, debtors, limits))
+
+
+def _recheck(store, debtors: list[str], limits: Iterable[ContactLimit]) -> tuple[Violation, ...]:
     violations = check_limits(limits, store.dials_of(debtors), store.calls_of_debtors(debtors)) if debtors else []
     store.replace_contact_violations(debtors, [asdict(v) for v in violations])
-    return DialImport(len(log.dials), added, len(debtors), log.problems, tuple(violations))
+    return tuple(violations)

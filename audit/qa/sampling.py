@@ -14,6 +14,7 @@ import math
 import os
 import random
 import re
+import shlex
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -136,6 +137,15 @@ def next_run(plan: SamplingPlan, now: datetime | None = None) -> datetime:
     return _last_scheduled(plan, now or datetime.now()) + timedelta(days=7)
 
 
+def cron_line(plan: SamplingPlan, db: str = "/path/to/audit.db", command: str = "audit") -> str:
+    """The crontab line that runs the plan's schedule (cron runs it; the app only shows it). Cron's weekday: 0 is
+    Sunday."""
+    hour, minute = map(int, plan.at.split(":"))
+    weekday = (WEEKDAYS.index(plan.weekday) + 1) % 7
+    return (f"{minute} {hour} * * {weekday}  {shlex.quote(command)} sample --plan {shlex.quote(plan.name)} --by cron "
+            f"--db {shlex.quote(db)}")
+
+
 def _last_scheduled(plan: SamplingPlan, now: datetime) -> datetime:
     hour, minute = map(int, plan.at.split(":"))
     moment = (now - timedelta(days=(now.weekday() - WEEKDAYS.index(plan.weekday)) % 7)).replace(
@@ -209,7 +219,21 @@ def rising_agents(plan: SamplingPlan, store, since: str, until: str) -> frozense
 
 def draw(store, plan: SamplingPlan, since: str, until: str, drawn_by: str = "") -> Draw:
     """Draw the period's sample and record it; the same draw twice (same plan version, period and calls) is
-    recorded once and returned with ``new`` False."""
+    recorded once and returned with ``new`` False. Every run is logged (``Store.sample_runs``), a failed one with
+    its problem: what the app shows of the schedule."""
+    try:
+        result = _draw(store, plan, since, until, drawn_by)
+    except AuditError as error:
+        store.record_sample_run(plan=plan.name, plan_version=plan.version, since=str(since)[:10] or None,
+                                until=str(until)[:10] or None, draw_id=None, new_draw=False, calls=0,
+                                ran_by=drawn_by, problem=error.problem)
+        raise
+    store.record_sample_run(plan=plan.name, plan_version=plan.version, since=result.since, until=result.until,
+                            draw_id=result.draw_id, new_draw=result.new, calls=len(result.samples), ran_by=drawn_by)
+    return result
+
+
+def _draw(store, plan: SamplingPlan, since: str, until: str, drawn_by: str) -> Draw:
     since, until = _iso_day(since, "--since"), _iso_day(until, "--until")
     if since > until:
         raise AuditError(None, f"the period starts ({since}) after it ends ({until})")

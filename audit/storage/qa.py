@@ -1,18 +1,17 @@
-"""The QA loop's part of ``Store``: 抽检 draws and the sampled calls' verdicts, the reviews counted per rule, the QA
-settings, dial logs and contact-frequency violations. Plain dicts in and out; what they mean is ``audit.qa``."""
+"""The QA loop's part of ``Store``: 抽检 draws, their runs and the sampled calls' verdicts, the reviews counted per
+rule, the QA settings (dial logs: ``audit.storage.dials``). Plain dicts in and out; what they mean is ``audit.qa``."""
 
 from __future__ import annotations
 
 import json
 from typing import Any, Callable, Iterable
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from audit.storage.queries import call_filters, latest_audit_calls
-from audit.storage.schema import (AuditRow, CallRow, ContactViolationRow, DialRow, FindingRow, QaSettingRow,
-                                  SampleDrawRow, SampleRow, SampleVerdictRow, StorageError, TranscriptRow,
-                                  utc_timestamp)
+from audit.storage.schema import (AuditRow, CallRow, FindingRow, QaSettingRow, SampleDrawRow, SampleRow, SampleRunRow,
+                                  SampleVerdictRow, StorageError, TranscriptRow, utc_timestamp)
 from audit.storage.trail import _chain_hash, _last_hash
 
 SAMPLE_VERDICTS = ("pass", "fail")  # 合格 / 不合格
@@ -82,6 +81,29 @@ class QaStore:
             if samples:
                 session.connection().execute(insert(SampleRow.__table__), [s | {"draw_pk": row.id} for s in samples])
             return row.id
+
+    def record_sample_run(self, *, plan: str, plan_version: str, since: str | None, until: str | None,
+                          draw_id: int | None, new_draw: bool, calls: int, ran_by: str,
+                          problem: str | None = None) -> int:
+        """Log one run of a draw (the command, cron's or a person's, or the app's button), whatever it found."""
+        with self.session() as session, session.begin():
+            row = SampleRunRow(plan=plan, plan_version=plan_version, since=since, until=until, draw_pk=draw_id,
+                               new_draw=new_draw, calls=calls, ran_by=ran_by.strip() or "(unnamed)",
+                               ran_at=utc_timestamp(), problem=problem)
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def sample_runs(self, plan: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+        """The latest runs of the draw (of one plan, by name), newest first."""
+        query = select(SampleRunRow).order_by(SampleRunRow.id.desc()).limit(limit)
+        if plan is not None:
+            query = query.where(SampleRunRow.plan == plan)
+        with self.session() as session:
+            rows = session.scalars(query).all()
+        return [{"run_id": r.id, "plan": r.plan, "plan_version": r.plan_version, "since": r.since, "until": r.until,
+                 "draw_id": r.draw_pk, "new_draw": r.new_draw, "calls": r.calls, "ran_by": r.ran_by,
+                 "ran_at": r.ran_at, "problem": r.problem} for r in rows]
 
     def draws(self, limit: int = 20) -> list[dict[str, Any]]:
         with self.session() as session:
@@ -209,70 +231,3 @@ class QaStore:
                 session.add(QaSettingRow(key=key, value=value, set_by=set_by, set_at=utc_timestamp()))
             else:
                 row.value, row.set_by, row.set_at = value, set_by, utc_timestamp()
-
-    # -- dial logs -----------------------------------------------------------------------------------------------------
-
-    def save_dials(self, rows: list[dict[str, Any]]) -> int:
-        """Add dial attempts (dicts of ``DialRow``'s columns but imported_at); one already stored (same debtor,
-        number and time) is skipped. Returns how many were new."""
-        added = 0
-        with self.session() as session, session.begin():
-            for chunk in _chunks(rows):
-                debtors = sorted({row["debtor_id"] for row in chunk})
-                known = {tuple(row) for row in session.execute(
-                    select(DialRow.debtor_id, DialRow.number, DialRow.dialed_at).where(DialRow.debtor_id.in_(debtors)))}
-                new = []
-                for row in chunk:
-                    key = (row["debtor_id"], row["number"], row["dialed_at"])
-                    if key not in known:
-                        known.add(key)
-                        new.append(row | {"imported_at": utc_timestamp()})
-                if new:
-                    session.connection().execute(insert(DialRow.__table__), new)
-                added += len(new)
-        return added
-
-    def dials_of(self, debtor_ids: Iterable[str]) -> list[dict[str, Any]]:
-        """Every stored attempt to these debtors, in time order."""
-        columns = (DialRow.debtor_id, DialRow.number, DialRow.dialed_at, DialRow.day, DialRow.answered,
-                   DialRow.agent_id, DialRow.call_id)
-        with self.session() as session:
-            rows = [dict(row) for chunk in _chunks(sorted(set(debtor_ids)))
-                    for row in session.execute(select(*columns).where(DialRow.debtor_id.in_(chunk))).mappings()]
-        return sorted(rows, key=lambda row: (row["debtor_id"], row["dialed_at"]))
-
-    def calls_of_debtors(self, debtor_ids: Iterable[str]) -> list[dict[str, Any]]:
-        """The recorded calls to these debtors (``debtor_id`` from the metadata CSV): call_id, debtor_id,
-        started_at."""
-        with self.session() as session:
-            return [dict(row) for chunk in _chunks(sorted(set(debtor_ids)))
-                    for row in session.execute(select(CallRow.call_id, CallRow.debtor_id, CallRow.started_at)
-                                               .where(CallRow.debtor_id.in_(chunk))).mappings()]
-
-    def replace_contact_violations(self, debtor_ids: Iterable[str], violations: Iterable[dict[str, Any]]) -> None:
-        """The violations of these debtors become ``violations`` (recomputed from all their dials)."""
-        rows = [v | {"basis": json.dumps(list(v["basis"]), ensure_ascii=False), "created_at": utc_timestamp()}
-                for v in violations]
-        with self.session() as session, session.begin():
-            for chunk in _chunks(sorted(set(debtor_ids))):
-                session.execute(delete(ContactViolationRow).where(ContactViolationRow.debtor_id.in_(chunk)))
-            for chunk in _chunks(rows):
-                session.connection().execute(insert(ContactViolationRow.__table__), chunk)
-
-    def contact_violations(self, since: str | None = None, until: str | None = None,
-                           call_id: str | None = None) -> list[dict[str, Any]]:
-        query = select(ContactViolationRow)
-        if since:
-            query = query.where(ContactViolationRow.day >= since[:10])
-        if until:
-            query = query.where(ContactViolationRow.day <= until[:10])
-        if call_id is not None:
-            query = query.where(ContactViolationRow.call_id == call_id)
-        with self.session() as session:
-            rows = session.scalars(query.order_by(ContactViolationRow.day, ContactViolationRow.debtor_id,
-                                                  ContactViolationRow.rule_id, ContactViolationRow.call_id)).all()
-        return [{"rule_id": r.rule_id, "debtor_id": r.debtor_id, "number": r.number, "day": r.day,
-                 "window_days": r.window_days, "max_contacts": r.max_contacts, "counted": r.counted,
-                 "call_id": r.call_id, "severity": r.severity, "basis": json.loads(r.basis),
-                 "explanation": r.explanation} for r in rows]
-

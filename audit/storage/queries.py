@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from audit import review_policy
 from audit.storage.results import finding_dict, item_dict, scorecard_named
-from audit.storage.schema import (AuditRow, CallItemRow, CallRow, DisclosureRow, FindingRow, ReviewRow, SampleRow,
-                                  SampleVerdictRow, SignalRow, TranscriptRow)
+from audit.storage.schema import (AuditRow, CallItemRow, CallRow, ContactViolationRow, DisclosureRow, FindingRow,
+                                  ReviewRow, SampleRow, SampleVerdictRow, SignalRow, TranscriptRow)
 from audit.storage.trail import review_dict
 
 
@@ -117,7 +117,10 @@ class Queries:
 
     def export_rows(self, since: str | None = None, until: str | None = None) -> dict[str, list[dict[str, Any]]]:
         """Everything the regulator's package holds for calls started between two dates (inclusive, YYYY-MM-DD):
-        the latest audit of each call with its findings, disclosures and the reviews of those findings."""
+        the latest audit of each call with its findings, disclosures and the reviews of those findings. The
+        findings' ``source`` is ``machine``, ``reviewer`` (added by a person) or ``dial_log`` (a contact-frequency
+        violation, also a call-level item: ``item_id``, no turn or quote); a call's ``contact_violations`` counts
+        those not dismissed."""
         audit_pks = latest_audit_calls(AuditRow.id, since=since, until=until)
         with self.session() as session:
             audits = session.execute(latest_audit_calls(CallRow, AuditRow, since=since, until=until)
@@ -133,19 +136,28 @@ class Queries:
                                       .order_by(ReviewRow.id)).all()
             disclosures = session.scalars(select(DisclosureRow).where(DisclosureRow.audit_pk.in_(audit_pks))
                                           .order_by(DisclosureRow.id)).all()
+            basis = dict(session.execute(select(ContactViolationRow.rule_id, func.max(ContactViolationRow.basis))
+                                         .group_by(ContactViolationRow.rule_id)).all())
+        contact = [i for i in items if i.kind == review_policy.CONTACT_FREQUENCY]
+        standing: dict[int, int] = {}
+        for item in contact:
+            if item.review_verdict != "dismissed":
+                standing[item.audit_pk] = standing.get(item.audit_pk, 0) + 1
         return {
             "calls": [{"call_id": c.call_id, "agent_id": c.agent_id, "agent_name": c.agent_name, "team": c.team,
                        "started_at": c.started_at, "undated": c.undated, "debtor_tz": c.debtor_tz,
                        "duration_s": c.duration_s, "audio_path": c.audio_path, "audio_sha256": c.audio_sha256,
                        "channel_layout": c.channel_layout, "machine_verdict": a.verdict, "machine_score": a.score,
                        "reviewed_verdict": a.reviewed_verdict, "reviewed_score": a.reviewed_score,
-                       "open_items": a.open_items, "critical": a.critical,
+                       "open_items": a.open_items, "contact_violations": standing.get(a.id, 0),
+                       "critical": a.critical,
                        "call_time_violation": a.call_time_violation, "profile": a.profile,
                        "rule_pack_version": a.rule_pack_version, "scorecard": a.scorecard,
                        "scorecard_version": a.scorecard_version, "reader_version": a.reader_version,
                        "model_id": a.model_id, "code_version": a.code_version, "audited_at": a.created_at}
                       for c, a in audits],
-            "findings": [{"finding_id": f.id, "call_id": call_of[f.audit_pk], "source": f.source, "rule_id": f.rule_id,
+            "findings": [{"finding_id": f.id, "item_id": None, "call_id": call_of[f.audit_pk], "source": f.source,
+                          "rule_id": f.rule_id,
                           "category": f.category, "severity": f.severity, "review_status": f.review_status,
                           "reviewed_severity": review_policy.effective_severity(finding_dict(f)),
                           "counts_against_agent": review_policy.counts_against_agent(finding_dict(f)),
@@ -153,12 +165,19 @@ class Queries:
                           "quote": f.quote, "start_s": f.start_s, "end_s": f.end_s, "pinyin_match": f.pinyin_match,
                           "match_kind": f.match_kind, "model_score": f.score, "needs_review": f.needs_review,
                           "legal_basis": "；".join(json.loads(f.legal_basis)), "explanation": f.explanation}
-                         for f in findings],
+                         for f in findings] + [
+                {"finding_id": None, "item_id": i.id, "call_id": call_of[i.audit_pk], "source": "dial_log",
+                 "rule_id": i.rule_id, "category": review_policy.CONTACT_FREQUENCY, "severity": i.severity,
+                 "review_status": i.review_status, "reviewed_severity": i.severity,
+                 "counts_against_agent": i.review_verdict != "dismissed", "turn": None, "speaker": None, "quote": None,
+                 "start_s": None, "end_s": None, "pinyin_match": None, "match_kind": None, "model_score": None,
+                 "needs_review": None, "legal_basis": "；".join(json.loads(basis.get(i.rule_id) or "[]")),
+                 "explanation": i.text} for i in contact],
             "disclosures": [{"call_id": call_of[d.audit_pk], "disclosure": d.disclosure, "status": d.status,
                              "rule_id": d.rule_id, "turn": d.turn, "quote": d.quote, "start_s": d.start_s,
                              "explanation": d.explanation} for d in disclosures],
-            "call_items": [{"item_id": i.id, "call_id": call_of[i.audit_pk], "kind": i.kind, "text": i.text,
-                            "review_status": i.review_status} for i in items],
+            "call_items": [{"item_id": i.id, "call_id": call_of[i.audit_pk], "kind": i.kind, "rule_id": i.rule_id,
+                            "severity": i.severity, "text": i.text, "review_status": i.review_status} for i in items],
             "reviews": [review_dict(r) for r in reviews],
         }
 
@@ -212,8 +231,10 @@ class Queries:
 
     def queue_page(self, *, limit: int = 50, offset: int = 0, **filters: Any) -> tuple[list[dict[str, Any]], int]:
         """One page of the review queue, worst first (severity, then score, then call id; all after review), and the
-        number of calls that match. ``filters``: categories, severities, agent_ids, teams, since, until, verdicts,
-        call_ids, review_status (all / unreviewed / reviewed / nothing_to_review), sampled_only (抽检 calls only)."""
+        number of calls that match. A row's ``categories`` are those of its findings not dismissed, and
+        ``contact_frequency`` for a contact-frequency item not dismissed. ``filters``: categories, severities,
+        agent_ids, teams, since, until, verdicts, call_ids, review_status (all / unreviewed / reviewed /
+        nothing_to_review), sampled_only (抽检 calls only)."""
         query, worst = self._queue_query(**filters)
         with self.session() as session:
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -225,6 +246,11 @@ class Queries:
                     FindingRow.audit_pk.in_([row["audit_pk"] for row in rows]),
                     FindingRow.review_verdict.is_distinct_from("dismissed"))):
                 categories.setdefault(audit_pk, set()).add(category)
+            for audit_pk, kind in session.execute(select(CallItemRow.audit_pk, CallItemRow.kind).where(
+                    CallItemRow.audit_pk.in_([row["audit_pk"] for row in rows]),
+                    CallItemRow.kind == review_policy.CONTACT_FREQUENCY,
+                    CallItemRow.review_verdict.is_distinct_from("dismissed"))):
+                categories.setdefault(audit_pk, set()).add(kind)  # shown beside the findings' categories
         for row in rows:
             row["categories"] = sorted(categories.get(row["audit_pk"], ()))
         return rows, int(total)

@@ -45,7 +45,8 @@ def finding_dict(row: FindingRow) -> dict[str, Any]:
 
 def item_dict(row: CallItemRow) -> dict[str, Any]:
     return {"item_id": row.id, "kind": row.kind, "text": row.text, "review_status": row.review_status,
-            "review_verdict": row.review_verdict}
+            "review_verdict": row.review_verdict, "rule_id": row.rule_id, "severity": row.severity,
+            "item_key": row.item_key}
 
 
 def result_columns(result: CallResult) -> dict[str, Any]:

@@ -110,7 +110,8 @@ class FindingRow(Base):
 
 class CallItemRow(Base):
     """A call-level item a person judges like a finding: a call-time violation, a review reason no finding carries,
-    or the machine verdict of a call with nothing else to judge (audit.review_policy.call_items)."""
+    the machine verdict of a call with nothing else to judge (audit.review_policy.call_items), or a contact-frequency
+    violation from the dial logs (audit.review_policy.contact_item)."""
     __tablename__ = "call_items"
     id: Mapped[int] = mapped_column(primary_key=True)
     audit_pk: Mapped[int] = mapped_column(ForeignKey("audits.id"), index=True)
@@ -118,6 +119,11 @@ class CallItemRow(Base):
     text: Mapped[str] = mapped_column(Text)
     review_status: Mapped[str] = mapped_column(String(20), default="unreviewed", server_default="unreviewed")
     review_verdict: Mapped[str | None] = mapped_column(String(20))
+    # a contact-frequency item's rule, severity and identity (rule|debtor|number|day): what keeps a re-import or a
+    # re-check from adding it twice
+    rule_id: Mapped[str | None] = mapped_column(String(40))
+    severity: Mapped[str | None] = mapped_column(String(16))
+    item_key: Mapped[str | None] = mapped_column(String(300), index=True)
 
 
 class DisclosureRow(Base):
@@ -216,6 +222,24 @@ class SampleRow(Base):
     stratum: Mapped[str] = mapped_column(String(120))
     flagged: Mapped[bool] = mapped_column(Boolean)  # the machine had flagged it (a new agent's call)
     weight: Mapped[float] = mapped_column(Float)
+
+
+class SampleRunRow(Base):
+    """One run of ``audit sample`` (or the app's 「立即抽取」): when, by whom, which period, and the draw it recorded
+    or found already recorded (draw_pk None when it failed: ``problem`` says why). What the app shows of the
+    schedule."""
+    __tablename__ = "sample_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan: Mapped[str] = mapped_column(String(100))
+    plan_version: Mapped[str] = mapped_column(String(40))
+    since: Mapped[str | None] = mapped_column(String(10))
+    until: Mapped[str | None] = mapped_column(String(10))
+    draw_pk: Mapped[int | None] = mapped_column(ForeignKey("sample_draws.id"))
+    new_draw: Mapped[bool] = mapped_column(Boolean)  # False: the same draw was already recorded
+    calls: Mapped[int] = mapped_column(Integer)
+    ran_by: Mapped[str] = mapped_column(String(200))
+    ran_at: Mapped[str] = mapped_column(String(40), index=True)
+    problem: Mapped[str | None] = mapped_column(Text)
 
 
 class SampleVerdictRow(Base):

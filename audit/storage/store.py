@@ -1,8 +1,9 @@
 """``Store``, one database: opening it, saving audited calls, and the reads that let a batch resume or re-audit.
 
 Ingesting the same call twice changes nothing; auditing it again with another rule-pack, reader or scorecard version
-adds an audit and keeps the old one (the findings reviewers added to the old one are carried to the new). The trail, users, reads and the QA loop's tables are mixed in from their
-modules.
+adds an audit and keeps the old one (the findings reviewers added to the old one, and its contact-frequency items
+with their verdicts, are carried to the new). The trail, users, reads and the QA loop's tables are mixed in from
+their modules.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from audit import __version__, settings
 from audit.models import CallAudit, Transcript
-from audit.review_policy import REVIEWER_SOURCE
+from audit.review_policy import CONTACT_FREQUENCY, REVIEWER_SOURCE
+from audit.storage.dials import DialStore
 from audit.storage.qa import QaStore
 from audit.storage.queries import Queries, call_filters
-from audit.storage.results import first_result, result_columns
-from audit.storage.schema import (AuditRow, CallItemRow, CallRow, DisclosureRow, FindingRow, SignalRow,
-                                  StorageError, TranscriptRow, migrate, utc_timestamp)
+from audit.storage.results import first_result, refresh, result_columns
+from audit.storage.schema import (AuditRow, CallItemRow, CallRow, ContactViolationRow, DisclosureRow, FindingRow,
+                                  SignalRow, StorageError, TranscriptRow, migrate, utc_timestamp)
 from audit.storage.trail import ReviewTrail
 from audit.storage.users import UserAccounts
 
@@ -55,10 +57,12 @@ class _Known:
     # (call pk, transcript pk, rule pack, scorecard, reader) -> audit pk
     audits: dict[tuple[int, int | None, str, str, str], int]
     with_added: set[int]  # audits holding a reviewer-added finding (a re-audit carries it)
+    with_contact: set[int]  # audits holding a contact-frequency item (a re-audit carries it)
+    violated: set[str]  # call ids with a stored contact-frequency violation (a new audit gets its items)
 
     @classmethod
     def fetch(cls, session: Session, call_ids: set[str]) -> _Known:
-        known = cls({}, {}, {}, set())
+        known = cls({}, {}, {}, set(), set(), set())
         ordered = sorted(call_ids)
         for offset in range(0, len(ordered), 500):  # bound the IN list (SQLite's variable limit)
             calls = session.scalars(select(CallRow).where(CallRow.call_id.in_(ordered[offset:offset + 500]))).all()
@@ -76,10 +80,15 @@ class _Known:
             known.with_added.update(session.scalars(
                 select(FindingRow.audit_pk).join(AuditRow, AuditRow.id == FindingRow.audit_pk)
                 .where(AuditRow.call_pk.in_(pks), FindingRow.source == REVIEWER_SOURCE).distinct()))
+            known.with_contact.update(session.scalars(
+                select(CallItemRow.audit_pk).join(AuditRow, AuditRow.id == CallItemRow.audit_pk)
+                .where(AuditRow.call_pk.in_(pks), CallItemRow.kind == CONTACT_FREQUENCY).distinct()))
+            known.violated.update(session.scalars(select(ContactViolationRow.call_id).where(
+                ContactViolationRow.call_id.in_(ordered[offset:offset + 500])).distinct()))
         return known
 
 
-class Store(ReviewTrail, UserAccounts, Queries, QaStore):
+class Store(ReviewTrail, UserAccounts, Queries, QaStore, DialStore):
     """One database. Methods are whole transactions: a crash mid-way leaves the database as it was before."""
 
     def __init__(self, path_or_url: str | Path | None = None):
@@ -162,6 +171,11 @@ class Store(ReviewTrail, UserAccounts, Queries, QaStore):
         if earlier in known.with_added:
             if self.carry_reviewer_findings(session, earlier, row.id):
                 known.with_added.add(row.id)
+        if earlier in known.with_contact or audit.call_id in known.violated:
+            if self.carry_contact_items(session, earlier if earlier in known.with_contact else None, row.id,
+                                        audit.call_id):
+                known.with_contact.add(row.id)
+                refresh(session, [row.id])
         return row.id
 
     @staticmethod
