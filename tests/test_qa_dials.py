@@ -45,8 +45,10 @@ def hand_made_log() -> list[str]:
 def test_the_chinese_profile_has_both_limits_with_their_sources():
     assert ANSWERED.per == "debtor" and ANSWERED.window_days == 1 and ANSWERED.basis
     assert UNANSWERED.per == "number" and UNANSWERED.window_days == 1 and UNANSWERED.basis
-    assert any("GB/T 45251-2025" in basis for basis in ANSWERED.basis)
-    assert any("银行业协会" in basis for basis in UNANSWERED.basis)
+    # each basis names its source and states the value as the source words it (docs/qa-loop.md)
+    assert any("GB/T 45251-2025" in basis and f"不应超过{ANSWERED.max_contacts}次" in basis for basis in ANSWERED.basis)
+    assert any("金融机构个人消费类贷款催收工作指引" in basis and f"不宜超过{UNANSWERED.max_contacts}次" in basis
+               for basis in UNANSWERED.basis)
 
 
 def test_each_limit_crossed_by_one_is_a_violation_and_the_limit_itself_is_not(tmp_path):
@@ -131,9 +133,9 @@ def test_the_metadata_csv_carries_the_debtor_to_the_stored_call(tmp_path):
 
 
 @pytest.mark.parametrize("edit, field", [
-    (("    max: 3\n", "    max: three\n"), "contact_frequency.max"),
-    (("    counts: answered\n", "    counts: connected\n"), "contact_frequency.counts"),
-    (("    per: number\n", "    per: household\n"), "contact_frequency.per"),
+    (("    max: 3 ", "    max: three "), "contact_frequency.max"),
+    (("    counts: answered ", "    counts: connected "), "contact_frequency.counts"),
+    (("    per: number ", "    per: household "), "contact_frequency.per"),
 ])
 def test_a_broken_limit_is_refused_naming_the_field(tmp_path, edit, field):
     import shutil
