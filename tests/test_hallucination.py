@@ -1,5 +1,6 @@
-"""Trustworthy findings: text Whisper invents on silence and noise never becomes a finding against an agent, and a
-disclosure that could not be heard is 'unverifiable', not 'missing'."""
+"""Trustworthy findings: text Whisper invents on silence and noise never becomes a finding against an agent (no
+segment at all: silence short and long, white, pink and loud noise, mains hum, one channel of each), and a disclosure
+that could not be heard is 'unverifiable', not 'missing'."""
 
 from __future__ import annotations
 
@@ -38,8 +39,11 @@ def mains_hum(seconds: float, amplitude: float = 0.2) -> np.ndarray:
     return (amplitude * sum(np.sin(2 * np.pi * 50 * k * t) / k for k in (1, 3, 5, 7))).astype(np.float32)
 
 
+# Every silence and noise the suite feeds to Whisper is here (mono files: the transcriber treats them as mono whatever
+# layout is asked for).
 NON_SPEECH = {
     "silence": lambda: np.zeros(30 * SR, dtype=np.float32)[None],
+    "half_second_silence": lambda: np.zeros(SR // 2, dtype=np.float32)[None],
     "white_noise": lambda: noise(30, amplitude=0.05, seed=4)[None],
     "loud_white_noise": lambda: noise(30, amplitude=0.3, seed=5)[None],
     "pink_noise": lambda: pink_noise(30, amplitude=0.3)[None],

@@ -146,16 +146,15 @@ def test_parallel_engines_store_what_the_sequential_run_finds(engine, tmp_path, 
     assert set(stored) == set(CALLS) and all(str(folder) in text for text in stored.values())
 
 
-def test_rescan_adds_one_audit_per_call_for_a_new_scorecard_and_nothing_when_repeated(tmp_path, sample_transcripts):
+def test_rescan_adds_one_audit_per_call_for_a_new_scorecard_and_nothing_when_repeated(tmp_path, seeded_db,
+                                                                                    sample_transcripts):
     from audit.auditor import Auditor
     from audit.pipeline import rescan_stored
-    from audit.scan import audit_to_line
     from audit.storage import Store
 
+    shutil.copy(seeded_db, tmp_path / "audit.db")  # every sample call audited once with the default scorecard
     store, auditor = Store(tmp_path / "audit.db"), Auditor()
-    for transcript in sample_transcripts.values():
-        audit = auditor.audit_transcript(transcript)
-        store.save(transcript, audit, audit_to_line(audit))
+    assert store.counts()["audits"] == len(sample_transcripts)
     assert rescan_stored(auditor, store).added == 0  # same rule pack and scorecard: already there
 
     outsourced = Auditor(scorecard="outsourced")

@@ -80,9 +80,8 @@ def test_a_window_of_days_counts_the_days_ending_on_each_day():
     assert check_limits([week], rows) == []
 
 
-def test_violations_land_on_the_stored_calls_to_that_debtor_and_reimporting_adds_nothing(tmp_path):
+def test_violations_land_on_the_stored_calls_to_that_debtor_and_reimporting_adds_nothing(tmp_path, factory):
     store = Store(tmp_path / "audit.db")
-    factory = CallFactory()
     factory.add(store, "rec-1", "A1", DAY, hour=15, debtor_id="D-over")  # recorded, not named in the log
     factory.add(store, "rec-2", "A1", "2026-11-11", debtor_id="D-over")  # another day
     path = tmp_path / "dials.csv"
@@ -121,13 +120,13 @@ def test_a_log_without_the_required_columns_is_refused_naming_them(tmp_path):
         read_dial_log(path)
 
 
-def test_the_metadata_csv_carries_the_debtor_to_the_stored_call(tmp_path):
+def test_the_metadata_csv_carries_the_debtor_to_the_stored_call(tmp_path, factory):
     (tmp_path / "a.wav").write_bytes(b"")
     (tmp_path / "metadata.csv").write_text("call_id,file,agent_id,started_at,debtor_id\n"
                                            "c1,a.wav,A1,2026-11-10T10:00:00+08:00,D-42\n", encoding="utf-8")
     assert load_metadata(tmp_path / "metadata.csv").by_call_id["c1"].debtor_id == "D-42"
     store = Store(tmp_path / "audit.db")
-    CallFactory().add(store, "c1", "A1", DAY, debtor_id="D-42")
+    factory.add(store, "c1", "A1", DAY, debtor_id="D-42")
     assert store.calls_of_debtors(["D-42"]) == [{"call_id": "c1", "debtor_id": "D-42",
                                                  "started_at": f"{DAY}T10:00:00+08:00"}]
 
@@ -152,11 +151,16 @@ def test_a_broken_limit_is_refused_naming_the_field(tmp_path, edit, field):
 
 # -- violations as reviewable call-level items ---------------------------------------------------------------------
 
-def over_limit_store(tmp_path):
+@pytest.fixture(scope="module")
+def factory():
+    return CallFactory()
+
+
+def over_limit_store(tmp_path, factory):
     """rec-1: a recorded call (clean, passed by the machine) to D-over on the day D-over's answered contacts cross
     the limit; dials.csv: the hand-made log."""
     store = Store(tmp_path / "audit.db")
-    CallFactory().add(store, "rec-1", "A1", DAY, hour=15, debtor_id="D-over")
+    factory.add(store, "rec-1", "A1", DAY, hour=15, debtor_id="D-over")
     path = tmp_path / "dials.csv"
     path.write_text("\n".join(hand_made_log()) + "\n", encoding="utf-8")
     return store, path
@@ -166,8 +170,8 @@ def contact_items(store, call_id):
     return [i for i in store.call_detail(call_id)["items"] if i["kind"] == "contact_frequency"]
 
 
-def test_a_violation_is_an_item_on_the_call_that_holds_it_in_review_and_deducts_until_dismissed(tmp_path):
-    store, path = over_limit_store(tmp_path)
+def test_a_violation_is_an_item_on_the_call_that_holds_it_in_review_and_deducts_until_dismissed(tmp_path, factory):
+    store, path = over_limit_store(tmp_path, factory)
     before = store.call_detail("rec-1")
     assert before["result"].verdict == "pass" and contact_items(store, "rec-1") == []
     import_dials(store, path, LIMITS)
@@ -189,8 +193,8 @@ def test_a_violation_is_an_item_on_the_call_that_holds_it_in_review_and_deducts_
     assert "contact_frequency" not in dismissed["categories"] and store.verify_trail().ok
 
 
-def test_a_critical_limit_fails_the_call_like_a_night_call(tmp_path):
-    store, path = over_limit_store(tmp_path)
+def test_a_critical_limit_fails_the_call_like_a_night_call(tmp_path, factory):
+    store, path = over_limit_store(tmp_path, factory)
     critical = [ContactLimit(ANSWERED.rule_id, "answered", "debtor", 1, ANSWERED.max_contacts, "critical",
                              ANSWERED.basis, ANSWERED.description)]
     import_dials(store, path, critical)
@@ -198,8 +202,8 @@ def test_a_critical_limit_fails_the_call_like_a_night_call(tmp_path):
     assert row["verdict"] == "fail" and row["critical"] and row["worst"] == 0
 
 
-def test_reimporting_and_rechecking_neither_duplicate_items_nor_lose_verdicts(tmp_path):
-    store, path = over_limit_store(tmp_path)
+def test_reimporting_and_rechecking_neither_duplicate_items_nor_lose_verdicts(tmp_path, factory):
+    store, path = over_limit_store(tmp_path, factory)
     import_dials(store, path, LIMITS)
     [item] = contact_items(store, "rec-1")
     store.add_item_review(item["item_id"], "质检-李", "dismissed", "agreed call-backs")
@@ -219,9 +223,9 @@ def test_reimporting_and_rechecking_neither_duplicate_items_nor_lose_verdicts(tm
     assert store.verify_trail().ok
 
 
-def test_an_unjudged_item_goes_when_its_limit_is_no_longer_crossed_and_a_judged_one_stays(tmp_path):
-    store, path = over_limit_store(tmp_path)
-    CallFactory().add(store, "rec-2", "A1", DAY, hour=16, debtor_id="D-over")
+def test_an_unjudged_item_goes_when_its_limit_is_no_longer_crossed_and_a_judged_one_stays(tmp_path, factory):
+    store, path = over_limit_store(tmp_path, factory)
+    factory.add(store, "rec-2", "A1", DAY, hour=16, debtor_id="D-over")
     import_dials(store, path, LIMITS)
     store.add_item_review(contact_items(store, "rec-1")[0]["item_id"], "质检-李", "upheld")
     looser = [ContactLimit(ANSWERED.rule_id, "answered", "debtor", 1, ANSWERED.max_contacts + 5, ANSWERED.severity,
@@ -231,12 +235,12 @@ def test_an_unjudged_item_goes_when_its_limit_is_no_longer_crossed_and_a_judged_
     assert [i["review_status"] for i in contact_items(store, "rec-1")] == ["upheld"]
 
 
-def test_a_reaudit_carries_the_items_with_their_verdicts(tmp_path):
-    store, path = over_limit_store(tmp_path)
+def test_a_reaudit_carries_the_items_with_their_verdicts(tmp_path, factory):
+    store, path = over_limit_store(tmp_path, factory)
     import_dials(store, path, LIMITS)
     [item] = contact_items(store, "rec-1")
     store.add_item_review(item["item_id"], "质检-李", "dismissed")
-    factory = CallFactory()  # the same call audited again under another rule-pack version
+    # the same call audited again under another rule-pack version
     audit = dataclasses.replace(factory.clean, call_id="rec-1", rule_pack_version="another")
     transcript = Transcript("rec-1", "ab" * 32, 60.0, "zh", "m", {}, (), metadata=CallMetadata(
         "rec-1", agent_id="A1", started_at=f"{DAY}T15:00:00+08:00", debtor_id="D-over"))
@@ -249,17 +253,17 @@ def test_a_reaudit_carries_the_items_with_their_verdicts(tmp_path):
     assert store.verify_trail().ok
 
 
-def test_a_recording_stored_after_its_dial_log_gets_its_item(tmp_path):
+def test_a_recording_stored_after_its_dial_log_gets_its_item(tmp_path, factory):
     store = Store(tmp_path / "audit.db")
     path = tmp_path / "dials.csv"
     path.write_text("\n".join(hand_made_log()) + "\n", encoding="utf-8")
     import_dials(store, path, LIMITS)
-    CallFactory().add(store, "over-0", "A1", DAY, hour=9, debtor_id="D-over")  # named in the log by its call id
+    factory.add(store, "over-0", "A1", DAY, hour=9, debtor_id="D-over")  # named in the log by its call id
     assert [i["rule_id"] for i in contact_items(store, "over-0")] == [ANSWERED.rule_id]
 
 
-def test_the_export_carries_the_violations_as_findings_from_the_dial_log(tmp_path):
-    store, path = over_limit_store(tmp_path)
+def test_the_export_carries_the_violations_as_findings_from_the_dial_log(tmp_path, factory):
+    store, path = over_limit_store(tmp_path, factory)
     import_dials(store, path, LIMITS)
     export_package(store, tmp_path / "package", exported_by="合规-张")
     with open(tmp_path / "package" / "findings.csv", encoding="utf-8-sig") as handle:
