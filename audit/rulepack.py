@@ -90,6 +90,7 @@ class ThirdPartyConfig:
     affirmative: re.Pattern  # a customer-side turn that answers yes
     acquaintance_question: re.Pattern  # an agent turn asking whether they know the debtor (朱建国你认识吧)
     acquaintance_answer: re.Pattern  # ...answered yes: the person on the line is someone else
+    agent_says_third_party: tuple[re.Pattern, ...]  # an agent turn that puts the debt on someone else (他在我们这借的)
     debt_detail: re.Pattern
     disclosure_rule: ConductRule
     collection_rule: ConductRule
@@ -342,7 +343,7 @@ def _load_signals(data: LineMap) -> tuple[tuple[SignalRule, ...], re.Pattern, re
 
 _THIRD_PARTY_RULE = fields("id", "category", "description", "description_zh", "patterns")  # severity and basis come from the category
 THIRD_PARTY_FILE = Keys({
-    "third_party_answer": None, "right_party_confirmed": None, "handover": None,
+    "third_party_answer": None, "right_party_confirmed": None, "handover": None, "agent_says_third_party": None,
     "verified_by_answer": fields("question", "not_question", "answer"),
     "known_to_debtor": fields("question", "answer"),
     "debt_detail": None, "disclosure_rule": _THIRD_PARTY_RULE, "collection_rule": _THIRD_PARTY_RULE,
@@ -363,7 +364,8 @@ def _load_third_party(data: LineMap, categories: dict[str, Category]) -> ThirdPa
     return ThirdPartyConfig(_regexes(data, "third_party_answer", True), _regexes(data, "right_party_confirmed", True),
                             _regexes(data, "handover", True), _regex(verified, "question"),
                             _regex(verified, "not_question"), _regex(verified, "answer"), _regex(known, "question"),
-                            _regex(known, "answer"), _regex(data, "debt_detail"),
+                            _regex(known, "answer"), _regexes(data, "agent_says_third_party", True),
+                            _regex(data, "debt_detail"),
                             rule("disclosure_rule"), rule("collection_rule"))
 
 

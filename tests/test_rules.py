@@ -137,6 +137,16 @@ def test_third_party_status_ends_when_the_handed_over_debtor_is_verified(auditor
         ([*MOTHER_ANSWERS, ("agent", "你们天天一块儿干活，麻烦您转告他回个电话。")], []),
         # a debtor who knows himself is still the debtor
         ([("agent", "请问是刘志勇吗？"), ("customer", "是我，什么事？"), ("agent", "您在我们这借了两万，逾期三个月了。")], []),
+        # the agent puts the debt on someone else: whoever answered to their own name is a third party
+        ([("agent", "喂，是陶建平吧？"), ("customer", "是，你哪位？"),
+          ("agent", "你认识季伟吧？他在我们这借的一万二，逾期半年了。")], ["third_party_disclosure"]),
+        ([("agent", "你好，是符小燕吗？"), ("customer", "是我。"),
+          ("agent", "你是吴振东的紧急联系人吧？他欠了两万三，三个月了。")], ["third_party_disclosure"]),
+        # asked for by name, the answer speaks of them
+        ([("agent", "你好，我找一下你们仓库的马德胜。"), ("customer", "他在库房呢，你哪位？"),
+          ("agent", "他在我们这边借了一万八，逾期四个多月了。")], ["third_party_disclosure"]),
+        # the debtor asked whether the caller knows someone is still the debtor (a question waits for its answer)
+        ([("agent", "请问是刘志勇吗？"), ("customer", "是我。"), ("agent", "您是他的家属吗？我是说您爱人。")], []),
     ],
 )
 def test_who_answered_is_read_from_the_exchange(auditor, turns, expected):
@@ -199,6 +209,11 @@ def test_disclosure_missing_or_not_applicable(auditor, change, disclosure, statu
         ("您好，京冀消费金融法务支持部，我是专员石磊。", "institution", "present"),
         ("你好，我是人民银行征信中心的工作人员，工号0451。", "institution", "missing"),  # an authority claimed
         ("喂，我是她贷款平台的。", "institution", "missing"),
+        ("你好，请问是朱文博吗？我是楚汉资产的小贾，通话录音。", "institution", "present"),
+        ("喂 你好 我蓉城恒达的 工号八幺三五 你是罗小军嘛", "institution", "present"),
+        ("喂，你好，请问是陈美玲吗？我小吴，嘉汇金服贷后的。", "agent_identity", "present"),
+        ("您好，我是楚融信息服务的彭专员，本次通话会录音。", "agent_identity", "present"),
+        ("喂，小心点接电话啊，请问是陈美玲吗？", "agent_identity", "missing"),  # 小心 is no nickname
     ],
 )
 def test_openings_as_agents_say_them(auditor, opening, disclosure, status):

@@ -5,7 +5,9 @@ debtor (「我就是」, or 「对」 to the agent's 「您是王芳本人吗」
 (「我叫她」), who listens is open again until the next answer: a third party's status ends when the debtor, handed
 the phone, is verified. While a third party is on the line, every debt detail the agent gives is third_party_disclosure
 (also details given before they said who they were, since they were on the line all along), and every demand that
-they pay is third_party_collection. Asking them to pass on a message (「麻烦您转告他回电」) carries no debt detail
+they pay is third_party_collection. A listener is told of the debt once: the first disclosure to them is the finding,
+and a later 「让他还钱」 to the same person tells them nothing new. The agent can say it too: a turn that puts the debt on someone else
+(「他在我们这借的一万二」「你是他的担保人」) shows that whoever answered is not the debtor, whatever name they answered to. Asking them to pass on a message (「麻烦您转告他回电」) carries no debt detail
 and fires nothing.
 """
 
@@ -34,6 +36,10 @@ def _asks_if_debtor(pack: RulePack, text: str) -> bool:
     return bool(config.verification_question.search(text)) and not config.not_verification.search(text)
 
 
+def _discloses(config, findings: list[Finding]) -> bool:
+    return any(f.category == config.disclosure_rule.category for f in findings)
+
+
 def find_third_party(pack: RulePack, call: CallView) -> tuple[bool, list[Finding]]:
     """(whether a third party answered, the findings)."""
     config = pack.third_party
@@ -42,6 +48,7 @@ def find_third_party(pack: RulePack, call: CallView) -> tuple[bool, list[Finding
     answered = False
     pending: list[Finding] = []  # agent debt details before anyone said who they are
     findings: list[Finding] = []
+    told = False  # the person on the line has already been given a debt detail
     asked_if_debtor = asked_if_known = False  # the last agent turn asked whether this is the debtor / knows them
     for view in call.turns:
         text = view.canonical
@@ -49,18 +56,29 @@ def find_third_party(pack: RulePack, call: CallView) -> tuple[bool, list[Finding
         if view.speaker == "customer" or said:  # an unknown speaker saying who they are is the customer side
             if said == "third_party" and holder is None:
                 findings.extend(pending)
+                told = _discloses(config, pending)
+            elif said and not said == holder == "third_party":
+                told = False
             if said:
                 holder = None if said == "handover" else said
                 answered = answered or said == "third_party"
                 pending = []
             asked_if_debtor = asked_if_known = False
             continue
+        if view.speaker in AGENT_SIDE and any(p.search(text) for p in config.agent_says_third_party):
+            if holder is None:
+                findings.extend(pending)
+                told, pending = _discloses(config, pending), []
+            elif holder == "debtor":
+                told = False
+            holder = "third_party"
+            answered = True
         asked_if_debtor = view.speaker in AGENT_SIDE and _asks_if_debtor(pack, text)
         asked_if_known = view.speaker in AGENT_SIDE and bool(config.acquaintance_question.search(text))
         if view.speaker not in AGENT_SIDE or holder == "debtor":
             continue
         turn_findings = []
-        for match in config.debt_detail.finditer(text):
+        for match in [] if told else config.debt_detail.finditer(text):
             if out_of_scope(scope, text, match.start(), match.end(), config.disclosure_rule.category) is None:
                 turn_findings.append(make_finding(
                     config.disclosure_rule, view, match.start(), match.end(), config.debt_detail.pattern, "context",
@@ -74,6 +92,7 @@ def find_third_party(pack: RulePack, call: CallView) -> tuple[bool, list[Finding
                             config.collection_rule, view, match.start(), match.end(), pattern.pattern, "context",
                             f"「{match.group(0)}」 asks a non-debtor to pay"))
             findings.extend(turn_findings)
+            told = told or _discloses(config, turn_findings)
         else:
             pending.extend(turn_findings)
     return answered, best_per_category(findings)

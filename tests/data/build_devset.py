@@ -356,7 +356,7 @@ def labels_for(turns: list[dict], ctx: dict, third_party: bool, started_at: str,
     violations = []
     for i, t in enumerate(turns):
         for cat, quote in t["viol"]:
-            violations.append({"category": cat, "turn": i, "quote": quote})
+            violations.append({"category": K.LABELLED_AS.get(quote, cat), "turn": i, "quote": quote})
     sig = []
     for t in turns:
         for s in t["sig"]:

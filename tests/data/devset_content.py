@@ -504,6 +504,15 @@ VIOLATIONS = {
     ],
 }
 
+# Lines whose label the taxonomy every test split's authors follow (lexicons/cn/conduct.yaml, categories) puts in
+# another category than the list they sit in: mockery of region, disability and gender is insult; an expletive not
+# aimed at the debtor (他妈的) is improper_conduct. The lines stay in their lists, so the seeded draw, and every call's
+# text, stays the same; only their labels change.
+LABELLED_AS = {**{quote: "insult" for quote in (
+    "你们河南人是不是都这样", "瘸子就可以不还钱了", "女人就是不靠谱", "乡下人就是没素质", "你一个瞎子还借什么钱",
+    "东北人都爱赖账", "离过婚的女人就是这样", "你一个坐轮椅的，还想着借钱消费", "你们四川人就是爱赖账")},
+    "他妈的": "improper_conduct"}
+
 # Third-party answered calls with violations. Each: gender of debtor, then turns after the agent's opening question.
 # Violations on agent turns as lists of (category, quote).
 TP_VIOLATIONS = [
