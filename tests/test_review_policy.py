@@ -96,19 +96,29 @@ def exported_calls(store, folder):
         return calls, list(csv.DictReader(handle))
 
 
+def pass_on_review(store, call_id: str) -> None:
+    """The machine failed the call on its insults plus 「投诉去吧」 (a complaint dismissed); a reviewer dismisses the
+    latter, and the call passes after review with its insults standing."""
+    assert queue_row(store, call_id)["verdict"] == "fail"
+    for finding in store.findings(call_id):
+        if finding.category == "improper_conduct":
+            store.add_review(finding.id, "质检-王", "dismissed", "客户先说要投诉，语气问题")
+    assert queue_row(store, call_id)["verdict"] == "pass"
+
+
 def test_a_raised_severity_fails_the_call_in_header_queue_overview_export_and_agents_alike(store, tmp_path):
-    assert queue_row(store, INSULTS)["verdict"] == "pass"
+    pass_on_review(store, INSULTS)
     before = agents_row(store, "A2002")
     failed_before = store.overview()["fail"]
-    finding = store.findings(INSULTS)[0]
+    finding = next(f for f in store.findings(INSULTS) if f.category == "insult")
     store.add_review(finding.id, "质检-李", "severity_changed", "当面辱骂", "critical")
 
     assert store.call_detail(INSULTS)["result"].verdict == "fail"  # the call's header
     row = queue_row(store, INSULTS)
-    assert (row["verdict"], row["machine_verdict"], row["worst"]) == ("fail", "pass", 0)
+    assert (row["verdict"], row["machine_verdict"], row["worst"]) == ("fail", "fail", 0)
     assert store.overview()["fail"] == failed_before + 1
     calls, findings = exported_calls(store, tmp_path / "package")
-    assert (calls[INSULTS]["machine_verdict"], calls[INSULTS]["reviewed_verdict"]) == ("pass", "fail")
+    assert (calls[INSULTS]["machine_verdict"], calls[INSULTS]["reviewed_verdict"]) == ("fail", "fail")
     changed = next(f for f in findings if f["finding_id"] == str(finding.id))
     assert (changed["severity"], changed["review_status"], changed["reviewed_severity"]) == (
         "major", "severity_changed", "critical")
