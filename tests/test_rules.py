@@ -153,6 +153,14 @@ def test_who_answered_is_read_from_the_exchange(auditor, turns, expected):
     assert categories(auditor, *turns) == expected
 
 
+def test_a_third_party_is_told_of_the_debt_once(auditor):
+    turns = (*MOTHER_ANSWERS, ("agent", "他欠我们一万二，逾期三个月了。"), ("customer", "我会跟他说的。"),
+             ("agent", "那您让他赶紧还钱。"))
+    audit = auditor.audit("t", tuple(Turn(speaker, text) for speaker, text in turns))
+    told = [f.turn for f in audit.findings if f.category == "third_party_disclosure"]
+    assert told == [len(MOTHER_ANSWERS)]
+
+
 def test_debt_details_are_fine_once_the_debtor_is_on_the_line(auditor):
     turns = [MOTHER_ANSWERS[0], ("customer", "对，我就是刘浩。"), ("agent", "您的欠款一万五，已经逾期两个月了。")]
     assert categories(auditor, *turns) == []

@@ -5,10 +5,11 @@ debtor (「我就是」, or 「对」 to the agent's 「您是王芳本人吗」
 (「我叫她」), who listens is open again until the next answer: a third party's status ends when the debtor, handed
 the phone, is verified. While a third party is on the line, every debt detail the agent gives is third_party_disclosure
 (also details given before they said who they were, since they were on the line all along), and every demand that
-they pay is third_party_collection. A listener is told of the debt once: the first disclosure to them is the finding,
-and a later 「让他还钱」 to the same person tells them nothing new. The agent can say it too: a turn that puts the debt on someone else
-(「他在我们这借的一万二」「你是他的担保人」) shows that whoever answered is not the debtor, whatever name they answered to. Asking them to pass on a message (「麻烦您转告他回电」) carries no debt detail
-and fires nothing.
+they pay is third_party_collection. Asking them to pass on a message (「麻烦您转告他回电」) carries no debt detail
+and fires nothing. A listener is told of the debt once: the first disclosure to them is the finding, and a later
+「让他还钱」 to the same person tells them nothing new. The agent can say who is on the line too: a turn that puts the
+debt on someone else (「他在我们这借的一万二」「你是他的担保人」) shows that whoever answered is not the debtor,
+whatever name they answered to.
 """
 
 from __future__ import annotations
@@ -69,8 +70,6 @@ def find_third_party(pack: RulePack, call: CallView) -> tuple[bool, list[Finding
             if holder is None:
                 findings.extend(pending)
                 told, pending = _discloses(config, pending), []
-            elif holder == "debtor":
-                told = False
             holder = "third_party"
             answered = True
         asked_if_debtor = view.speaker in AGENT_SIDE and _asks_if_debtor(pack, text)
