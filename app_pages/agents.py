@@ -7,8 +7,10 @@ import streamlit as st
 
 from app_pages import common
 from app_pages.i18n import column, label, t
-from audit import review
 from audit.aggregate import agent_scorecards, raw_and_reviewed, weekly_trend
+from audit.reviewapp.access import within_calls
+from audit.reviewapp.coaching import COACHING_COLUMNS, agent_breakdown, coaching_sheet, rows_to_csv
+from audit.reviewapp.uploads import sanitize_name
 
 account = common.signed_in()
 st.title(t("agents.title"))
@@ -42,7 +44,7 @@ agent_id = st.selectbox(t("agents.pick"), list(records), index=len(records) - 1,
                         format_func=common.agent_label(options), key="agents_pick")
 if agent_id not in records:  # only an agent of the table above, whatever the session state says
     st.stop()
-breakdown = review.agent_breakdown(records[agent_id])
+breakdown = agent_breakdown(records[agent_id])
 
 trend_col, category_col, disclosure_col = st.columns(3)
 with trend_col:
@@ -73,8 +75,8 @@ with disclosure_col:
 
 st.subheader(t("agents.coaching"))
 # the agent's findings on the calls in the table only: a team lead's team, the period and teams chosen
-sheet = review.coaching_sheet(review.within_calls(common.agent_findings(location, agent_id, since, until),
-                                                  (call["call_id"] for call in rows["calls"])))
+sheet = coaching_sheet(within_calls(common.agent_findings(location, agent_id, since, until),
+                                    (call["call_id"] for call in rows["calls"])))
 if not sheet:
     st.info(t("agents.no_coaching"))
 else:
@@ -86,6 +88,6 @@ else:
               for k, v in row.items()} for row in sheet]
     st.dataframe(shown, hide_index=True, key="coaching_table", column_config={
         t("col.open"): st.column_config.LinkColumn(t("col.open"), display_text=t("queue.open"))})
-    st.download_button(t("agents.download"), review.rows_to_csv(sheet, review.COACHING_COLUMNS),
-                       file_name=f"coaching_{review.sanitize_name(agent_id)}.csv", mime="text/csv",
+    st.download_button(t("agents.download"), rows_to_csv(sheet, COACHING_COLUMNS),
+                       file_name=f"coaching_{sanitize_name(agent_id)}.csv", mime="text/csv",
                        key="coaching_download")

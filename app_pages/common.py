@@ -15,7 +15,10 @@ from urllib.parse import unquote
 import streamlit as st
 
 from app_pages.i18n import LANGUAGES, label, lang, t
-from audit import accounts, review, settings
+from audit import accounts, settings
+from audit.reviewapp.access import scope_options, scoped_teams
+from audit.reviewapp.locations import data_dir, database_location
+from audit.reviewapp.queue import QueueFilters, QueuePage, queue_page
 from audit.storage import Store
 
 READ_TTL_S = 15
@@ -23,7 +26,7 @@ READ_TTL_S = 15
 
 def db_location() -> str:
     # AUDIT_DB_URL is part of the key: Store prefers it to the path, so the cached Store must change with it
-    return f"{settings.db_url() or ''}|{review.database_location()}"
+    return f"{settings.db_url() or ''}|{database_location()}"
 
 
 @st.cache_resource(show_spinner=False)
@@ -98,8 +101,8 @@ def overview(location: str, since, until, teams: tuple, agent_ids: tuple) -> dic
 
 
 @st.cache_data(ttl=READ_TTL_S, show_spinner=False)
-def queue(location: str, filters: review.QueueFilters, page: int, page_size: int) -> review.QueuePage:
-    return review.queue_page(_store(location), filters, page, page_size)
+def queue(location: str, filters: QueueFilters, page: int, page_size: int) -> QueuePage:
+    return queue_page(_store(location), filters, page, page_size)
 
 
 @st.cache_data(ttl=READ_TTL_S, show_spinner=False)
@@ -137,14 +140,14 @@ def sidebar(account: accounts.Account) -> None:
         if st.button(t("auth.sign_out"), key="sign_out", icon=":material/logout:"):
             sign_out()
         if account.role == "admin":  # where the server keeps its data is an admin's business only
-            where = settings.DB_URL if settings.db_url() else review.database_location()
+            where = settings.DB_URL if settings.db_url() else database_location()
             st.caption(f"{t('app.database')}: `{where}`")
 
 
 # -- who is signed in -------------------------------------------------------------------------------------------------
 
 def session_secret() -> bytes:
-    return accounts.session_secret(review.data_dir())
+    return accounts.session_secret(data_dir())
 
 
 SESSION_COOKIE = "audit_session"
@@ -233,11 +236,11 @@ def team_filter(account: accounts.Account, options: dict, key: str) -> tuple[str
         return tuple(st.multiselect(t("filter.team"), options["teams"], key=key, placeholder=t("filter.any")))
     st.multiselect(t("filter.team"), [scope], default=[scope], disabled=True, key=f"{key}_own",
                    help=t("auth.team_fixed"))
-    return review.scoped_teams((), scope)
+    return scoped_teams((), scope)
 
 
 def scoped_filter_options(location: str, account: accounts.Account) -> dict:
-    return review.scope_options(filter_options(location), accounts.team_scope(account))
+    return scope_options(filter_options(location), accounts.team_scope(account))
 
 
 def date_range(options: dict, key: str) -> tuple[str | None, str | None]:
@@ -265,7 +268,7 @@ def is_empty(options: dict) -> bool:
 
 
 def getting_started() -> None:
-    st.info(f"**{t('empty.title')}**\n\n" + t("empty.body", db=review.database_location()))
+    st.info(f"**{t('empty.title')}**\n\n" + t("empty.body", db=database_location()))
     st.page_link("app_pages/batch_audit.py", label=t("go.batch"), icon=":material/upload_file:")
 
 

@@ -23,8 +23,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from audit import __version__, review  # noqa: E402
+from audit import __version__  # noqa: E402
 from audit.auditor import Auditor  # noqa: E402
+from audit.reviewapp.queue import QueueFilters, queue_page  # noqa: E402
 from audit.scan import audit_to_line, read_calls  # noqa: E402
 from audit.storage import AuditRow, CallItemRow, CallRow, DisclosureRow, FindingRow, SignalRow, Store  # noqa: E402
 from audit.storage.results import first_result, result_columns  # noqa: E402
@@ -125,13 +126,13 @@ def main() -> None:
     month = {"since": "2026-09-01", "until": "2026-09-30"}
     agent = "A0042"
     reads = [
-        ("queue page 1 (unreviewed, 50 rows)", lambda: review.queue_page(store, review.QueueFilters(), 1, 50)),
-        ("queue page 1 (all statuses)", lambda: review.queue_page(store, review.QueueFilters(review_status="all"))),
+        ("queue page 1 (unreviewed, 50 rows)", lambda: queue_page(store, QueueFilters(), 1, 50)),
+        ("queue page 1 (all statuses)", lambda: queue_page(store, QueueFilters(review_status="all"))),
         ("queue page 400 (all, 50 rows)",
-         lambda: review.queue_page(store, review.QueueFilters(review_status="all"), 400, 50)),
+         lambda: queue_page(store, QueueFilters(review_status="all"), 400, 50)),
         ("queue, category + team filter",
-         lambda: review.queue_page(store, review.QueueFilters(categories=("insult",), teams=("团队3",)))),
-        ("queue, one month", lambda: review.queue_page(store, review.QueueFilters(**month))),
+         lambda: queue_page(store, QueueFilters(categories=("insult",), teams=("团队3",)))),
+        ("queue, one month", lambda: queue_page(store, QueueFilters(**month))),
         ("filter options", store.filter_options),
         ("overview, all calls", store.overview),
         ("overview, one month", lambda: store.overview(**month)),

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from audit import accounts, review
+from audit import accounts
+from audit.reviewapp.call_view import clock, player_start
 from audit.storage import Store
 from conftest import REPO
 
@@ -178,12 +179,12 @@ def test_every_page_opens_in_a_browser_without_an_exception(server, page, path, 
 def test_play_moves_the_audio_to_the_finding_and_a_verdict_is_saved(server, page):
     url, db = server
     finding = Store(db).findings("c04_violence_threat")[-1]
-    expected = review.player_start(finding.start_s)
+    expected = player_start(finding.start_s)
     sign_in_and_open(page, url, "call?call_id=c04_violence_threat", "通话详情", "li")
     page.locator("audio").wait_for(state="attached", timeout=30_000)
     assert page.evaluate("() => document.querySelector('audio').currentTime") < expected
 
-    page.get_by_role("button", name=re.compile(f"播放 {review.clock(finding.start_s)}")).click()
+    page.get_by_role("button", name=re.compile(f"播放 {clock(finding.start_s)}")).click()
     page.wait_for_function(f"() => {{ const a = document.querySelector('audio');"
                            f" return a && a.currentTime >= {expected} - 0.01; }}", timeout=30_000)
     assert_no_exception(page)
