@@ -12,13 +12,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages import common, qa_panel
+from app_pages import common, player, qa_panel
 from app_pages.i18n import label, measure_limits, measure_value, reason, t
 from audit import accounts, display, review_policy
 from audit.models import SEVERITIES
 from audit.reviewapp.access import verdicts_for
-from audit.reviewapp.call_view import (audio_mime, build_dialogue, clock, disclosure_checklist, latest_review,
-                                       player_start)
+from audit.reviewapp.call_view import build_dialogue, clock, disclosure_checklist, latest_review, player_start
+from audit.reviewapp.timeline import build_timeline
 from audit.storage import StorageError
 
 account = common.signed_in()
@@ -90,7 +90,8 @@ if audit["audits_of_call"] > 1:
     st.caption(t("call.older_audits", n=audit["audits_of_call"]))
 qa_panel.show(account, call_id)  # 抽检: the whole call's verdict; contact-frequency violations
 
-# -- the player: 「播放」 on a finding stores where to start and the rerun draws the player there ------------------
+# -- the player, kept in view with the call's timeline: 「播放」 on a finding stores where to start and the rerun draws
+# the player there; the timeline's marks and the turns' times seek in the browser (app_pages/player.py)
 start_key = f"player_start::{call_id}"
 
 
@@ -99,12 +100,12 @@ def play(start_s):
 
 
 audio_path = Path(call["audio_path"] or "")
-if call["audio_path"] and audio_path.is_file():
-    start = st.session_state.get(start_key)
-    st.audio(str(audio_path), format=audio_mime(audio_path), start_time=start or 0,
-             autoplay=start is not None)
-else:  # the server's path only to an admin
+has_audio = bool(call["audio_path"]) and audio_path.is_file()
+if not has_audio:  # the server's path only to an admin
     st.warning(t("call.audio_missing", path=(call["audio_path"] or "–") if account.role == "admin" else "–"))
+segments = (detail["transcript"] or {}).get("segments", [])
+player.show(audio_path if has_audio else None, st.session_state.get(start_key),
+            build_timeline(segments, findings, body.get("signals") or [], call.get("duration_s")), player_start)
 
 # -- dialogue and findings -----------------------------------------------------------------------------------------
 number = {f["finding_id"]: i + 1 for i, f in enumerate(findings)}
@@ -141,10 +142,15 @@ def turn_html(turn) -> str:
     if unplaced:
         parts.append(f' <span class="fnum">{"".join(f"[{number[i]}]" for i in unplaced)}</span>')
     who = f"{label('speaker', turn.speaker)} · {clock(turn.start_s)}"
-    return f'<div class="turn turn-{turn.speaker}"><span class="who">{html.escape(who)}</span>{"".join(parts)}</div>'
+    seek = f' data-seek="{player_start(turn.start_s)}" title="{html.escape(t("call.play_from"))}"' \
+        if turn.start_s is not None else ""
+    return (f'<div class="turn turn-{turn.speaker}" id="turn-{turn.index}"><span class="who"{seek}>'
+            f'{html.escape(who)}</span>{"".join(parts)}</div>')
 
 
-left, right = st.columns([3, 2])
+# findings first on a narrow screen, where the columns stack (common.STYLE): the evidence before the whole dialogue
+with st.container(key="call_body"):
+    left, right = st.columns([3, 2])
 with left:
     st.subheader(t("call.transcript"))
     dialogue = build_dialogue(detail["transcript"], findings)

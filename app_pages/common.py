@@ -17,6 +17,7 @@ import streamlit as st
 from app_pages.i18n import LANGUAGES, label, lang, t
 from audit import accounts, settings
 from audit.reviewapp.access import scope_options, scoped_teams
+from audit.reviewapp.colours import CATEGORY_COLOURS, SEVERITY_COLOURS
 from audit.reviewapp.locations import data_dir, database_location
 from audit.reviewapp.queue import QueueFilters, QueuePage, queue_page
 from audit.storage import Store
@@ -272,16 +273,6 @@ def getting_started() -> None:
     st.page_link("app_pages/batch_audit.py", label=t("go.batch"), icon=":material/upload_file:")
 
 
-# One colour per severity, in the order of alarm (red, orange, grey), and one per category, on every page's charts.
-SEVERITY_COLOURS = {"critical": "#c92a2a", "major": "#e8590c", "minor": "#868e96"}
-CATEGORY_COLOURS = {
-    "violence_threat": "#c92a2a", "intimidation": "#e8590c", "impersonation": "#862e9c",
-    "false_legal_threat": "#5f3dc4", "insult": "#d6336c", "third_party_disclosure": "#1971c2",
-    "privacy_exposure": "#0c8599", "harassment": "#2b8a3e", "induce_borrowing": "#e67700",
-    "unofficial_channel": "#5c940d", "third_party_collection": "#364fc7", "improper_conduct": "#495057",
-}
-
-
 def severity_colours() -> dict[str, str]:
     """Plotly's colour map keyed by what the chart shows: the severity's name in the reader's language."""
     return {label("severity", code): colour for code, colour in SEVERITY_COLOURS.items()}
@@ -304,5 +295,9 @@ mark.sev-major { background: #ffe3bf; border-bottom: 2px solid #e8590c; }
 mark.sev-minor { background: #fff3bf; border-bottom: 2px solid #f08c00; }
 mark.sev-dismissed { background: #f1f3f5; border-bottom: 2px dotted #868e96; text-decoration: line-through; }
 .fnum { font-size: 0.7rem; vertical-align: super; color: #c92a2a; font-weight: 600; }
+@media (max-width: 640px) {
+  .st-key-call_body [data-testid="stHorizontalBlock"] { flex-direction: column-reverse; }
+  .turn { max-width: 100%; }
+}
 </style>
 """

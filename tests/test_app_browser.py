@@ -201,6 +201,37 @@ def test_play_moves_the_audio_to_the_finding_and_a_verdict_is_saved(server, page
     assert [(r.reviewer, r.verdict) for r in reviews] == [("质检-浏览器 (li)", "upheld")]
 
 
+def test_the_player_stays_in_view_and_the_timeline_seeks_and_marks_the_turn_playing(server, page):
+    url, db = server
+    detail = Store(db).call_detail("c04_violence_threat")
+    last = max((f for f in detail["findings"] if f["start_s"] is not None), key=lambda f: f["start_s"])
+    sign_in_and_open(page, url, "call?call_id=c04_violence_threat", "通话详情", "li")
+    marks = page.locator(".tl-mark")
+    marks.first.wait_for(timeout=30_000)
+    assert marks.count() == len([f for f in detail["findings"] if f["start_s"] is not None]) + len(
+        [s for s in detail["audit"]["body"].get("signals") or [] if s.get("start_s") is not None])
+    page.locator(".tl-mark.finding").last.click()  # the latest finding: the player jumps there and plays
+    page.wait_for_function(f"() => document.querySelector('.st-key-call_player audio').currentTime >= "
+                           f"{player_start(last['start_s'])}", timeout=30_000)
+    playing = page.locator(".turn.playing")
+    playing.first.wait_for(timeout=30_000)
+    turn = int(playing.first.get_attribute("id").removeprefix("turn-"))
+    segment = detail["transcript"]["segments"][turn]
+    now = page.evaluate("() => document.querySelector('.st-key-call_player audio').currentTime")
+    assert segment["start_s"] <= now + 0.5 and now - 0.5 < segment["end_s"]
+    page.evaluate("() => document.querySelector('.st-key-call_player audio').pause()")  # pause is in the bar
+    # scrolled down to the last finding's card, the player is still on screen, under Streamlit's header
+    page.get_by_text(f"「{last['quote']}」").last.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    box = page.locator(".st-key-call_player audio").bounding_box()
+    assert 0 <= box["y"] <= 200, box
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "call_player_in_view.png"))
+    # a turn's time in the dialogue plays from that turn
+    page.locator("#turn-1 .who").click()
+    page.wait_for_function("() => document.querySelector('#turn-1.playing')", timeout=30_000)
+
+
 # Streamlit draws its icons from a font by name (an expander's keyboard_arrow_right): those are no code names
 CODE_NAME = re.compile(r"\b(?!c\d\d_|keyboard_arrow_)[a-z]+(?:_[a-z0-9]+)+\b|\b(?:finding|quality|disclosure):[a-z_]+")
 
