@@ -83,11 +83,23 @@ else:
     columns = {"category": t("filter.category"), "severity": t("filter.severity"), "call_id": t("col.call_id"),
                "date": t("col.started_at"), "time": t("call.at"), "quote": "「」", "rule_id": t("call.rule"),
                "explanation": t("call.why"), "link": t("col.open")}
-    shown = [{columns[k]: (label("category", v) if k == "category" else label("severity", v) if k == "severity"
-                           else common.rule_text(row["rule_id"], v) if k == "explanation" else v)
-              for k, v in row.items()} for row in sheet]
+
+    def in_words(row: dict) -> dict:
+        return {k: (label("category", v) if k == "category" else label("severity", v) if k == "severity"
+                    else common.rule_text(row["rule_id"], v) if k == "explanation" else v) for k, v in row.items()}
+
+    shown = [{columns[k]: v for k, v in in_words(row).items()} for row in sheet]
     st.dataframe(shown, hide_index=True, key="coaching_table", column_config={
         t("col.open"): st.column_config.LinkColumn(t("col.open"), display_text=t("queue.open"))})
-    st.download_button(t("agents.download"), rows_to_csv(sheet, COACHING_COLUMNS),
+    # the sheet is for people (opened in Excel, handed to the agent): headers and codes in the reader's language and
+    # links that open the call from anywhere; the regulator's package (导出) keeps stable English column names
+    app_url = st.context.url.rsplit("/", 1)[0] if st.context.url else ""
+    headers = {**columns, "quote": t("agents.quote")}
+    linked = coaching_sheet(within_calls(common.agent_findings(location, agent_id, since, until),
+                                         (call["call_id"] for call in rows["calls"])),
+                            call_link=f"{app_url}/call?call_id={{call_id}}")
+    st.download_button(t("agents.download"),
+                       rows_to_csv([{headers[k]: v for k, v in in_words(row).items()} for row in linked],
+                                   [headers[k] for k in COACHING_COLUMNS]),
                        file_name=f"coaching_{sanitize_name(agent_id)}.csv", mime="text/csv",
                        key="coaching_download")

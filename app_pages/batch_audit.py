@@ -12,9 +12,10 @@ from audit.audio import AUDIO_EXTENSIONS
 from audit.errors import AuditError
 from audit.pipeline import collect_inputs, run_batch
 from audit.reviewapp.locations import data_dir, max_upload_bytes
-from audit.reviewapp.uploads import batch_roots, resolve_server_folder, save_uploads, server_folders
+from audit.reviewapp.uploads import batch_roots, folder_label, resolve_server_folder, save_uploads, server_folders
 
-common.signed_in("batch")
+account = common.signed_in("batch")
+admin = account.role == "admin"
 if st.session_state.pop("batch_go_queue", False):
     st.switch_page("app_pages/review_queue.py")
 st.title(t("batch.title"))
@@ -81,17 +82,19 @@ with upload_tab:
                                  data_folder)
             for problem in batch.problems:
                 st.error(t("batch.refused", problem=problem))
-            if batch.audio:
-                st.info(t("batch.stored", n=len(batch.audio), folder=batch.folder))
+            if batch.audio:  # where the server keeps them is an admin's business only
+                st.info(t("batch.stored", n=len(batch.audio), folder=batch.folder) if admin
+                        else t("batch.stored_user", n=len(batch.audio)))
                 run(list(batch.audio), batch.metadata)
 
 with folder_tab:
     roots = batch_roots(data_folder)
-    st.caption(t("batch.roots", roots=", ".join(str(r) for r in roots)))
+    # an admin sees and may type the server's paths; anyone else picks a folder named within its allowed root
+    st.caption(t("batch.roots", roots=", ".join(str(r) for r in roots)) if admin else t("batch.roots_user"))
     folders = server_folders(roots)
-    picked = st.selectbox(t("batch.pick_folder"), folders, format_func=str, key="batch_folder_pick",
-                          placeholder=t("batch.no_folders"), index=0 if folders else None)
-    typed = st.text_input(t("batch.folder_path"), key="batch_folder_path")
+    picked = st.selectbox(t("batch.pick_folder"), folders, format_func=str if admin else folder_label(roots),
+                          key="batch_folder_pick", placeholder=t("batch.no_folders"), index=0 if folders else None)
+    typed = st.text_input(t("batch.folder_path"), key="batch_folder_path") if admin else ""
     if st.button(t("batch.run_folder"), key="batch_run_folder", type="primary"):
         try:
             folder = resolve_server_folder(typed.strip() or picked or "", roots)

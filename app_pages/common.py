@@ -18,7 +18,7 @@ from app_pages.i18n import LANGUAGES, label, lang, t
 from audit import accounts, settings
 from audit.reviewapp.access import scope_options, scoped_teams
 from audit.reviewapp.colours import CATEGORY_COLOURS, SEVERITY_COLOURS
-from audit.reviewapp.locations import data_dir, database_location
+from audit.reviewapp.locations import data_dir, database_location, max_upload_bytes
 from audit.reviewapp.queue import QueueFilters, QueuePage, queue_page
 from audit.storage import Store
 
@@ -127,6 +127,27 @@ def agent_findings(location: str, agent_id: str, since, until) -> list:
 
 
 # -- page furniture -------------------------------------------------------------------------------------------------
+
+def narrow_client() -> bool:
+    """A phone's browser: its user agent says "Mobi" (the check MDN recommends). The server cannot see the screen's
+    width, and on a phone the queue's filters start folded and its table keeps its key columns."""
+    return "Mobi" in (st.context.headers.get("User-Agent") or "")
+
+
+def streamlit_words() -> None:
+    """Streamlit's own words on the file uploader (「Upload」, 「200MB per file」), which it offers no setting for, in
+    the reader's language: the originals hidden, ours drawn in their place. The limit is the app's own
+    (AUDIT_MAX_UPLOAD_MB, checked again on the server), not Streamlit's."""
+    browse = t("upload.browse").replace('"', "")
+    limit = (t("upload.drop") + " · " + t("upload.limit", mb=max_upload_bytes() // (1024 * 1024))).replace('"', "")
+    st.html(f"""<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {{ display: none; }}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after {{ content: "{browse}"; }}
+[data-testid="stFileUploaderDropzoneInstructions"] span {{ display: none; }}
+[data-testid="stFileUploaderDropzoneInstructions"] > div::after {{ content: "{limit}"; font-size: 0.85rem;
+  opacity: 0.7; }}
+</style>""")
+
 
 def language_switch() -> None:
     st.radio(t("app.language"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang", horizontal=True)
@@ -269,7 +290,10 @@ def is_empty(options: dict) -> bool:
 
 
 def getting_started() -> None:
-    st.info(f"**{t('empty.title')}**\n\n" + t("empty.body", db=database_location()))
+    """How to fill an empty database; where the database is only to an admin (server paths are theirs alone)."""
+    account = current_account()
+    where = "\n\n" + t("empty.db", db=database_location()) if account and account.role == "admin" else ""
+    st.info(f"**{t('empty.title')}**\n\n" + t("empty.body") + where)
     st.page_link("app_pages/batch_audit.py", label=t("go.batch"), icon=":material/upload_file:")
 
 

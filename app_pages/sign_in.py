@@ -15,7 +15,9 @@ st.title(t("auth.title"))
 store = common.store()
 
 if not has_accounts(store):
-    db = "" if settings.db_url() else f" --db {database_location()}"
+    # a visitor is no admin: the server's own path is named by its setting, never spelt out
+    db = "" if settings.db_url() else (' --db "$AUDIT_DB"' if database_location() != settings.DEFAULT_DB
+                                       else f" --db {settings.DEFAULT_DB}")
     st.info(f"**{t('auth.no_accounts_title')}**\n\n" + t("auth.no_accounts_body", db=db))
     st.stop()
 

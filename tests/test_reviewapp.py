@@ -16,7 +16,8 @@ from audit.reviewapp.exports import export_zip
 from audit.reviewapp.overview import findings_by_week
 from audit.reviewapp.queue import QueueFilters, page_count, queue_page
 from audit.reviewapp.rule_pack import rule_pack_tables, try_sentence
-from audit.reviewapp.uploads import check_upload, resolve_server_folder, sanitize_name, save_uploads, server_folders
+from audit.reviewapp.uploads import (check_upload, folder_label, resolve_server_folder, sanitize_name, save_uploads,
+                                     server_folders)
 from audit.storage import Store
 
 
@@ -242,6 +243,10 @@ def test_rule_pack_tables_list_every_rule_and_category(auditor):
     assert len(tables["rules"]) == len(auditor.pack.conduct_rules)
     assert {row["category"] for row in tables["categories"]} == set(auditor.pack.categories)
     assert all(row["legal_basis"] for row in tables["rules"])
+    # a reviewer reads a rule's id, category and explanation, never its regular expressions: patterns are counted
+    for name in ("rules", "disclosures", "signals"):
+        assert all(isinstance(row["patterns"], int) for row in tables[name]), name
+    assert sum(row["patterns"] for row in tables["rules"]) == sum(len(r.patterns) for r in auditor.pack.conduct_rules)
 
 
 # -- uploads ----------------------------------------------------------------------------------------------------------
@@ -315,3 +320,15 @@ def test_export_zip_holds_the_package_for_the_period(store, tmp_path):
         names = set(archive.namelist())
     assert {"manifest.json", "audit_package.xlsx", "findings.csv", "calls.csv"} <= names
     assert result.calls == 6 and result.folder.parent == tmp_path / "exports"
+
+
+@pytest.mark.parametrize(("folder", "shown"), [
+    ("data/incoming", "data/incoming"),
+    ("data", "data"),
+    ("other/calls/2026-11", "other/calls/2026-11"),
+    ("elsewhere/x", "x"),  # not under a root (cannot be picked anyway): its own name only
+])
+def test_a_server_folder_is_named_from_its_root_down_never_by_the_path_above(tmp_path, folder, shown):
+    roots = [tmp_path / "data", tmp_path / "other"]
+    assert folder_label(roots)(tmp_path / folder) == shown
+    assert str(tmp_path) not in folder_label(roots)(tmp_path / folder)

@@ -138,6 +138,21 @@ def resolve_server_folder(path: str | Path, roots: Iterable[Path]) -> Path:
     return folder
 
 
+def folder_label(roots: Iterable[Path]):
+    """How a folder is named to someone who may not see the server's paths: from its allowed root's own name down
+    (``collection-call-auditor/incoming``), never the path above the root."""
+    roots = list(roots)
+
+    def named(folder: Path) -> str:
+        root = next((r for r in roots if folder == r or folder.is_relative_to(r)), None)
+        if root is None:
+            return folder.name
+        inside = folder.relative_to(root).as_posix()
+        return root.name if inside == "." else f"{root.name}/{inside}"
+
+    return named
+
+
 def server_folders(roots: Iterable[Path], max_depth: int = 3, limit: int = 200) -> list[Path]:
     """Folders under the roots that hold recordings (directly), nearest first; bounded so a huge tree stays quick."""
     found: list[Path] = []
