@@ -7,7 +7,7 @@ import streamlit as st
 
 from app_pages import common
 from app_pages.i18n import column, label, t
-from audit.aggregate import agent_scorecards, raw_and_reviewed, weekly_trend
+from audit.aggregate import weekly_trend
 from audit.reviewapp.access import within_calls
 from audit.reviewapp.coaching import COACHING_COLUMNS, agent_breakdown, coaching_sheet, rows_to_csv
 from audit.reviewapp.uploads import sanitize_name
@@ -22,15 +22,16 @@ if common.is_empty(options):
 
 left, right = st.columns([2, 2])
 with left:
-    since, until = common.date_range(options, "agents_dates")
+    # the latest four weeks by default: a coaching period, not every call ever stored (50,000 calls: seconds each)
+    since, until = common.date_range(options, "agents_dates", recent_days=28)
 with right:
     teams = common.team_filter(account, options, "agents_teams")
 rows = common.aggregate_rows(location, since, until, tuple(teams))
 
 st.subheader(t("agents.table"))
 show_raw = st.toggle(t("agents.raw"), key="agents_raw")
-scorecards = agent_scorecards(**rows)
-shown = raw_and_reviewed(**rows) if show_raw else scorecards
+scorecards = common.agent_scorecards(location, since, until, tuple(teams))
+shown = common.agent_scorecards(location, since, until, tuple(teams), True) if show_raw else scorecards
 notes = scorecards.attrs.get("column_notes", {})  # what each figure means, on hover over its header
 st.dataframe(shown.rename(columns=column), hide_index=True, key="agents_table", column_config={
     column(name): st.column_config.Column(help=notes.get(name.removesuffix("_raw").removesuffix("_reviewed")))
@@ -53,10 +54,12 @@ with trend_col:
     if trend.empty:
         st.info(t("chart.empty"))
     else:
-        figure = px.line(trend, x="week_start", y="mean_score", markers=True,
+        # one tick per week, named by its Monday (a date axis would tick every few hours around a single week)
+        weeks = trend.assign(week_start=trend["week_start"].astype("string").str.slice(0, 10))
+        figure = px.line(weeks, x="week_start", y="mean_score", markers=True,
                          labels={"week_start": t("overview.week"), "mean_score": t("col.score")})
         figure.update_yaxes(range=[0, 100])
-        figure.update_xaxes(tickformat="%Y-%m-%d")
+        figure.update_xaxes(type="category")
         st.plotly_chart(figure, width="stretch", key="agent_trend")
 with category_col:
     st.subheader(t("agents.categories"))

@@ -9,7 +9,7 @@ asks it again (``signed_in``) rather than trusting that app.py let it run."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import unquote
 
 import streamlit as st
@@ -119,6 +119,16 @@ def call_reviews(location: str, call_id: str) -> list:
 @st.cache_data(ttl=READ_TTL_S, show_spinner=False)
 def aggregate_rows(location: str, since, until, teams: tuple) -> dict:
     return _store(location).aggregate_rows(since=since, until=until, teams=teams)
+
+
+@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+def agent_scorecards(location: str, since, until, teams: tuple, raw_beside: bool = False):
+    """The agents table (after reviews; ``raw_beside``: with the machine's figures beside), computed once per
+    selection rather than on every click on the page."""
+    from audit.aggregate import agent_scorecards as scorecards, raw_and_reviewed
+
+    rows = aggregate_rows(location, since, until, teams)
+    return raw_and_reviewed(**rows) if raw_beside else scorecards(**rows)
 
 
 @st.cache_data(ttl=READ_TTL_S, show_spinner=False)
@@ -265,13 +275,15 @@ def scoped_filter_options(location: str, account: accounts.Account) -> dict:
     return scope_options(filter_options(location), accounts.team_scope(account))
 
 
-def date_range(options: dict, key: str) -> tuple[str | None, str | None]:
-    """A from-to date picker spanning the database's calls; returns ISO dates (None = open end)."""
+def date_range(options: dict, key: str, recent_days: int | None = None) -> tuple[str | None, str | None]:
+    """A from-to date picker spanning the database's calls, set to all of them or (``recent_days``) to the latest
+    days that hold calls; returns ISO dates (None = open end)."""
     first, last = options.get("first_day"), options.get("last_day")
     if not first or not last:
         return None, None
     lo, hi = date.fromisoformat(first), date.fromisoformat(last)
-    picked = st.date_input(t("filter.dates"), value=(lo, hi), min_value=lo, max_value=hi, key=key)
+    start = max(lo, hi - timedelta(days=recent_days - 1)) if recent_days else lo
+    picked = st.date_input(t("filter.dates"), value=(start, hi), min_value=lo, max_value=hi, key=key)
     if isinstance(picked, (tuple, list)):
         since = picked[0] if len(picked) > 0 else None
         until = picked[1] if len(picked) > 1 else None

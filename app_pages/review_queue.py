@@ -24,7 +24,7 @@ chosen_filters = sum(bool(st.session_state.get(key)) for key in ("queue_categori
                                                                  "queue_verdicts", "queue_agents", "queue_teams",
                                                                  "queue_sampled_only"))
 with st.expander(t("queue.filters_set", n=chosen_filters) if chosen_filters else t("queue.filters"),
-                 expanded=not narrow, icon=":material/filter_list:"):
+                 expanded=not narrow):
     row1 = st.columns([2, 2, 2, 2])
     categories = row1[0].multiselect(t("filter.category"), list(CONDUCT_CATEGORIES), placeholder=t("filter.any"),
                                      format_func=lambda c: label("category", c), key="queue_categories")
