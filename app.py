@@ -33,6 +33,7 @@ DEFAULT = "overview"  # the default page is served at the root URL
 st.set_page_config(page_title=t("app.title"), page_icon=":material/headphones:", layout="wide")
 account = common.current_account()
 common.sync_cookie()
+common.streamlit_words()
 
 if account is None:
     with st.sidebar:

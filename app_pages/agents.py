@@ -7,8 +7,10 @@ import streamlit as st
 
 from app_pages import common
 from app_pages.i18n import column, label, t
-from audit import review
-from audit.aggregate import agent_scorecards, raw_and_reviewed, weekly_trend
+from audit.aggregate import weekly_trend
+from audit.reviewapp.access import within_calls
+from audit.reviewapp.coaching import COACHING_COLUMNS, agent_breakdown, coaching_sheet, rows_to_csv
+from audit.reviewapp.uploads import sanitize_name
 
 account = common.signed_in()
 st.title(t("agents.title"))
@@ -20,15 +22,16 @@ if common.is_empty(options):
 
 left, right = st.columns([2, 2])
 with left:
-    since, until = common.date_range(options, "agents_dates")
+    # the latest four weeks by default: a coaching period, not every call ever stored (50,000 calls: seconds each)
+    since, until = common.date_range(options, "agents_dates", recent_days=28)
 with right:
     teams = common.team_filter(account, options, "agents_teams")
 rows = common.aggregate_rows(location, since, until, tuple(teams))
 
 st.subheader(t("agents.table"))
 show_raw = st.toggle(t("agents.raw"), key="agents_raw")
-scorecards = agent_scorecards(**rows)
-shown = raw_and_reviewed(**rows) if show_raw else scorecards
+scorecards = common.agent_scorecards(location, since, until, tuple(teams))
+shown = common.agent_scorecards(location, since, until, tuple(teams), True) if show_raw else scorecards
 notes = scorecards.attrs.get("column_notes", {})  # what each figure means, on hover over its header
 st.dataframe(shown.rename(columns=column), hide_index=True, key="agents_table", column_config={
     column(name): st.column_config.Column(help=notes.get(name.removesuffix("_raw").removesuffix("_reviewed")))
@@ -42,7 +45,7 @@ agent_id = st.selectbox(t("agents.pick"), list(records), index=len(records) - 1,
                         format_func=common.agent_label(options), key="agents_pick")
 if agent_id not in records:  # only an agent of the table above, whatever the session state says
     st.stop()
-breakdown = review.agent_breakdown(records[agent_id])
+breakdown = agent_breakdown(records[agent_id])
 
 trend_col, category_col, disclosure_col = st.columns(3)
 with trend_col:
@@ -51,10 +54,12 @@ with trend_col:
     if trend.empty:
         st.info(t("chart.empty"))
     else:
-        figure = px.line(trend, x="week_start", y="mean_score", markers=True,
+        # one tick per week, named by its Monday (a date axis would tick every few hours around a single week)
+        weeks = trend.assign(week_start=trend["week_start"].astype("string").str.slice(0, 10))
+        figure = px.line(weeks, x="week_start", y="mean_score", markers=True,
                          labels={"week_start": t("overview.week"), "mean_score": t("col.score")})
         figure.update_yaxes(range=[0, 100])
-        figure.update_xaxes(tickformat="%Y-%m-%d")
+        figure.update_xaxes(type="category")
         st.plotly_chart(figure, width="stretch", key="agent_trend")
 with category_col:
     st.subheader(t("agents.categories"))
@@ -73,19 +78,31 @@ with disclosure_col:
 
 st.subheader(t("agents.coaching"))
 # the agent's findings on the calls in the table only: a team lead's team, the period and teams chosen
-sheet = review.coaching_sheet(review.within_calls(common.agent_findings(location, agent_id, since, until),
-                                                  (call["call_id"] for call in rows["calls"])))
+sheet = coaching_sheet(within_calls(common.agent_findings(location, agent_id, since, until),
+                                    (call["call_id"] for call in rows["calls"])))
 if not sheet:
     st.info(t("agents.no_coaching"))
 else:
     columns = {"category": t("filter.category"), "severity": t("filter.severity"), "call_id": t("col.call_id"),
                "date": t("col.started_at"), "time": t("call.at"), "quote": "「」", "rule_id": t("call.rule"),
                "explanation": t("call.why"), "link": t("col.open")}
-    shown = [{columns[k]: (label("category", v) if k == "category" else label("severity", v) if k == "severity"
-                           else common.rule_text(row["rule_id"], v) if k == "explanation" else v)
-              for k, v in row.items()} for row in sheet]
+
+    def in_words(row: dict) -> dict:
+        return {k: (label("category", v) if k == "category" else label("severity", v) if k == "severity"
+                    else common.rule_text(row["rule_id"], v) if k == "explanation" else v) for k, v in row.items()}
+
+    shown = [{columns[k]: v for k, v in in_words(row).items()} for row in sheet]
     st.dataframe(shown, hide_index=True, key="coaching_table", column_config={
         t("col.open"): st.column_config.LinkColumn(t("col.open"), display_text=t("queue.open"))})
-    st.download_button(t("agents.download"), review.rows_to_csv(sheet, review.COACHING_COLUMNS),
-                       file_name=f"coaching_{review.sanitize_name(agent_id)}.csv", mime="text/csv",
+    # the sheet is for people (opened in Excel, handed to the agent): headers and codes in the reader's language and
+    # links that open the call from anywhere; the regulator's package (导出) keeps stable English column names
+    app_url = st.context.url.rsplit("/", 1)[0] if st.context.url else ""
+    headers = {**columns, "quote": t("agents.quote")}
+    linked = coaching_sheet(within_calls(common.agent_findings(location, agent_id, since, until),
+                                         (call["call_id"] for call in rows["calls"])),
+                            call_link=f"{app_url}/call?call_id={{call_id}}")
+    st.download_button(t("agents.download"),
+                       rows_to_csv([{headers[k]: v for k, v in in_words(row).items()} for row in linked],
+                                   [headers[k] for k in COACHING_COLUMNS]),
+                       file_name=f"coaching_{sanitize_name(agent_id)}.csv", mime="text/csv",
                        key="coaching_download")

@@ -8,16 +8,18 @@ import streamlit as st
 
 from app_pages import common
 from app_pages.i18n import t
-from audit import review
 from audit.audio import AUDIO_EXTENSIONS
 from audit.errors import AuditError
 from audit.pipeline import collect_inputs, run_batch
+from audit.reviewapp.locations import data_dir, max_upload_bytes
+from audit.reviewapp.uploads import batch_roots, folder_label, resolve_server_folder, save_uploads, server_folders
 
-common.signed_in("batch")
+account = common.signed_in("batch")
+admin = account.role == "admin"
 if st.session_state.pop("batch_go_queue", False):
     st.switch_page("app_pages/review_queue.py")
 st.title(t("batch.title"))
-data_dir = review.data_dir()
+data_folder = data_dir()
 
 
 def run(paths: list[Path], metadata: Path | None) -> None:
@@ -41,7 +43,7 @@ def run(paths: list[Path], metadata: Path | None) -> None:
         done.append(outcome)
         bar.progress(len(done) / total, text=t("batch.progress", done=len(done), total=total, call=outcome.call_id))
 
-    out_dir = data_dir / "batches" / f"{datetime.now():%Y%m%d-%H%M%S}"
+    out_dir = data_folder / "batches" / f"{datetime.now():%Y%m%d-%H%M%S}"
     report = run_batch(inputs, *engines, common.store(), out_dir, on_call_done=on_call_done)
     common.refresh()
     failed = len(report.failed)
@@ -66,7 +68,7 @@ def open_queue(batch: str, call_ids: tuple[str, ...]) -> None:
 upload_tab, folder_tab = st.tabs([t("batch.upload"), t("batch.folder")])
 with upload_tab:
     types = sorted(e.lstrip(".") for e in AUDIO_EXTENSIONS)
-    limit_mb = review.max_upload_bytes() // (1024 * 1024)
+    limit_mb = max_upload_bytes() // (1024 * 1024)
     files = st.file_uploader(t("batch.files", types=" ".join(types), mb=limit_mb), type=types,
                              accept_multiple_files=True, key="batch_files")
     metadata_file = st.file_uploader(t("batch.metadata"), type=["csv"], key="batch_metadata")
@@ -75,25 +77,27 @@ with upload_tab:
             st.error(t("batch.no_files"))
         else:
             # every file is checked again here (size, type by content): the browser's filter is only a convenience
-            batch = review.save_uploads([(f.name, f.getvalue()) for f in files],
-                                        (metadata_file.name, metadata_file.getvalue()) if metadata_file else None,
-                                        data_dir)
+            batch = save_uploads([(f.name, f.getvalue()) for f in files],
+                                 (metadata_file.name, metadata_file.getvalue()) if metadata_file else None,
+                                 data_folder)
             for problem in batch.problems:
                 st.error(t("batch.refused", problem=problem))
-            if batch.audio:
-                st.info(t("batch.stored", n=len(batch.audio), folder=batch.folder))
+            if batch.audio:  # where the server keeps them is an admin's business only
+                st.info(t("batch.stored", n=len(batch.audio), folder=batch.folder) if admin
+                        else t("batch.stored_user", n=len(batch.audio)))
                 run(list(batch.audio), batch.metadata)
 
 with folder_tab:
-    roots = review.batch_roots(data_dir)
-    st.caption(t("batch.roots", roots=", ".join(str(r) for r in roots)))
-    folders = review.server_folders(roots)
-    picked = st.selectbox(t("batch.pick_folder"), folders, format_func=str, key="batch_folder_pick",
-                          placeholder=t("batch.no_folders"), index=0 if folders else None)
-    typed = st.text_input(t("batch.folder_path"), key="batch_folder_path")
+    roots = batch_roots(data_folder)
+    # an admin sees and may type the server's paths; anyone else picks a folder named within its allowed root
+    st.caption(t("batch.roots", roots=", ".join(str(r) for r in roots)) if admin else t("batch.roots_user"))
+    folders = server_folders(roots)
+    picked = st.selectbox(t("batch.pick_folder"), folders, format_func=str if admin else folder_label(roots),
+                          key="batch_folder_pick", placeholder=t("batch.no_folders"), index=0 if folders else None)
+    typed = st.text_input(t("batch.folder_path"), key="batch_folder_path") if admin else ""
     if st.button(t("batch.run_folder"), key="batch_run_folder", type="primary"):
         try:
-            folder = review.resolve_server_folder(typed.strip() or picked or "", roots)
+            folder = resolve_server_folder(typed.strip() or picked or "", roots)
         except ValueError as error:
             st.error(str(error))
         else:

@@ -12,10 +12,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages import common, qa_panel
+from app_pages import common, player, qa_panel
 from app_pages.i18n import label, measure_limits, measure_value, reason, t
-from audit import accounts, display, review, review_policy
+from audit import accounts, display, review_policy
 from audit.models import SEVERITIES
+from audit.reviewapp.access import verdicts_for
+from audit.reviewapp.call_view import build_dialogue, clock, disclosure_checklist, latest_review, player_start
+from audit.reviewapp.timeline import build_timeline
 from audit.storage import StorageError
 
 account = common.signed_in()
@@ -62,7 +65,7 @@ def summary_text(item) -> str:
     if item.kind == "call_time":
         return f":red[{t('call.deduct_call_time')}]"
     name = label(item.kind, item.code)
-    where = f" {review.clock(item.start_s)}" if item.start_s is not None else ""
+    where = f" {clock(item.start_s)}" if item.start_s is not None else ""
     return f":{SEVERITY_TONE.get(item.severity, 'blue') if item.kind == 'category' else 'violet'}[{name}{where}]"
 
 
@@ -87,21 +90,22 @@ if audit["audits_of_call"] > 1:
     st.caption(t("call.older_audits", n=audit["audits_of_call"]))
 qa_panel.show(account, call_id)  # 抽检: the whole call's verdict; contact-frequency violations
 
-# -- the player: 「播放」 on a finding stores where to start and the rerun draws the player there ------------------
+# -- the player, kept in view with the call's timeline: 「播放」 on a finding stores where to start and the rerun draws
+# the player there; the timeline's marks and the turns' times seek in the browser (app_pages/player.py)
 start_key = f"player_start::{call_id}"
 
 
 def play(start_s):
-    st.session_state[start_key] = review.player_start(start_s)
+    st.session_state[start_key] = player_start(start_s)
 
 
 audio_path = Path(call["audio_path"] or "")
-if call["audio_path"] and audio_path.is_file():
-    start = st.session_state.get(start_key)
-    st.audio(str(audio_path), format=review.audio_mime(audio_path), start_time=start or 0,
-             autoplay=start is not None)
-else:  # the server's path only to an admin
+has_audio = bool(call["audio_path"]) and audio_path.is_file()
+if not has_audio:  # the server's path only to an admin
     st.warning(t("call.audio_missing", path=(call["audio_path"] or "–") if account.role == "admin" else "–"))
+segments = (detail["transcript"] or {}).get("segments", [])
+player.show(audio_path if has_audio else None, st.session_state.get(start_key),
+            build_timeline(segments, findings, body.get("signals") or [], call.get("duration_s")), player_start)
 
 # -- dialogue and findings -----------------------------------------------------------------------------------------
 number = {f["finding_id"]: i + 1 for i, f in enumerate(findings)}
@@ -137,14 +141,19 @@ def turn_html(turn) -> str:
     unplaced = [i for i in turn.finding_ids if not any(i in p.finding_ids for p in turn.pieces)]
     if unplaced:
         parts.append(f' <span class="fnum">{"".join(f"[{number[i]}]" for i in unplaced)}</span>')
-    who = f"{label('speaker', turn.speaker)} · {review.clock(turn.start_s)}"
-    return f'<div class="turn turn-{turn.speaker}"><span class="who">{html.escape(who)}</span>{"".join(parts)}</div>'
+    who = f"{label('speaker', turn.speaker)} · {clock(turn.start_s)}"
+    seek = f' data-seek="{player_start(turn.start_s)}" title="{html.escape(t("call.play_from"))}"' \
+        if turn.start_s is not None else ""
+    return (f'<div class="turn turn-{turn.speaker}" id="turn-{turn.index}"><span class="who"{seek}>'
+            f'{html.escape(who)}</span>{"".join(parts)}</div>')
 
 
-left, right = st.columns([3, 2])
+# findings first on a narrow screen, where the columns stack (common.STYLE): the evidence before the whole dialogue
+with st.container(key="call_body"):
+    left, right = st.columns([3, 2])
 with left:
     st.subheader(t("call.transcript"))
-    dialogue = review.build_dialogue(detail["transcript"], findings)
+    dialogue = build_dialogue(detail["transcript"], findings)
     if dialogue:
         st.markdown(common.STYLE + "\n".join(turn_html(turn) for turn in dialogue), unsafe_allow_html=True)
     else:
@@ -161,7 +170,7 @@ def save_review(kind: str, target_id: int) -> None:
     if verdict is None:
         st.session_state["call_flash_error"] = t("call.choose_verdict")
         return
-    if who is None or target_id not in targets or verdict not in review.verdicts_for(who, kind == "item") \
+    if who is None or target_id not in targets or verdict not in verdicts_for(who, kind == "item") \
             or not accounts.can_open_call(who, call["team"]):
         st.session_state["call_flash_error"] = t("auth.forbidden")
         return
@@ -188,10 +197,10 @@ def verdict_form(kind: str, target: dict, severity: str | None = None) -> None:
     """The reviewer's verdict on one item; nothing is chosen until the reviewer chooses (no default verdict)."""
     target_id = target["finding_id" if kind == "finding" else "item_id"]
     key = form_key(kind, target_id)
-    last = review.latest_review(target)
+    last = latest_review(target)
     st.caption(t("call.last_review", verdict=label("review", last["verdict"]), reviewer=last["reviewer"],
                  when=display.local_minute(last["created_at"])) if last else t("call.not_reviewed"))
-    offered = review.verdicts_for(account, kind == "item")
+    offered = verdicts_for(account, kind == "item")
     with st.form(f"review_{key}", border=False):
         st.selectbox(t("call.review_verdict"), offered, index=None, placeholder=t("call.choose_verdict"),
                      key=f"verdict_{key}", format_func=lambda v: label("review", v))
@@ -238,7 +247,7 @@ with right:
             if dismissed:
                 st.caption(t("call.dismissed_note"))
             st.markdown(f"「{finding['quote']}」")
-            st.caption(f"{t('call.at')}: {t('call.turn', turn=finding['turn'])} · {review.clock(finding['start_s'])} · "
+            st.caption(f"{t('call.at')}: {t('call.turn', turn=finding['turn'])} · {clock(finding['start_s'])} · "
                        f"{label('speaker', finding['speaker'])}"
                        + (f" · {t('call.via_homophone')}" if finding["pinyin_match"] else "")
                        + (f" · {t('call.needs_review')}" if finding["needs_review"] else ""))
@@ -246,7 +255,7 @@ with right:
             st.caption(f"{t('call.why')}: {common.rule_text(finding['rule_id'], finding['explanation'])}"
                        + (f"（{t('call.unknown_speaker_note')}）" if finding["speaker"] == "unknown" else ""))
             if finding["start_s"] is not None:
-                st.button(f"▶ {t('call.play')} {review.clock(finding['start_s'])}", key=f"play_{fid}",
+                st.button(f"▶ {t('call.play')} {clock(finding['start_s'])}", key=f"play_{fid}",
                           on_click=play, args=(finding["start_s"],))
             verdict_form("finding", finding, review_policy.effective_severity(finding))
     qa_panel.add_missed(account, call_id, dialogue)
@@ -256,11 +265,11 @@ tabs = st.tabs([t("call.disclosures"), t("call.quality"), t("call.signals"), t("
 with tabs[0]:
     st.dataframe([{t("call.disclosures"): label("disclosure", row["disclosure"]),
                    t("col.verdict"): label("status", row["status"]),
-                   t("call.at"): (t("call.turn", turn=row["turn"]) + f" · {review.clock(row['start_s'])}")
+                   t("call.at"): (t("call.turn", turn=row["turn"]) + f" · {clock(row['start_s'])}")
                    if row["turn"] is not None else "",
                    "「」": row["quote"] or "", t("call.rule"): row["rule_id"],
                    t("call.why"): common.rule_text(row["rule_id"], row["explanation"])}
-                  for row in review.disclosure_checklist(body)], hide_index=True, key="disclosure_table")
+                  for row in disclosure_checklist(body)], hide_index=True, key="disclosure_table")
 with tabs[1]:
     quality = body.get("quality")
     if quality:
@@ -276,7 +285,7 @@ with tabs[2]:
     signals = body.get("signals") or []
     if signals:
         st.dataframe([{t("call.signals"): label("signal", s["signal"]), t("call.at"): t("call.turn", turn=s["turn"])
-                       + f" · {review.clock(s.get('start_s'))}", "「」": s["quote"],
+                       + f" · {clock(s.get('start_s'))}", "「」": s["quote"],
                        t("call.details"): "，".join(str(v) for v in (s.get("details") or {}).values() if v)}
                       for s in signals], hide_index=True, key="signal_table")
     else:

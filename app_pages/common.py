@@ -9,13 +9,17 @@ asks it again (``signed_in``) rather than trusting that app.py let it run."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import unquote
 
 import streamlit as st
 
 from app_pages.i18n import LANGUAGES, label, lang, t
-from audit import accounts, review, settings
+from audit import accounts, settings
+from audit.reviewapp.access import scope_options, scoped_teams
+from audit.reviewapp.colours import CATEGORY_COLOURS, SEVERITY_COLOURS
+from audit.reviewapp.locations import data_dir, database_location, max_upload_bytes
+from audit.reviewapp.queue import QueueFilters, QueuePage, queue_page
 from audit.storage import Store
 
 READ_TTL_S = 15
@@ -23,7 +27,7 @@ READ_TTL_S = 15
 
 def db_location() -> str:
     # AUDIT_DB_URL is part of the key: Store prefers it to the path, so the cached Store must change with it
-    return f"{settings.db_url() or ''}|{review.database_location()}"
+    return f"{settings.db_url() or ''}|{database_location()}"
 
 
 @st.cache_resource(show_spinner=False)
@@ -98,8 +102,8 @@ def overview(location: str, since, until, teams: tuple, agent_ids: tuple) -> dic
 
 
 @st.cache_data(ttl=READ_TTL_S, show_spinner=False)
-def queue(location: str, filters: review.QueueFilters, page: int, page_size: int) -> review.QueuePage:
-    return review.queue_page(_store(location), filters, page, page_size)
+def queue(location: str, filters: QueueFilters, page: int, page_size: int) -> QueuePage:
+    return queue_page(_store(location), filters, page, page_size)
 
 
 @st.cache_data(ttl=READ_TTL_S, show_spinner=False)
@@ -118,11 +122,42 @@ def aggregate_rows(location: str, since, until, teams: tuple) -> dict:
 
 
 @st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+def agent_scorecards(location: str, since, until, teams: tuple, raw_beside: bool = False):
+    """The agents table (after reviews; ``raw_beside``: with the machine's figures beside), computed once per
+    selection rather than on every click on the page."""
+    from audit.aggregate import agent_scorecards as scorecards, raw_and_reviewed
+
+    rows = aggregate_rows(location, since, until, teams)
+    return raw_and_reviewed(**rows) if raw_beside else scorecards(**rows)
+
+
+@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
 def agent_findings(location: str, agent_id: str, since, until) -> list:
     return _store(location).agent_findings(agent_id, since=since, until=until)
 
 
 # -- page furniture -------------------------------------------------------------------------------------------------
+
+def narrow_client() -> bool:
+    """A phone's browser: its user agent says "Mobi" (the check MDN recommends). The server cannot see the screen's
+    width, and on a phone the queue's filters start folded and its table keeps its key columns."""
+    return "Mobi" in (st.context.headers.get("User-Agent") or "")
+
+
+def streamlit_words() -> None:
+    """Streamlit's own words on the file uploader (「Upload」, 「200MB per file」), which it offers no setting for, in
+    the reader's language: the originals hidden, ours drawn in their place. The limit is the app's own
+    (AUDIT_MAX_UPLOAD_MB, checked again on the server), not Streamlit's."""
+    browse = t("upload.browse").replace('"', "")
+    limit = (t("upload.drop") + " · " + t("upload.limit", mb=max_upload_bytes() // (1024 * 1024))).replace('"', "")
+    st.html(f"""<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {{ display: none; }}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after {{ content: "{browse}"; }}
+[data-testid="stFileUploaderDropzoneInstructions"] span {{ display: none; }}
+[data-testid="stFileUploaderDropzoneInstructions"] > div::after {{ content: "{limit}"; font-size: 0.85rem;
+  opacity: 0.7; }}
+</style>""")
+
 
 def language_switch() -> None:
     st.radio(t("app.language"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang", horizontal=True)
@@ -137,14 +172,14 @@ def sidebar(account: accounts.Account) -> None:
         if st.button(t("auth.sign_out"), key="sign_out", icon=":material/logout:"):
             sign_out()
         if account.role == "admin":  # where the server keeps its data is an admin's business only
-            where = settings.DB_URL if settings.db_url() else review.database_location()
+            where = settings.DB_URL if settings.db_url() else database_location()
             st.caption(f"{t('app.database')}: `{where}`")
 
 
 # -- who is signed in -------------------------------------------------------------------------------------------------
 
 def session_secret() -> bytes:
-    return accounts.session_secret(review.data_dir())
+    return accounts.session_secret(data_dir())
 
 
 SESSION_COOKIE = "audit_session"
@@ -233,20 +268,22 @@ def team_filter(account: accounts.Account, options: dict, key: str) -> tuple[str
         return tuple(st.multiselect(t("filter.team"), options["teams"], key=key, placeholder=t("filter.any")))
     st.multiselect(t("filter.team"), [scope], default=[scope], disabled=True, key=f"{key}_own",
                    help=t("auth.team_fixed"))
-    return review.scoped_teams((), scope)
+    return scoped_teams((), scope)
 
 
 def scoped_filter_options(location: str, account: accounts.Account) -> dict:
-    return review.scope_options(filter_options(location), accounts.team_scope(account))
+    return scope_options(filter_options(location), accounts.team_scope(account))
 
 
-def date_range(options: dict, key: str) -> tuple[str | None, str | None]:
-    """A from-to date picker spanning the database's calls; returns ISO dates (None = open end)."""
+def date_range(options: dict, key: str, recent_days: int | None = None) -> tuple[str | None, str | None]:
+    """A from-to date picker spanning the database's calls, set to all of them or (``recent_days``) to the latest
+    days that hold calls; returns ISO dates (None = open end)."""
     first, last = options.get("first_day"), options.get("last_day")
     if not first or not last:
         return None, None
     lo, hi = date.fromisoformat(first), date.fromisoformat(last)
-    picked = st.date_input(t("filter.dates"), value=(lo, hi), min_value=lo, max_value=hi, key=key)
+    start = max(lo, hi - timedelta(days=recent_days - 1)) if recent_days else lo
+    picked = st.date_input(t("filter.dates"), value=(start, hi), min_value=lo, max_value=hi, key=key)
     if isinstance(picked, (tuple, list)):
         since = picked[0] if len(picked) > 0 else None
         until = picked[1] if len(picked) > 1 else None
@@ -265,18 +302,11 @@ def is_empty(options: dict) -> bool:
 
 
 def getting_started() -> None:
-    st.info(f"**{t('empty.title')}**\n\n" + t("empty.body", db=review.database_location()))
+    """How to fill an empty database; where the database is only to an admin (server paths are theirs alone)."""
+    account = current_account()
+    where = "\n\n" + t("empty.db", db=database_location()) if account and account.role == "admin" else ""
+    st.info(f"**{t('empty.title')}**\n\n" + t("empty.body") + where)
     st.page_link("app_pages/batch_audit.py", label=t("go.batch"), icon=":material/upload_file:")
-
-
-# One colour per severity, in the order of alarm (red, orange, grey), and one per category, on every page's charts.
-SEVERITY_COLOURS = {"critical": "#c92a2a", "major": "#e8590c", "minor": "#868e96"}
-CATEGORY_COLOURS = {
-    "violence_threat": "#c92a2a", "intimidation": "#e8590c", "impersonation": "#862e9c",
-    "false_legal_threat": "#5f3dc4", "insult": "#d6336c", "third_party_disclosure": "#1971c2",
-    "privacy_exposure": "#0c8599", "harassment": "#2b8a3e", "induce_borrowing": "#e67700",
-    "unofficial_channel": "#5c940d", "third_party_collection": "#364fc7", "improper_conduct": "#495057",
-}
 
 
 def severity_colours() -> dict[str, str]:
@@ -301,5 +331,9 @@ mark.sev-major { background: #ffe3bf; border-bottom: 2px solid #e8590c; }
 mark.sev-minor { background: #fff3bf; border-bottom: 2px solid #f08c00; }
 mark.sev-dismissed { background: #f1f3f5; border-bottom: 2px dotted #868e96; text-decoration: line-through; }
 .fnum { font-size: 0.7rem; vertical-align: super; color: #c92a2a; font-weight: 600; }
+@media (max-width: 640px) {
+  .st-key-call_body [data-testid="stHorizontalBlock"] { flex-direction: column-reverse; }
+  .turn { max-width: 100%; }
+}
 </style>
 """

@@ -5,7 +5,7 @@ import streamlit as st
 
 from app_pages import common
 from app_pages.i18n import t
-from audit import review
+from audit.reviewapp.exports import export_zip
 
 account = common.signed_in("export")
 st.title(t("export.title"))
@@ -22,7 +22,7 @@ if not mask:
     st.warning(t("export.unmasked_warning"))
 st.caption(t("export.by", who=account.label))
 if st.button(t("export.build"), key="export_build", type="primary"):
-    name, data, result = review.export_zip(common.store(), since, until, mask, account.label)
+    name, data, result = export_zip(common.store(), since, until, mask, account.label)
     common.refresh()
     st.session_state["export_ready"] = (name, data, result.calls, result.findings, str(result.folder))
 ready = st.session_state.get("export_ready")

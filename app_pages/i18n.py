@@ -92,16 +92,25 @@ STRINGS: dict[str, tuple[str, str]] = {
     "empty.body": (
         "开始方法：\n\n1. 在服务器上运行主任务，对示例录音质检并写入数据库：\n\n"
         "   `.venv/bin/audit run samples --out results`\n\n"
-        "2. 或在「批量质检」页上传录音（可附 metadata.csv）。\n\n"
-        "本应用读取 `{db}`（可用环境变量 `AUDIT_DB` 或 `AUDIT_DB_URL` 指定）。",
+        "2. 或在「批量质检」页上传录音（可附 metadata.csv）。",
         "To get started:\n\n1. Run the main job on the server; it audits the sample recordings into the database:"
         "\n\n"
         "   `.venv/bin/audit run samples --out results`\n\n"
-        "2. Or upload recordings (with an optional metadata.csv) on the Batch audit page.\n\n"
-        "This app reads `{db}` (set `AUDIT_DB` or `AUDIT_DB_URL` to use another)."),
+        "2. Or upload recordings (with an optional metadata.csv) on the Batch audit page."),
+    "empty.db": ("本应用读取 `{db}`（可用环境变量 `AUDIT_DB` 或 `AUDIT_DB_URL` 指定）。",
+                 "This app reads `{db}` (set `AUDIT_DB` or `AUDIT_DB_URL` to use another)."),
     "go.batch": ("去批量质检", "Go to batch audit"),
     "go.queue": ("去复核队列", "Go to the review queue"),
     "none": ("无", "none"),
+    # Streamlit's own words, put in the reader's language by app_pages.common.streamlit_words
+    "upload.drop": ("将文件拖放到此处", "Drag and drop files here"),
+    "upload.browse": ("选择文件", "Browse files"),
+    "upload.limit": ("单个文件不超过 {mb} MB", "At most {mb} MB per file"),
+    # the player
+    "player.marks": ("标记", "Marks"),
+    "player.legend": ("点击色带或标记即从该处播放（圆点：违规，红/橙/灰 = 严重/较重/轻微，浅灰 = 已驳回；菱形：客户信号）",
+                      "Click a turn or a mark to play from there (dots: findings, red/orange/grey = critical/major/"
+                      "minor, pale grey = dismissed; diamonds: customer signals)"),
     # overview
     "overview.title": ("总览", "Overview"),
     "overview.calls": ("已质检通话", "Calls audited"),
@@ -129,6 +138,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "queue.open_pick": ("打开通话", "Open a call"),
     "queue.open": ("打开", "Open"),
     "queue.sampled_only": ("仅抽检通话", "Sampled (抽检) calls only"),
+    "queue.filters": ("筛选条件", "Filters"),
+    "queue.filters_set": ("筛选条件（已设 {n} 项）", "Filters ({n} set)"),
     "queue.sampled_mark": ("抽检", "抽检 sample"),
     "col.sampled": ("抽检", "Sampled"),
     "status.unreviewed": ("未复核", "Unreviewed"),
@@ -158,6 +169,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "call.findings": ("违规条目", "Findings"),
     "call.no_findings_here": ("此通话没有违规条目", "This call has no findings"),
     "call.play": ("播放", "Play"),
+    "call.play_from": ("从此处播放", "Play from here"),
     "call.rule": ("规则", "Rule"),
     "call.basis": ("法律依据", "Legal basis"),
     "call.why": ("说明", "Explanation"),
@@ -230,6 +242,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "agents.download": ("下载辅导材料 (CSV)", "Download coaching sheet (CSV)"),
     "agents.no_coaching": ("没有计入的违规，无需辅导", "No counted findings: nothing to coach"),
     "agents.rate": ("合规率", "Compliance"),
+    "agents.quote": ("原话", "Words"),
     # batch
     "batch.title": ("批量质检", "Batch audit"),
     "batch.upload": ("上传录音", "Upload recordings"),
@@ -246,6 +259,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "batch.no_files": ("请先选择录音文件", "Choose recordings first"),
     "batch.refused": ("已拒收：{problem}", "Refused: {problem}"),
     "batch.stored": ("已保存 {n} 个文件到 {folder}", "Stored {n} file(s) in {folder}"),
+    "batch.stored_user": ("已保存 {n} 个文件", "Stored {n} file(s)"),
+    "batch.roots_user": ("可选的文件夹：数据目录及管理员允许的目录", "Folders: the data directory and those an admin "
+                                                               "allowed"),
     "batch.progress": ("{done}/{total} 通 · {call}", "{done}/{total} calls · {call}"),
     "batch.loading": ("正在加载语音模型和规则…", "Loading the speech model and rules…"),
     "batch.done": ("完成：{ok} 通成功，{failed} 通失败", "Done: {ok} calls audited, {failed} failed"),
@@ -393,8 +409,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
                       "appealed": ("申诉中", "Appeal pending")},
     "column": {"rule_id": ("规则编号", "Rule"), "category": ("违规类别", "Category"), "severity": ("严重程度", "Severity"),
                "description": ("说明", "Description"), "description_zh": ("说明", "Description"),
-               "terms": ("词条", "Terms"), "patterns": ("句式（正则）", "Patterns (regex)"),
-               "token_patterns": ("分词句式数", "Token patterns"), "exceptions": ("例外（正则）", "Exceptions (regex)"),
+               "terms": ("词条", "Terms"), "patterns": ("句式数", "Patterns"),
+               "token_patterns": ("分词句式数", "Token patterns"), "exceptions": ("例外句式数", "Exceptions"),
                "legal_basis": ("法律依据", "Legal basis"), "rules": ("规则数", "Rules"),
                "disclosure": ("告知项", "Disclosure"), "window": ("检查范围", "Window"), "signal": ("客户信号", "Signal"),
                "agent_id": ("坐席工号", "Agent"), "agent_name": ("姓名", "Name"), "team": ("团队", "Team"),

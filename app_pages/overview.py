@@ -6,7 +6,8 @@ import streamlit as st
 
 from app_pages import common
 from app_pages.i18n import label, t
-from audit import review
+from audit.models import SEVERITIES
+from audit.reviewapp.overview import findings_by_week
 
 account = common.signed_in()
 st.title(t("overview.title"))
@@ -47,11 +48,11 @@ else:
                 t("overview.findings"): [r["findings"] for r in by_category]}
         figure = px.bar(bars, x=t("filter.category"), y=t("overview.findings"), color=t("filter.severity"),
                         color_discrete_map=common.severity_colours(),
-                        category_orders={t("filter.severity"): [label("severity", s) for s in review.SEVERITIES]})
+                        category_orders={t("filter.severity"): [label("severity", s) for s in SEVERITIES]})
         st.plotly_chart(figure, width="stretch", key="chart_category")
     with chart_right:
         st.subheader(t("overview.by_week"))
-        weeks = review.findings_by_week(figures["findings_by_day"])
+        weeks = findings_by_week(figures["findings_by_day"])
         bars = {t("overview.week"): [w["week_start"] for w in weeks],
                 t("filter.category"): [label("category", w["category"]) for w in weeks],
                 t("overview.findings"): [w["findings"] for w in weeks]}

@@ -5,13 +5,13 @@ import streamlit as st
 
 from app_pages import common
 from app_pages.i18n import column, label, lang, t
-from audit import review
+from audit.reviewapp.rule_pack import rule_pack_tables, try_sentence
 
 common.signed_in("rule_pack")
 st.title(t("rules.title"))
 auditor = common.auditor()
 pack = auditor.pack
-tables = review.rule_pack_tables(pack)
+tables = rule_pack_tables(pack)
 st.caption(t("rules.version", profile=pack.profile, version=pack.version, rules=len(pack.conduct_rules)))
 if auditor.reader:
     st.caption(t("rules.reader", version=auditor.reader.version))
@@ -22,7 +22,7 @@ text = left.text_input(t("rules.try_text"), placeholder=t("rules.try_placeholder
 speaker = right.radio(t("rules.try_speaker"), ["agent", "customer", "unknown"], key="rules_try_speaker",
                       format_func=lambda s: label("speaker", s))
 if text.strip():
-    trial = review.try_sentence(auditor, text, speaker)
+    trial = try_sentence(auditor, text, speaker)
     if trial.homophones:
         st.caption(t("rules.reading", reading=trial.reading) + "  (" +
                    "，".join(f"{heard}→{term}" for heard, term in trial.homophones) + ")")

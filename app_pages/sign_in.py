@@ -7,13 +7,17 @@ import streamlit as st
 
 from app_pages import common
 from app_pages.i18n import t
-from audit import accounts, review, settings
+from audit import accounts, settings
+from audit.reviewapp.access import has_accounts
+from audit.reviewapp.locations import database_location
 
 st.title(t("auth.title"))
 store = common.store()
 
-if not review.has_accounts(store):
-    db = "" if settings.db_url() else f" --db {review.database_location()}"
+if not has_accounts(store):
+    # a visitor is no admin: the server's own path is named by its setting, never spelt out
+    db = "" if settings.db_url() else (' --db "$AUDIT_DB"' if database_location() != settings.DEFAULT_DB
+                                       else f" --db {settings.DEFAULT_DB}")
     st.info(f"**{t('auth.no_accounts_title')}**\n\n" + t("auth.no_accounts_body", db=db))
     st.stop()
 

@@ -6,8 +6,9 @@ import streamlit as st
 
 from app_pages import common
 from app_pages.i18n import label, t
-from audit import accounts, display, review
+from audit import accounts, display
 from audit.errors import AuditError
+from audit.reviewapp.access import user_table
 
 account = common.signed_in("users")
 st.title(t("users.title"))
@@ -17,7 +18,7 @@ flash = st.session_state.pop("users_flash", None)
 if flash:
     st.success(flash)
 
-rows = review.user_table(store)
+rows = user_table(store)
 st.dataframe([{t("users.username"): r["username"], t("users.display_name"): r["display_name"],
                t("users.role"): label("role", r["role"]), t("col.team"): r["team"],
                t("users.enabled"): t("yes") if r["enabled"] else t("no"), t("users.created"): r["created_at"]}

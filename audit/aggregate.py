@@ -114,7 +114,15 @@ def raw_and_reviewed(calls: Iterable[dict[str, Any]], findings: Iterable[dict[st
 # --- internals -------------------------------------------------------------------------------------------------------
 
 def _frame(rows: Iterable[dict[str, Any]], fields: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(list(rows), columns=fields)
+    """The rows as a frame; a column holding text keeps Python strings: pandas' Arrow-backed strings are built and
+    matched (``isin``) element by element here, which made the agents page over 50,000 calls three times slower."""
+    rows = list(rows)
+    columns = {}
+    for name in fields:
+        values = [row.get(name) for row in rows]
+        text = not values or any(isinstance(value, str) for value in values)
+        columns[name] = pd.Series(values, dtype=object if text else None)
+    return pd.DataFrame(columns, columns=fields)
 
 
 def _day(value: str) -> pd.Timestamp:

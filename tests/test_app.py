@@ -16,7 +16,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from audit import accounts, review
+from audit import accounts
+from audit.reviewapp.access import scope_options, scoped_teams, verdicts_for, within_calls
+from audit.reviewapp.locations import data_dir, database_location
 from audit.storage import Store
 from conftest import REPO, SAMPLES
 
@@ -71,9 +73,9 @@ def serve(db, tmp_path, monkeypatch):
 
 def token(username: str, now: float | None = None) -> str:
     """A genuine session token, as the sign-in form puts it in the session state."""
-    store = Store(review.database_location())
+    store = Store(database_location())
     account = accounts.authenticate(store, username, PASSWORD)
-    return accounts.issue_token(account, accounts.session_secret(review.data_dir()), now=now)
+    return accounts.issue_token(account, accounts.session_secret(data_dir()), now=now)
 
 
 def label_of(username: str) -> str:
@@ -694,7 +696,7 @@ def test_an_admin_disables_an_account_and_its_session_ends(app_db):
     assert is_sign_in_page(lis)
 
 
-# -- access helpers (audit.review) -------------------------------------------------------------------------------------
+# -- access helpers (audit.reviewapp.access) --------------------------------------------------------------------------
 
 LEAD, REVIEWER = accounts.Account("zhao", "组长-赵", "team_lead", "一组"), accounts.Account("li", "质检-李", "reviewer")
 
@@ -705,17 +707,17 @@ LEAD, REVIEWER = accounts.Account("zhao", "组长-赵", "team_lead", "一组"), 
     (None, []),
 ])
 def test_the_verdicts_each_role_may_file(account, expected):
-    assert review.verdicts_for(account) == expected
+    assert verdicts_for(account) == expected
 
 
 def test_a_team_scope_narrows_options_teams_and_findings():
     options = {"teams": ["一组", "委外二组"], "first_day": "2026-11-03", "last_day": "2026-11-19",
                "agents": [{"agent_id": "A1001", "team": "一组"}, {"agent_id": "A2001", "team": "委外二组"}]}
-    scoped = review.scope_options(options, "一组")
+    scoped = scope_options(options, "一组")
     assert scoped["teams"] == ["一组"] and [a["agent_id"] for a in scoped["agents"]] == ["A1001"]
-    assert review.scope_options(options, None) is options
-    assert review.scoped_teams(["委外二组"], "一组") == ("一组",) and review.scoped_teams(["委外二组"], None) == ("委外二组",)
-    assert review.within_calls([{"call_id": "a"}, {"call_id": "b"}], ["b"]) == [{"call_id": "b"}]
+    assert scope_options(options, None) is options
+    assert scoped_teams(["委外二组"], "一组") == ("一组",) and scoped_teams(["委外二组"], None) == ("委外二组",)
+    assert within_calls([{"call_id": "a"}, {"call_id": "b"}], ["b"]) == [{"call_id": "b"}]
 
 
 # -- after review (audit.review_policy): on the sample calls as scripted, no recogniser -------------------------------

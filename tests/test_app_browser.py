@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -20,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from audit import accounts, review
+from audit import accounts
+from audit.reviewapp.call_view import clock, player_start
 from audit.storage import Store
 from conftest import REPO
 
@@ -32,7 +34,10 @@ PAGES = [("", "总览"),  # the default page lives at the root, not at /overview
          ("queue", "复核队列"), ("call?call_id=c04_violence_threat", "通话详情"), ("agents", "坐席"),
          ("batch", "批量质检"), ("rules", "规则库"), ("export", "导出"), ("users", "用户"), ("accuracy", "规则准确率")]
 PASSWORD = "a long password"
-USERS = {"li": ("reviewer", None, "质检-浏览器"), "zhao": ("team_lead", "一组", "组长-赵"), "root": ("admin", None, "合规-张")}
+PHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+         "Version/17.0 Mobile/15E148 Safari/604.1")
+USERS = {"li": ("reviewer", None, "质检-浏览器"), "zhao": ("team_lead", "一组", "组长-赵"), "root": ("admin", None, "合规-张"),
+         "qian": ("team_lead", "一组", "组长-钱")}  # qian: a lead whose sign-in no test makes wait
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (scripts/system-packages.sh)")
@@ -178,12 +183,12 @@ def test_every_page_opens_in_a_browser_without_an_exception(server, page, path, 
 def test_play_moves_the_audio_to_the_finding_and_a_verdict_is_saved(server, page):
     url, db = server
     finding = Store(db).findings("c04_violence_threat")[-1]
-    expected = review.player_start(finding.start_s)
+    expected = player_start(finding.start_s)
     sign_in_and_open(page, url, "call?call_id=c04_violence_threat", "通话详情", "li")
     page.locator("audio").wait_for(state="attached", timeout=30_000)
     assert page.evaluate("() => document.querySelector('audio').currentTime") < expected
 
-    page.get_by_role("button", name=re.compile(f"播放 {review.clock(finding.start_s)}")).click()
+    page.get_by_role("button", name=re.compile(f"播放 {clock(finding.start_s)}")).click()
     page.wait_for_function(f"() => {{ const a = document.querySelector('audio');"
                            f" return a && a.currentTime >= {expected} - 0.01; }}", timeout=30_000)
     assert_no_exception(page)
@@ -200,24 +205,99 @@ def test_play_moves_the_audio_to_the_finding_and_a_verdict_is_saved(server, page
     assert [(r.reviewer, r.verdict) for r in reviews] == [("质检-浏览器 (li)", "upheld")]
 
 
+def test_the_player_stays_in_view_and_the_timeline_seeks_and_marks_the_turn_playing(server, page):
+    url, db = server
+    detail = Store(db).call_detail("c04_violence_threat")
+    last = max((f for f in detail["findings"] if f["start_s"] is not None), key=lambda f: f["start_s"])
+    sign_in_and_open(page, url, "call?call_id=c04_violence_threat", "通话详情", "li")
+    marks = page.locator(".tl-mark")
+    marks.first.wait_for(timeout=30_000)
+    assert marks.count() == len([f for f in detail["findings"] if f["start_s"] is not None]) + len(
+        [s for s in detail["audit"]["body"].get("signals") or [] if s.get("start_s") is not None])
+    page.locator(".tl-mark.finding").last.click()  # the latest finding: the player jumps there and plays
+    page.wait_for_function(f"() => document.querySelector('.st-key-call_player audio').currentTime >= "
+                           f"{player_start(last['start_s'])}", timeout=30_000)
+    playing = page.locator(".turn.playing")
+    playing.first.wait_for(timeout=30_000)
+    turn = int(playing.first.get_attribute("id").removeprefix("turn-"))
+    segment = detail["transcript"]["segments"][turn]
+    now = page.evaluate("() => document.querySelector('.st-key-call_player audio').currentTime")
+    assert segment["start_s"] <= now + 0.5 and now - 0.5 < segment["end_s"]
+    page.evaluate("() => document.querySelector('.st-key-call_player audio').pause()")  # pause is in the bar
+    # scrolled down to the last finding's card, the player is still on screen, under Streamlit's header
+    page.get_by_text(f"「{last['quote']}」").last.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    box = page.locator(".st-key-call_player audio").bounding_box()
+    assert 0 <= box["y"] <= 200, box
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "call_player_in_view.png"))
+    # a turn's time in the dialogue plays from that turn
+    page.locator("#turn-1 .who").click()
+    page.wait_for_function("() => document.querySelector('#turn-1.playing')", timeout=30_000)
+
+
 # Streamlit draws its icons from a font by name (an expander's keyboard_arrow_right): those are no code names
 CODE_NAME = re.compile(r"\b(?!c\d\d_|keyboard_arrow_)[a-z]+(?:_[a-z0-9]+)+\b|\b(?:finding|quality|disclosure):[a-z_]+")
 
 
 def shown_text(page) -> str:
-    return page.locator('[data-testid="stMain"]').inner_text()
+    """The page's text as a person reads it: Streamlit draws its icons from a font by name (fact_check), not words."""
+    text = page.locator('[data-testid="stMain"]').inner_text()
+    for icon in set(page.locator('[data-testid="stMain"] [data-testid="stIconMaterial"]').all_inner_texts()):
+        text = text.replace(icon, "")
+    return text
+
+
+# Streamlit's own English, which it offers no setting for (the uploader's, a multiselect's placeholder)
+STREAMLIT_ENGLISH = re.compile(r"Choose options?|Upload\b|per file|Drag and drop|Browse files|No options")
 
 
 @pytest.mark.parametrize(("path", "title"), [("call?call_id=c13_vulnerable_promise", "通话详情"),
                                              ("call?call_id=c08_late_night_2240", "通话详情"), ("rules", "规则库"),
-                                             ("agents", "坐席"), ("users", "用户")],
-                         ids=["call-c13", "call-c08", "rules", "agents", "users"])
+                                             ("agents", "坐席"), ("users", "用户"), ("", "总览"), ("queue", "复核队列"),
+                                             ("batch", "批量质检"), ("export", "导出")],
+                         ids=["call-c13", "call-c08", "rules", "agents", "users", "overview", "queue", "batch",
+                              "export"])
 def test_a_chinese_page_shows_no_code_names(server, page, path, title):
     url, _ = server
     sign_in_and_open(page, url, path, title)
     text = shown_text(page)
     assert not CODE_NAME.findall(text), CODE_NAME.findall(text)
     assert "customer may be vulnerable" not in text and "Threat" not in text
+    assert not STREAMLIT_ENGLISH.findall(text), STREAMLIT_ENGLISH.findall(text)
+    if path == "batch":  # Streamlit's uploader words, drawn in Chinese in their place
+        words = page.locator('[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]')
+        assert "选择文件" in words.first.evaluate("e => getComputedStyle(e, '::after').content")
+
+
+def test_a_reviewer_sees_no_server_paths(server, page):
+    url, db = server
+    sign_in_and_open(page, url, "batch", "批量质检", "li")
+    page.get_by_role("tab", name="服务器文件夹").click()
+    page.wait_for_timeout(500)
+    text = page.locator('[data-testid="stMain"]').inner_text()
+    assert str(Path(db).parent) not in text and "/" + "tmp" not in text
+    assert page.get_by_role("textbox", name="或输入路径").count() == 0  # typing a server path is an admin's
+
+
+def test_on_a_phone_the_queue_folds_its_filters_and_a_call_shows_findings_first(server, browser):
+    url, _ = server
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True,
+                                  has_touch=True, user_agent=PHONE)
+    page = context.new_page()
+    try:
+        sign_in_and_open(page, url, "queue", "复核队列", "li")
+        assert not page.get_by_text("违规类别", exact=True).first.is_visible()  # folded
+        page.get_by_text("筛选条件").first.click()
+        page.get_by_text("违规类别", exact=True).first.wait_for(state="visible", timeout=30_000)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "phone_queue.png"), full_page=True)
+        open_and_settle(page, f"{url}/call?call_id=c04_violence_threat", "通话详情")
+        findings = page.get_by_role("heading", name="违规条目").bounding_box()["y"]
+        assert findings < page.get_by_role("heading", name="对话").bounding_box()["y"]
+        page.screenshot(path=str(SCREENSHOTS / "phone_call.png"))
+    finally:
+        context.close()
 
 
 def test_a_calls_first_screen_says_what_went_wrong_when_and_where(server, page):
@@ -270,3 +350,75 @@ def test_running_the_app_leaves_the_checkout_clean_and_the_key_private(server, p
     secret = next((Path(db).parent / "xdg").rglob(".session_secret"))
     assert secret.stat().st_mode & 0o777 == 0o600
     assert git_status() == checkout_before
+
+
+# -- the three journeys of issue 14, a screenshot per step ---------------------------------------------------------------
+
+def step(page, journey: str, number: int, what: str) -> None:
+    assert_no_exception(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"journey_{journey}_{number}_{what}.png"), full_page=True)
+
+
+def test_journey_a_reviewer_on_monday_morning_works_through_the_queue(server, page):
+    url, db = server
+    sign_in_and_open(page, url, "queue", "复核队列", "li")
+    step(page, "reviewer", 1, "queue")
+    first = page.locator('[data-testid="stSelectbox"]').filter(has_text="打开通话")
+    call_id = first.inner_text().split("\n")[-1].strip()
+    page.get_by_role("button", name="打开", exact=True).click()  # the worst call first
+    page.get_by_role("heading", name="通话详情", exact=True).first.wait_for(timeout=60_000)
+    page.locator(".tl-mark").first.wait_for(timeout=60_000)
+    step(page, "reviewer", 2, "call")
+    page.locator(".tl-mark.finding").first.click()  # hear the first finding from the timeline
+    page.locator(".turn.playing").first.wait_for(timeout=30_000)
+    page.evaluate("() => document.querySelector('.st-key-call_player audio').pause()")
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="复核结论").first.click()
+    page.keyboard.type("确认违规")
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="保存").first.click()
+    page.get_by_text("已保存").first.wait_for(timeout=30_000)
+    step(page, "reviewer", 3, "verdict_saved")
+    assert any(r.reviewer == "质检-浏览器 (li)" for r in Store(db).reviews())
+    assert call_id
+    open_and_settle(page, f"{url}/queue", "复核队列")
+    step(page, "reviewer", 4, "back_to_queue")
+
+
+def test_journey_a_team_lead_coaches_an_agent_of_their_team(server, page):
+    url, db = server
+    with sqlite3.connect(db) as raw:  # no 一组 sample call has a finding: hand c05 (agent A2002, insults) to 一组
+        raw.execute("UPDATE calls SET team = '一组' WHERE call_id = 'c05_insults'")
+    raw.close()
+    sign_in_and_open(page, url, "", "总览", "qian")
+    step(page, "team_lead", 1, "overview")
+    open_and_settle(page, f"{url}/agents", "坐席")
+    step(page, "team_lead", 2, "agents")
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="查看坐席").click()
+    page.keyboard.type("A2002")
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="下载辅导材料 (CSV)").wait_for(timeout=60_000)
+    assert "委外二组" not in page.locator('[data-testid="stMain"]').inner_text()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="下载辅导材料 (CSV)").click()
+    lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("违规类别,严重程度,通话编号") and "原话" in lines[0], lines[0]
+    assert "辱骂" in lines[1] and f"{url}/call?call_id=c05_insults" in lines[1], lines[1]  # a link that works
+    step(page, "team_lead", 3, "coaching")
+
+
+def test_journey_an_admin_prepares_a_regulator_audit(server, page):
+    url, db = server
+    sign_in_and_open(page, url, "", "总览", "root")
+    step(page, "admin", 1, "overview")
+    open_and_settle(page, f"{url}/export", "导出")
+    step(page, "admin", 2, "export")
+    page.get_by_role("button", name="生成导出包").click()
+    page.get_by_text("通通话").first.wait_for(timeout=120_000)
+    with page.expect_download() as download:
+        page.get_by_role("button", name=re.compile("下载 audit_package")).click()
+    assert download.value.suggested_filename.endswith(".zip")
+    step(page, "admin", 3, "package_ready")
+    assert [e.exported_by for e in Store(db).exports()][-1] == "合规-张 (root)"
+    open_and_settle(page, f"{url}/users", "用户")
+    step(page, "admin", 4, "users")

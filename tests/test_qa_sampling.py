@@ -9,10 +9,10 @@ from datetime import datetime
 import pytest
 from typer.testing import CliRunner
 
-from audit import review
 from audit.cli import app
 from audit.errors import LexiconError
 from audit.qa import sampling
+from audit.reviewapp.queue import QueueFilters, queue_page
 from audit.storage import Store, StorageError
 from qa_calls import CallFactory, days
 
@@ -127,16 +127,16 @@ def test_new_calls_in_the_period_make_a_new_draw_and_keep_the_old(store, factory
 def test_sampled_calls_join_the_queue_marked_and_wait_for_a_whole_call_verdict(store):
     result = sampling.draw(store, PLAN, *WEEK)
     clean = next(s.call_id for s in result.samples if not s.flagged)
-    page = review.queue_page(store, review.QueueFilters(sampled_only=True, review_status="all"), 1, 100)
+    page = queue_page(store, QueueFilters(sampled_only=True, review_status="all"), 1, 100)
     assert page.total == len(result.samples) and all(row["sampled"] for row in page.rows)
-    waiting = review.queue_page(store, review.QueueFilters(review_status="unreviewed"), 1, 500)
+    waiting = queue_page(store, QueueFilters(review_status="unreviewed"), 1, 500)
     assert clean in {row["call_id"] for row in waiting.rows}
     store.add_sample_verdict(clean, "质检-李", "fail", ["insult"], "骂了一句，机器没听出")
     assert store.sample_status(clean)["missed"] == ["insult"]
-    waiting = review.queue_page(store, review.QueueFilters(review_status="unreviewed"), 1, 500)
-    done = review.queue_page(store, review.QueueFilters(review_status="reviewed"), 1, 500)
+    waiting = queue_page(store, QueueFilters(review_status="unreviewed"), 1, 500)
+    done = queue_page(store, QueueFilters(review_status="reviewed"), 1, 500)
     assert clean not in {row["call_id"] for row in waiting.rows} and clean in {row["call_id"] for row in done.rows}
-    unsampled = review.queue_page(store, review.QueueFilters(review_status="all"), 1, 500)
+    unsampled = queue_page(store, QueueFilters(review_status="all"), 1, 500)
     assert not any(row["sampled"] for row in unsampled.rows if row["call_id"].startswith("a3-t"))
 
 

@@ -1,5 +1,5 @@
-"""The review app's logic without the app: queue filters and paging on the real sample database, the dialogue's
-highlights, coaching sheets, the rule pack's try-a-sentence, upload checks and the export zip."""
+"""The review app's logic without the app (audit.reviewapp): queue filters and paging on the real sample database, the
+dialogue's highlights, coaching sheets, the rule pack's try-a-sentence, upload checks and the export zip."""
 
 import io
 import shutil
@@ -7,8 +7,17 @@ import zipfile
 
 import pytest
 
-from audit import review, review_policy
+from audit import review_policy
 from audit.auditor import Auditor
+from audit.reviewapp.call_view import (build_dialogue, clock, disclosure_checklist, finding_span, player_start,
+                                       split_pieces)
+from audit.reviewapp.coaching import COACHING_COLUMNS, agent_breakdown, coaching_sheet, rows_to_csv
+from audit.reviewapp.exports import export_zip
+from audit.reviewapp.overview import findings_by_week
+from audit.reviewapp.queue import QueueFilters, page_count, queue_page
+from audit.reviewapp.rule_pack import rule_pack_tables, try_sentence
+from audit.reviewapp.uploads import (check_upload, folder_label, resolve_server_folder, sanitize_name, save_uploads,
+                                     server_folders)
 from audit.storage import Store
 
 
@@ -86,15 +95,15 @@ def test_queue_is_worst_first_then_lowest_score(store):
 def test_queue_pages_through_every_flagged_call_once(store):
     everything, total = store.queue_page(limit=100)
     seen = []
-    for page in range(1, review.page_count(total, 3) + 1):
-        shown = review.queue_page(store, review.QueueFilters(review_status="all"), page, 3)
+    for page in range(1, page_count(total, 3) + 1):
+        shown = queue_page(store, QueueFilters(review_status="all"), page, 3)
         assert shown.total == total and len(shown.rows) <= 3
         seen += [row["call_id"] for row in shown.rows]
     assert seen == [row["call_id"] for row in everything]
 
 
 def test_a_page_past_the_end_shows_the_last_page(store):
-    shown = review.queue_page(store, review.QueueFilters(review_status="all"), 99, 5)
+    shown = queue_page(store, QueueFilters(review_status="all"), 99, 5)
     assert shown.page == shown.pages and shown.rows
 
 
@@ -113,7 +122,7 @@ def test_overview_counts_match_the_calls(store):
     assert figures["calls"] == len(rows["calls"]) == 13
     assert figures["fail"] == sum(c["reviewed_verdict"] == "fail" for c in rows["calls"])
     assert figures["findings"] == len(rows["findings"])
-    assert sum(w["findings"] for w in review.findings_by_week(figures["findings_by_day"])) == figures["findings"]
+    assert sum(w["findings"] for w in findings_by_week(figures["findings_by_day"])) == figures["findings"]
     assert figures["worst_agents"][0]["critical_calls"] >= figures["worst_agents"][-1]["critical_calls"]
     narrowed = store.overview(agent_ids=("A1001",))
     assert narrowed["calls"] == sum(c["agent_id"] == "A1001" for c in rows["calls"])
@@ -138,12 +147,12 @@ def test_aggregate_rows_of_a_period_equals_all_aggregate_rows_filtered(store):
     ("短", [(0, 5, 1)], [("短", ())]),  # offsets past the text are not drawn
 ])
 def test_turns_are_cut_at_every_finding_boundary(text, spans, pieces):
-    assert [(p.text, p.finding_ids) for p in review.split_pieces(text, spans)] == pieces
+    assert [(p.text, p.finding_ids) for p in split_pieces(text, spans)] == pieces
 
 
 def test_dialogue_marks_each_finding_in_its_sentence(store):
     detail = store.call_detail("c04_violence_threat")
-    dialogue = review.build_dialogue(detail["transcript"], detail["findings"])
+    dialogue = build_dialogue(detail["transcript"], detail["findings"])
     assert len(dialogue) == len(detail["transcript"]["segments"])
     for finding in detail["findings"]:
         turn = dialogue[finding["turn"]]
@@ -154,13 +163,13 @@ def test_dialogue_marks_each_finding_in_its_sentence(store):
 
 def test_a_quote_whose_offsets_moved_is_found_by_its_text():
     finding = {"char_start": 0, "char_end": 3, "quote": "收拾你"}
-    assert review.finding_span("我找人收拾你", finding) == (3, 6)
-    assert review.finding_span("完全不同", finding) is None
+    assert finding_span("我找人收拾你", finding) == (3, 6)
+    assert finding_span("完全不同", finding) is None
 
 
 def test_disclosure_checklist_is_in_call_order_with_evidence(store):
     body = store.call_detail("c01_compliant_stereo")["audit"]["body"]
-    checklist = review.disclosure_checklist(body)
+    checklist = disclosure_checklist(body)
     assert [row["disclosure"] for row in checklist][:2] == ["greeting", "agent_identity"]
     present = [row for row in checklist if row["status"] == "present"]
     assert present and all(row["quote"] and row["turn"] is not None for row in present)
@@ -175,13 +184,13 @@ def test_disclosure_checklist_is_in_call_order_with_evidence(store):
 def test_disclosure_checklist_lists_each_disclosure_once(evidence, statuses, listed):
     line = {"disclosure_evidence": [{"disclosure": d, "status": statuses[d]} for d in evidence],
             "disclosures": statuses}
-    assert [row["disclosure"] for row in review.disclosure_checklist(line)] == listed
+    assert [row["disclosure"] for row in disclosure_checklist(line)] == listed
 
 
 @pytest.mark.parametrize(("seconds", "shown", "start"), [(None, "", 0), (0.2, "0:00", 0), (37.9, "0:37", 37),
                                                          (3725, "1:02:05", 3724)])
 def test_audio_times_are_shown_as_the_player_shows_them(seconds, shown, start):
-    assert review.clock(seconds) == shown and review.player_start(seconds) == start
+    assert clock(seconds) == shown and player_start(seconds) == start
 
 
 # -- agents -----------------------------------------------------------------------------------------------------------
@@ -192,20 +201,20 @@ def test_coaching_sheet_counts_what_the_reviewed_scorecard_counts(store):
                                                               "c11_privacy_harassment_mono"}
     dismissed = next(f for f in findings if f["speaker"] == "agent")  # one that counted until dismissed
     store.add_review(dismissed["finding_id"], "质检-李", "dismissed")
-    sheet = review.coaching_sheet(store.agent_findings("A2002"))
+    sheet = coaching_sheet(store.agent_findings("A2002"))
     counted = [f for f in store.agent_findings("A2002") if review_policy.counts_against_agent(f)]
     assert len(sheet) == len(counted) == len([f for f in findings if f["speaker"] == "agent"]) - 1
     assert all(row["link"] == f"call?call_id={row['call_id']}" for row in sheet)
     categories = [row["category"] for row in sheet]
     assert categories == sorted(categories, key=lambda c: (-categories.count(c), c))  # grouped, commonest first
-    csv_text = review.rows_to_csv(sheet, review.COACHING_COLUMNS).decode("utf-8-sig")
-    assert csv_text.splitlines()[0] == ",".join(review.COACHING_COLUMNS) and sheet[0]["quote"] in csv_text
+    csv_text = rows_to_csv(sheet, COACHING_COLUMNS).decode("utf-8-sig")
+    assert csv_text.splitlines()[0] == ",".join(COACHING_COLUMNS) and sheet[0]["quote"] in csv_text
 
 
 def test_agent_breakdown_lists_counted_categories_and_disclosure_rates():
     row = {"agent_id": "A1", "findings_insult": 2, "findings_harassment": 0, "findings_intimidation": 3,
            "disclosure_closing": float("nan"), "disclosure_greeting": 0.5}
-    assert review.agent_breakdown(row) == {"findings": [("intimidation", 3), ("insult", 2)],
+    assert agent_breakdown(row) == {"findings": [("intimidation", 3), ("insult", 2)],
                                            "disclosures": [("greeting", 0.5), ("closing", None)]}
 
 
@@ -219,21 +228,25 @@ def test_agent_breakdown_lists_counted_categories_and_disclosure_rates():
     ("", "agent", set()),
 ])
 def test_trying_a_sentence_shows_what_fires(auditor, text, speaker, categories):
-    trial = review.try_sentence(auditor, text, speaker)
+    trial = try_sentence(auditor, text, speaker)
     assert {f["category"] for f in trial.findings} == categories
     assert all(f["matched"] and f["rule_id"] and f["legal_basis"] for f in trial.findings)
 
 
 def test_trying_a_sentence_shows_the_homophone_reading(auditor):
-    trial = review.try_sentence(auditor, "您已经于七三个月了", "agent")
+    trial = try_sentence(auditor, "您已经于七三个月了", "agent")
     assert "逾期" in trial.reading and ("于七", "逾期") in trial.homophones
 
 
 def test_rule_pack_tables_list_every_rule_and_category(auditor):
-    tables = review.rule_pack_tables(auditor.pack)
+    tables = rule_pack_tables(auditor.pack)
     assert len(tables["rules"]) == len(auditor.pack.conduct_rules)
     assert {row["category"] for row in tables["categories"]} == set(auditor.pack.categories)
     assert all(row["legal_basis"] for row in tables["rules"])
+    # a reviewer reads a rule's id, category and explanation, never its regular expressions: patterns are counted
+    for name in ("rules", "disclosures", "signals"):
+        assert all(isinstance(row["patterns"], int) for row in tables[name]), name
+    assert sum(row["patterns"] for row in tables["rules"]) == sum(len(r.patterns) for r in auditor.pack.conduct_rules)
 
 
 # -- uploads ----------------------------------------------------------------------------------------------------------
@@ -250,7 +263,7 @@ def test_rule_pack_tables_list_every_rule_and_category(auditor):
     ("x" * 300 + ".flac", "x" * 115 + ".flac"),
 ])
 def test_upload_names_are_sanitised(name, safe):
-    assert review.sanitize_name(name) == safe
+    assert sanitize_name(name) == safe
 
 
 WAV_HEAD = b"RIFF\x24\x00\x00\x00WAVEfmt "
@@ -271,12 +284,12 @@ WAV_HEAD = b"RIFF\x24\x00\x00\x00WAVEfmt "
     ("metadata.csv", b"PK\x03\x04\x00\x00", 20, "metadata", "not a text"),
 ])
 def test_uploads_are_checked_for_size_and_type(name, head, size, kind, problem):
-    found = review.check_upload(name, head, size, kind, limit_bytes=10 * 1024 * 1024 if kind == "audio" else None)
+    found = check_upload(name, head, size, kind, limit_bytes=10 * 1024 * 1024 if kind == "audio" else None)
     assert (found is None) if problem is None else (problem in found)
 
 
 def test_uploads_are_stored_in_their_own_folder_under_the_data_dir(tmp_path):
-    batch = review.save_uploads([("../a.wav", WAV_HEAD + b"data"), ("a.wav", WAV_HEAD + b"more"),
+    batch = save_uploads([("../a.wav", WAV_HEAD + b"data"), ("a.wav", WAV_HEAD + b"more"),
                                  ("bad.wav", b"not audio at all")], ("m.csv", b"call_id,file\nx,a.wav\n"), tmp_path)
     assert batch.folder.parent == tmp_path / "uploads"
     assert [p.name for p in batch.audio] == ["a.wav", "a-2.wav"] and all(p.parent == batch.folder for p in batch.audio)
@@ -289,21 +302,33 @@ def test_server_folders_outside_the_allowed_roots_are_refused(tmp_path):
     root = tmp_path / "data"
     (root / "calls").mkdir(parents=True)
     (root / "calls" / "c.wav").write_bytes(WAV_HEAD)
-    assert review.resolve_server_folder(root / "calls", [root.resolve()]) == (root / "calls").resolve()
-    assert review.server_folders([root.resolve()]) == [(root / "calls").resolve()]
+    assert resolve_server_folder(root / "calls", [root.resolve()]) == (root / "calls").resolve()
+    assert server_folders([root.resolve()]) == [(root / "calls").resolve()]
     for outside in (tmp_path, root / "calls" / ".." / "..", "/etc"):
         with pytest.raises(ValueError, match="outside the folders"):
-            review.resolve_server_folder(outside, [root.resolve()])
+            resolve_server_folder(outside, [root.resolve()])
     with pytest.raises(ValueError, match="not a folder"):
-        review.resolve_server_folder(root / "calls" / "c.wav", [root.resolve()])
+        resolve_server_folder(root / "calls" / "c.wav", [root.resolve()])
 
 
 # -- export -----------------------------------------------------------------------------------------------------------
 
 def test_export_zip_holds_the_package_for_the_period(store, tmp_path):
-    name, data, result = review.export_zip(store, "2026-11-01", "2026-11-10", True, "合规-张", tmp_path)
+    name, data, result = export_zip(store, "2026-11-01", "2026-11-10", True, "合规-张", tmp_path)
     assert name.endswith(".zip") and "2026-11-01_2026-11-10" in name
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = set(archive.namelist())
     assert {"manifest.json", "audit_package.xlsx", "findings.csv", "calls.csv"} <= names
     assert result.calls == 6 and result.folder.parent == tmp_path / "exports"
+
+
+@pytest.mark.parametrize(("folder", "shown"), [
+    ("data/incoming", "data/incoming"),
+    ("data", "data"),
+    ("other/calls/2026-11", "other/calls/2026-11"),
+    ("elsewhere/x", "x"),  # not under a root (cannot be picked anyway): its own name only
+])
+def test_a_server_folder_is_named_from_its_root_down_never_by_the_path_above(tmp_path, folder, shown):
+    roots = [tmp_path / "data", tmp_path / "other"]
+    assert folder_label(roots)(tmp_path / folder) == shown
+    assert str(tmp_path) not in folder_label(roots)(tmp_path / folder)
