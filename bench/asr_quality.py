@@ -8,12 +8,13 @@ telephone copy). Each clip goes through the same Whisper model twice in the same
 Simplified) and through ``Transcriber``. Prints CER per clip where the two differ, pooled CER per source and overall,
 and every domain word (逾期, 征信…) in our output that the reference does not have. A decoding change is judged here,
 never on the synthetic samples alone.
+With --cache-dir, both outputs are kept, so a rerun that changes only post-processing decodes nothing.
 samples: every call in samples/metadata.csv, CER against its script, roles, real-time factor.
 mono-mix: the stereo samples mixed down to one channel (at 16 kHz, and as 8 kHz telephone audio) and the three mono
 samples, transcribed as mono calls, so that the roles found from voice and wording are judged against the script
 (speech time with the right role, the wrong one, or unknown); `roles s` is a second pass from the cache (post-processing
 and roles only). With --cache-dir, Whisper's output is kept and a rerun only reassigns roles.
-The other sets transcribe with a fresh cache (nothing is served from an earlier run). CER counts content characters only (see
+Without --cache-dir every set transcribes with a fresh cache (nothing is served from an earlier run). CER counts content characters only (see
 audit.text.character_error_rate).
 """
 
@@ -32,6 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from audit.asr import Transcriber  # noqa: E402
+from audit.audio import file_sha256  # noqa: E402
 from audit.asr_eval import RoleTime, call_cer, role_score, role_time, speaker_cer  # noqa: E402
 from audit.metadata import load_metadata  # noqa: E402
 from audit.text import character_edits, to_simplified  # noqa: E402
@@ -45,11 +47,32 @@ def pooled_cer(pairs: list[tuple[str, str]]) -> float:
     return sum(edits for edits, _ in counts) / sum(length for _, length in counts)
 
 
-def real_speech(args: argparse.Namespace) -> None:
+def plain_text(model, model_id: str, path: Path, cache_dir: str) -> str:
+    """Plain faster-whisper on one clip, folded to Simplified; kept under ``cache_dir`` when one is given.
+
+    The audio goes in as faster-whisper's ``decode_audio`` gives it (16-bit samples), the pipeline's as our reader
+    gives it (32-bit float): both are what a user of each gets, so they are not made equal here.
+    """
+    import ctranslate2
     from faster_whisper import decode_audio
 
-    with tempfile.TemporaryDirectory() as cache:
-        transcriber = Transcriber(model=args.model, device=args.device, cache_dir=cache, use_cache=False)
+    cached = Path(cache_dir) / "plain" / f"{model_id}-{file_sha256(path)}.json" if cache_dir else None
+    if cached and cached.is_file():
+        return json.loads(cached.read_text("utf-8"))
+    ctranslate2.set_random_seed(0)  # temperature fallback samples: seeded, so reruns agree
+    segments, _ = model.transcribe(decode_audio(str(path)), language="zh", beam_size=5, vad_filter=True,
+                                   condition_on_previous_text=False)
+    text = to_simplified("".join(segment.text for segment in segments))
+    if cached:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_text(json.dumps(text, ensure_ascii=False), "utf-8")
+    return text
+
+
+def real_speech(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        cache = args.cache_dir or scratch
+        transcriber = Transcriber(model=args.model, device=args.device, cache_dir=cache, use_cache=bool(args.cache_dir))
         if args.hotwords:  # to measure a decoding bias before shipping it
             transcriber.options = replace(transcriber.options, hotwords=args.hotwords)
         model = transcriber.load()
@@ -61,16 +84,17 @@ def real_speech(args: argparse.Namespace) -> None:
             rows = []
             for clip in clips:
                 path = ASR_DEV / clip["path"]
-                segments, _ = model.transcribe(decode_audio(str(path)), language="zh", beam_size=5, vad_filter=True,
-                                               condition_on_previous_text=False)
-                plain = to_simplified("".join(segment.text for segment in segments))
+                plain = plain_text(model, transcriber.source.model_id, path, args.cache_dir)
                 ours = "".join(segment.text for segment in transcriber.transcribe(path).transcript.segments)
                 rows.append((clip, plain, ours))
             print(f"== {manifest}: {len(clips)} clips, {sum(c['duration_s'] for c in clips):.0f} s")
+            better = worse = 0
             for clip, plain, ours in rows:
                 a, b = pooled_cer([(clip["reference"], plain)]), pooled_cer([(clip["reference"], ours)])
                 if abs(a - b) > 1e-9:
+                    better, worse = better + (b < a), worse + (b > a)
                     print(f"  {clip['id']:36} plain {a:5.3f}  ours {b:5.3f}  {ours}")
+            print(f"  clips that differ: {better + worse} (ours better on {better}, worse on {worse})")
             sources = sorted({clip["path"].split("/")[1] for clip, _, _ in rows})
             print(f"  {'source':28} {'clips':>5} {'plain':>6} {'ours':>6}")
             for source in sources + ["ALL"]:
@@ -89,8 +113,8 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch-size", type=int, default=0, help="0: sequential decoder; N>1: batched pipeline")
     parser.add_argument("--hotwords", default="", help="real: decode with these hotwords (space-separated)")
-    parser.add_argument("--cache-dir", default="", help="mono-mix: keep Whisper's output here and reuse it on the "
-                        "next run (roles are assigned afresh each time)")
+    parser.add_argument("--cache-dir", default="", help="real, mono-mix: keep Whisper's output (plain and ours) here and "
+                        "reuse it on the next run (post-processing and roles are applied afresh each time)")
     args = parser.parse_args()
     if args.set in ("real", "all"):
         real_speech(args)

@@ -16,7 +16,10 @@ class AsrOptions:
     language: str | None = "zh"
     beam_size: int = 5
     vad_filter: bool = True
-    vad_min_silence_ms: int = 500
+    # A pause must last this long before the VAD cuts it out of what Whisper hears. Shorter (500 ms) spliced readers'
+    # phrase pauses and cut words off (「阿尔利河畔普拉」 heard as 「…plar」); on ../shared/asr-dev/ 1000 ms and
+    # faster-whisper's own 2000 ms give the same text, and 1000 keeps more of a channel's long silences out.
+    vad_min_silence_ms: int = 1000
     word_timestamps: bool = True
     condition_on_previous_text: bool = False  # carrying text across windows lets one mishearing snowball into loops
     initial_prompt: str = ""
