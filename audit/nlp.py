@@ -30,6 +30,8 @@ jieba.setLogLevel(logging.WARNING)
 # A homophone of a two-character term is believed only if the span is not itself a common word: 于七 is an ASR error
 # for 逾期, 预期 ("expected") is a real word that sounds the same. jieba's dictionary counts say which is which.
 COMMON_WORD_FREQ = 20
+# 「让人扎了」「被人砸了」: 人 is the someone who does what follows, so a misheard word cannot start at it (人扎 is no 人渣)
+SOMEONE_DOES = frozenset({"让人", "被人", "叫人", "给人", "有人", "找人", "派人"})
 USER_WORD_FREQ = 200_000  # high enough that jieba keeps a lexicon term whole inside a longer run of characters
 
 
@@ -166,7 +168,8 @@ class Analyzer:
             common_words = [(token.idx, token.idx + len(token.text)) for token in doc
                             if len(token.text) >= 2 and jieba.dt.FREQ.get(token.text, 0) >= COMMON_WORD_FREQ]
             candidates = [c for c in candidates if (c.char_start in starts or c.char_end in ends) and not any(
-                a < edge < b for a, b in common_words for edge in (c.char_start, c.char_end))]
+                a < edge < b for a, b in common_words for edge in (c.char_start, c.char_end))
+                and text[max(0, c.char_start - 1):c.char_start + 1] not in SOMEONE_DOES]
         chosen: list[HomophoneSpan] = []
         for span in sorted(candidates, key=lambda s: (-(s.char_end - s.char_start), s.char_start)):
             if all(span.char_end <= c.char_start or c.char_end <= span.char_start for c in chosen):

@@ -88,6 +88,7 @@ class ThirdPartyConfig:
     verification_question: re.Pattern  # an agent turn asking whether this is the debtor
     not_verification: re.Pattern  # ...unless it asks about a relationship (是他家属吗)
     affirmative: re.Pattern  # a customer-side turn that answers yes
+    denial: re.Pattern  # ...or no: asked first thing whether this is the debtor, someone else is on the line
     acquaintance_question: re.Pattern  # an agent turn asking whether they know the debtor (朱建国你认识吧)
     acquaintance_answer: re.Pattern  # ...answered yes: the person on the line is someone else
     agent_says_third_party: tuple[re.Pattern, ...]  # an agent turn that puts the debt on someone else (他在我们这借的)
@@ -297,13 +298,32 @@ def _token_patterns(spec: LineMap) -> tuple[tuple[dict, ...], ...]:
 
 DISCLOSURES_FILE = Keys({
     "repayment_discussed": None,
+    "fragments": None,
     "disclosures": ListOf(fields("id", "disclosure", "window", "n", "applies_if", "description", "description_zh",
                                  "basis", "patterns", "exceptions")),
 })
 
 
+def _fragments(data: LineMap) -> dict[str, str]:
+    """Named pieces of regex (``fragments: {surname: "[王李…]"}``) that patterns use as ``{surname}``."""
+    fragments = _require(data, "fragments", dict) if "fragments" in data else {}
+    for name in fragments:
+        if not re.fullmatch(r"[a-z_]+", str(name)) or not isinstance(fragments[name], str):
+            raise data.error("fragments", f"'{name}': a fragment is a lower-case name and a regex string")
+    return {f"{{{name}}}": text for name, text in fragments.items()}
+
+
+def _with_fragments(spec: LineMap, key: str, fragments: dict[str, str]) -> tuple[re.Pattern, ...]:
+    texts = []
+    for text in _strings(spec, key, key == "patterns"):
+        for token, fragment in fragments.items():
+            text = text.replace(token, fragment)
+        texts.append(text)
+    return tuple(_compile(spec, key, text) for text in texts)
+
+
 def _load_disclosures(data: LineMap) -> tuple[tuple[DisclosureRule, ...], re.Pattern]:
-    rules = []
+    rules, fragments = [], _fragments(data)
     for spec in _entries(data, "disclosures"):
         disclosure = _require(spec, "disclosure", str)
         if disclosure not in DISCLOSURES:
@@ -312,8 +332,9 @@ def _load_disclosures(data: LineMap) -> tuple[tuple[DisclosureRule, ...], re.Pat
         if window not in WINDOWS:
             raise spec.error("window", f"must be one of {', '.join(WINDOWS)}")
         rules.append(DisclosureRule(_require(spec, "id", str), disclosure, window, _require(spec, "description", str),
-                                    _strings(spec, "basis", True), _regexes(spec, "patterns", True),
-                                    _regexes(spec, "exceptions"), int(spec.get("n", 1)), spec.get("applies_if"),
+                                    _strings(spec, "basis", True), _with_fragments(spec, "patterns", fragments),
+                                    _with_fragments(spec, "exceptions", fragments), int(spec.get("n", 1)),
+                                    spec.get("applies_if"),
                                     _chinese(spec)))
     missing = set(DISCLOSURES) - {rule.disclosure for rule in rules}
     if missing:
@@ -344,7 +365,7 @@ def _load_signals(data: LineMap) -> tuple[tuple[SignalRule, ...], re.Pattern, re
 _THIRD_PARTY_RULE = fields("id", "category", "description", "description_zh", "patterns")  # severity and basis come from the category
 THIRD_PARTY_FILE = Keys({
     "third_party_answer": None, "right_party_confirmed": None, "handover": None, "agent_says_third_party": None,
-    "verified_by_answer": fields("question", "not_question", "answer"),
+    "verified_by_answer": fields("question", "not_question", "answer", "denial"),
     "known_to_debtor": fields("question", "answer"),
     "debt_detail": None, "disclosure_rule": _THIRD_PARTY_RULE, "collection_rule": _THIRD_PARTY_RULE,
 })
@@ -363,7 +384,8 @@ def _load_third_party(data: LineMap, categories: dict[str, Category]) -> ThirdPa
     verified, known = _require(data, "verified_by_answer", dict), _require(data, "known_to_debtor", dict)
     return ThirdPartyConfig(_regexes(data, "third_party_answer", True), _regexes(data, "right_party_confirmed", True),
                             _regexes(data, "handover", True), _regex(verified, "question"),
-                            _regex(verified, "not_question"), _regex(verified, "answer"), _regex(known, "question"),
+                            _regex(verified, "not_question"), _regex(verified, "answer"), _regex(verified, "denial"),
+                            _regex(known, "question"),
                             _regex(known, "answer"), _regexes(data, "agent_says_third_party", True),
                             _regex(data, "debt_detail"),
                             rule("disclosure_rule"), rule("collection_rule"))

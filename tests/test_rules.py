@@ -147,6 +147,21 @@ def test_third_party_status_ends_when_the_handed_over_debtor_is_verified(auditor
           ("agent", "他在我们这边借了一万八，逾期四个多月了。")], ["third_party_disclosure"]),
         # the debtor asked whether the caller knows someone is still the debtor (a question waits for its answer)
         ([("agent", "请问是刘志勇吗？"), ("customer", "是我。"), ("agent", "您是他的家属吗？我是说您爱人。")], []),
+        # a no to the opening question: someone else answered, whatever role they give (拉长 is in no list)
+        ([("agent", "喂你好 请问是谭小军吗"), ("customer", "不是 我是他拉长 什么事"),
+          ("agent", "谭小军他在速易贷借了一万二 于期半年了")], ["third_party_disclosure"]),
+        # ...but later in the call a no is the debtor answering a question about themselves
+        ([("agent", "请问是刘志勇吗？"), ("customer", "是我。"), ("agent", "你是不是故意不还？"),
+          ("customer", "不是，我最近没钱。"), ("agent", "那你这个逾期两个月了，什么时候还？")], []),
+        # the debtor named by their relation to the listener, who answered to their own name
+        ([("agent", "您好，请问是孙志刚先生吗？"), ("customer", "是我，你是？"),
+          ("agent", "您朋友赵磊在我们那借了一万八，一分没还。")], ["third_party_disclosure"]),
+        # 借钱不还 and 拖了小半年 are debt details; 「刘师傅不在」 says he is not the one on the line
+        ([("agent", "请问是刘宝山刘师傅吗？"), ("customer", "刘师傅不在，我是他店里的学徒。"),
+          ("agent", "你跟你们师傅说一声，他借钱不还，都拖了小半年了。")], ["third_party_disclosure"]),
+        # a pause in recogniser text ends the answer: 「是我 什么事」 to 「是黎建国本人吗」 verifies the handed-over debtor
+        ([("agent", "喂你好 请问是黎建国吗"), ("customer", "不是 我是他姐 你等下啊"), ("customer", "喂 谁啊"),
+          ("agent", "你好 请问是黎建国本人吗"), ("customer", "是我 什么事"), ("agent", "你易分期那个 于期二十多天了")], []),
     ],
 )
 def test_who_answered_is_read_from_the_exchange(auditor, turns, expected):
@@ -222,6 +237,13 @@ def test_disclosure_missing_or_not_applicable(auditor, change, disclosure, statu
         ("喂，你好，请问是陈美玲吗？我小吴，嘉汇金服贷后的。", "agent_identity", "present"),
         ("您好，我是楚融信息服务的彭专员，本次通话会录音。", "agent_identity", "present"),
         ("喂，小心点接电话啊，请问是陈美玲吗？", "agent_identity", "missing"),  # 小心 is no nickname
+        ("我厦门鹭信的 闪借那边委托 我姓蔡 这个电话录音的", "institution", "present"),  # a pause ends the name
+        ("杨先生你好，我是粟米分期的郑凯，工号SM1107，通话录音。", "institution", "present"),
+        ("您好，北辰汽车金融常海波，工号2031，本次通话录音。", "institution", "present"),
+        ("好的，打扰了。我是深圳恒信的郑先生，本次通话有录音。", "institution", "present"),
+        ("你好，逾期的金额，你知道吧？", "institution", "missing"),  # 金额 starts with a surname but is no name
+        ("您好，京畿信诚商务咨询的李卫东，受小橙花委托，咱电话录音。", "agent_identity", "present"),
+        ("我佛山汇通的 姓梁 那个 受闪借委托 通话录音啊", "agent_identity", "present"),
     ],
 )
 def test_openings_as_agents_say_them(auditor, opening, disclosure, status):

@@ -19,13 +19,15 @@ from audit.rules import AGENT_SIDE, CUSTOMER_SIDE, CallView, best_per_category, 
 from audit.rulepack import RulePack
 
 
-def _line_holder(pack: RulePack, text: str, asked_if_debtor: bool, asked_if_known: bool) -> str | None:
+def _line_holder(pack: RulePack, text: str, asked_if_debtor: bool, asked_if_known: bool, opening: bool) -> str | None:
     """Who a customer-side turn says is on the line: "debtor", "third_party", "handover" (someone else is being
-    fetched) or None (it does not say)."""
+    fetched) or None (it does not say). A no to 「是王芳吗」 says someone else only while nobody has said who is on the
+    line (``opening``): later in the call 「是故意不还吗」「不是」 is the debtor answering."""
     config = pack.third_party
     if any(p.search(text) for p in config.right_party) or (asked_if_debtor and config.affirmative.search(text)):
         return "debtor"
-    if any(p.search(text) for p in config.answer) or (asked_if_known and config.acquaintance_answer.search(text)):
+    if any(p.search(text) for p in config.answer) or (asked_if_known and config.acquaintance_answer.search(text)) or (
+            asked_if_debtor and opening and config.denial.search(text)):
         return "third_party"
     if any(p.search(text) for p in config.handover):
         return "handover"
@@ -53,7 +55,8 @@ def find_third_party(pack: RulePack, call: CallView) -> tuple[bool, list[Finding
     asked_if_debtor = asked_if_known = False  # the last agent turn asked whether this is the debtor / knows them
     for view in call.turns:
         text = view.canonical
-        said = _line_holder(pack, text, asked_if_debtor, asked_if_known) if view.speaker in CUSTOMER_SIDE else None
+        said = (_line_holder(pack, text, asked_if_debtor, asked_if_known, holder is None)
+                if view.speaker in CUSTOMER_SIDE else None)
         if view.speaker == "customer" or said:  # an unknown speaker saying who they are is the customer side
             if said == "third_party" and holder is None:
                 findings.extend(pending)
