@@ -352,7 +352,7 @@ def test_running_the_app_leaves_the_checkout_clean_and_the_key_private(server, p
     assert git_status() == checkout_before
 
 
-# -- the three journeys of issue 14, a screenshot per step ---------------------------------------------------------------
+# -- the three journeys (reviewer, team lead, admin), each step ending on a page without an error, a screenshot per step
 
 def step(page, journey: str, number: int, what: str) -> None:
     assert_no_exception(page)

@@ -51,6 +51,7 @@ def test_judged_turns_become_labelled_examples_of_one_author_group(seeded):
         ("m1", ["upheld"]), ("t1", ["upheld"] * len(turns[0]["findings"])), ("t2", ["dismissed"])]
 
 
+@pytest.mark.slow  # trains a reader
 def test_train_from_db_writes_a_candidate_and_promote_switches_what_an_audit_records(seeded):
     store, tmp_path = seeded
     db = str(tmp_path / "audit.db")

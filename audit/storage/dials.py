@@ -22,32 +22,32 @@ class DialStore:
     session: Callable[[], Session]
 
     def save_dials(self, rows: list[dict[str, Any]]) -> int:
-        """Add dial attempts (dicts of ``DialRow``'s columns but imported_at); one already stored (same debtor,
-        number and time) is skipped. Returns how many were new."""
-        added = 0
+        """Add dial attempts (dicts of ``DialRow``'s columns but imported_at); one already stored, or earlier in
+        ``rows`` (same debtor, number and time), is skipped. Returns how many were new."""
+        new: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for row in rows:
+            new.setdefault((row["debtor_id"], row["number"], row["dialed_at"]), row)
+        imported_at = utc_timestamp()
         with self.session() as session, session.begin():
-            for chunk in _chunks(rows):
-                debtors = sorted({row["debtor_id"] for row in chunk})
-                known = {tuple(row) for row in session.execute(
-                    select(DialRow.debtor_id, DialRow.number, DialRow.dialed_at).where(DialRow.debtor_id.in_(debtors)))}
-                new = []
-                for row in chunk:
-                    key = (row["debtor_id"], row["number"], row["dialed_at"])
-                    if key not in known:
-                        known.add(key)
-                        new.append(row | {"imported_at": utc_timestamp()})
-                if new:
-                    session.connection().execute(insert(DialRow.__table__), new)
-                added += len(new)
-        return added
+            # the stored attempts of the log's debtors, read once: a lookup per row would cost a query per row
+            for chunk in _chunks(sorted({debtor for debtor, _, _ in new})):
+                for key in session.execute(select(DialRow.debtor_id, DialRow.number, DialRow.dialed_at)
+                                           .where(DialRow.debtor_id.in_(chunk))):
+                    new.pop(tuple(key), None)
+            added = [row | {"imported_at": imported_at} for row in new.values()]
+            for chunk in _chunks(added, 10_000):
+                session.connection().execute(insert(DialRow.__table__), chunk)
+        return len(added)
 
     def dials_of(self, debtor_ids: Iterable[str]) -> list[dict[str, Any]]:
         """Every stored attempt to these debtors, in time order."""
         columns = (DialRow.debtor_id, DialRow.number, DialRow.dialed_at, DialRow.day, DialRow.answered,
                    DialRow.agent_id, DialRow.call_id)
-        with self.session() as session:
-            rows = [dict(row) for chunk in _chunks(sorted(set(debtor_ids)))
-                    for row in session.execute(select(*columns).where(DialRow.debtor_id.in_(chunk))).mappings()]
+        names = [column.key for column in columns]
+        with self.session() as session:  # plain rows from the connection: ORM rows cost more than the query here
+            connection = session.connection()
+            rows = [dict(zip(names, row)) for chunk in _chunks(sorted(set(debtor_ids)))
+                    for row in connection.execute(select(*columns).where(DialRow.debtor_id.in_(chunk)))]
         return sorted(rows, key=lambda row: (row["debtor_id"], row["dialed_at"]))
 
     def calls_of_debtors(self, debtor_ids: Iterable[str]) -> list[dict[str, Any]]:

@@ -317,7 +317,7 @@ def utc_timestamp() -> str:
 
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
-FIRST_REVISION = "0001"  # the tables a database made before migrations existed already has
+FIRST_REVISION = "0001"  # what a database with tables but no Alembic revision is stamped as: it has those tables
 
 
 def _alembic_config(connection):
@@ -331,8 +331,8 @@ def _alembic_config(connection):
 
 
 def migrate(engine) -> None:
-    """Bring the schema to the newest migration. A database made before migrations existed (0.1.0 created its tables
-    directly) is first marked as being at the first migration, whose tables it already has."""
+    """Bring the schema to the newest migration. A database that has tables but no Alembic revision (0.1.0 created
+    its tables directly) is first marked as being at the first migration, whose tables it already has."""
     from alembic import command
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
