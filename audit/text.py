@@ -12,8 +12,7 @@ from functools import lru_cache
 import opencc
 from rapidfuzz.distance import Levenshtein
 
-# Whisper writes a space between two Chinese phrases where the speaker paused, never inside a word: one space is kept
-# there, so that the rules see the pause as a soft boundary (it is no clause break: a negation still reaches across).
+# Spaces between two CJK characters are an ASR artefact, not a word boundary; spaces next to Latin text are kept.
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}，。？！、：；])\s+(?=[{_CJK}，。？！、：；])")
 
@@ -49,9 +48,7 @@ def normalize_with_offsets(text: str) -> tuple[str, tuple[int, ...]]:
         simplified = "".join(c if len(c) == 1 else f for f, c in ((f, to_simplified(f)) for f in folded))
     if not any(char.isspace() for char in simplified):
         return simplified, tuple(origin) + (len(text),)
-    # a run of spaces between Chinese characters is one pause: keep its first character, as a plain space
-    drop = {i for match in _SPACE_BETWEEN_CJK.finditer(simplified) for i in range(match.start() + 1, match.end())}
-    simplified = "".join(" " if char.isspace() else char for char in simplified)
+    drop = {i for match in _SPACE_BETWEEN_CJK.finditer(simplified) for i in range(match.start(), match.end())}
     kept = [i for i in range(len(simplified)) if i not in drop]
     while kept and simplified[kept[0]].isspace():
         kept.pop(0)

@@ -48,6 +48,26 @@ class TurnView:
         return self.analyzed.canonical
 
     @cached_property
+    def paused(self) -> tuple[str, tuple[int, ...]]:
+        """``canonical`` with a space where the turn's text had one between Chinese characters (Whisper writes one
+        where the speaker paused; normalising runs the phrases together), and for each of its characters the index
+        in ``canonical`` it stands for (a pause stands for the character after it). Patterns that need the end of a
+        phrase (「我厦门鹭信的 闪借那边委托」, 「不是 我是他拉长」) read this; the rest read ``canonical``."""
+        text, where = [], []
+        for index, char in enumerate(self.canonical):
+            if index and any(c.isspace() for c in self.turn.text[self.offsets[index - 1] + 1:self.offsets[index]]):
+                text.append(" ")
+                where.append(index)
+            text.append(char)
+            where.append(index)
+        return "".join(text), tuple(where)
+
+    def in_canonical(self, start: int, end: int) -> tuple[int, int]:
+        """A span of ``paused`` -> the same span of ``canonical``."""
+        where = self.paused[1]
+        return where[start], where[end - 1] + 1 if end > start else where[start]
+
+    @cached_property
     def _located_words(self) -> list[tuple[int, int, object]]:
         return _locate_words(self.turn.text, self.turn.words)  # once per turn: several rules time their hits
 
@@ -140,8 +160,10 @@ def out_of_scope(scope: ScopeConfig, text: str, start: int, end: int, category: 
         consequence = before[markers[-1].end():]
     # Only before the hit: threats carry 不 inside them (你跑不了, 弄不死你); a hit that negates itself
     # (「通讯录里的人我们一个都不会联系」) is caught by the disavowal check below.
-    negation = scope.negation_cue.search(consequence[-scope.negation_window_chars:]) or (
-        scope.weak_negation_cue.search(consequence[-scope.weak_negation_window_chars:]))
+    # a cue may need to see what it negates (「别」 before 转, not before 说), so each looks on into the hit
+    negation = next((cue for window, pattern in ((consequence[-scope.negation_window_chars:], scope.negation_cue), (
+        consequence[-scope.weak_negation_window_chars:], scope.weak_negation_cue)) for cue in pattern.finditer(
+        window + text[start:end]) if cue.start() < len(window)), None)
     if negation:
         return f"negated by 「{negation.group(0)}」"
     frame = next((m for m in scope.negation_frame.finditer(text) if m.start() <= start

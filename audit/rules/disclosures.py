@@ -7,6 +7,8 @@ or unverifiable: the window has no agent speech, or its recognition was too poor
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from audit.models import DisclosureResult
 from audit.rules import CallView, TurnView
 from audit.rulepack import DisclosureRule, RulePack
@@ -15,13 +17,20 @@ LOW_CONFIDENCE_LOGPROB = -1.0  # mean avg_logprob of a window's segments below t
 NOT_APPLICABLE_WHEN_THIRD_PARTY = frozenset({"purpose", "official_channel"})
 
 
-def _first_match(rule: DisclosureRule, view: TurnView, before_char: int | None = None):
-    text = view.canonical if before_char is None else view.canonical[:before_char]
-    for pattern in rule.patterns:
-        for match in pattern.finditer(text):
-            if not any(exception.search(text, max(0, match.start() - 6), match.end() + 6)
-                       for exception in rule.exceptions):
-                return match
+def _first_match(rule: DisclosureRule, view: TurnView, before_char: int | None = None) -> tuple[int, int] | None:
+    """The span of ``view.canonical`` (up to ``before_char``) that says it, read as run together or, failing that,
+    with the turn's pauses (see ``TurnView.paused``)."""
+    paused, where = view.paused
+    readings = [(view.canonical, None)] + ([(paused, where)] if len(paused) > len(view.canonical) else [])
+    for text, to_canonical in readings:
+        if before_char is not None:
+            text = text[:before_char] if to_canonical is None else text[:bisect_left(to_canonical, before_char)]
+        for pattern in rule.patterns:
+            for match in pattern.finditer(text):
+                if not any(exception.search(text, max(0, match.start() - 6), match.end() + 6)
+                           for exception in rule.exceptions):
+                    return (match.start(), match.end()) if to_canonical is None else view.in_canonical(
+                        match.start(), match.end())
     return None
 
 
@@ -47,8 +56,8 @@ def _window(rule: DisclosureRule, call: CallView) -> list[TurnView]:
             (view.index in runs and in_window(runs[view.index]) or view.speaker == "unknown")]
 
 
-def _present(rule: DisclosureRule, view: TurnView, match) -> DisclosureResult:
-    start, end, quote = view.quote(match.start(), match.end())
+def _present(rule: DisclosureRule, view: TurnView, span: tuple[int, int]) -> DisclosureResult:
+    start, end, quote = view.quote(*span)
     return DisclosureResult(
         disclosure=rule.disclosure, status="present", rule_id=rule.id, turn=view.index, quote=quote,
         char_start=start, char_end=end, start_s=view.times(start, end)[0], legal_basis=rule.basis,

@@ -55,8 +55,10 @@ def find_third_party(pack: RulePack, call: CallView) -> tuple[bool, list[Finding
     asked_if_debtor = asked_if_known = False  # the last agent turn asked whether this is the debtor / knows them
     for view in call.turns:
         text = view.canonical
-        said = (_line_holder(pack, text, asked_if_debtor, asked_if_known, holder is None)
-                if view.speaker in CUSTOMER_SIDE else None)
+        # read run together, then with the pauses that end an answer (「是我 什么事」「不是 我是他拉长」)
+        said = next((who for reading in dict.fromkeys((text, view.paused[0])) if (who := _line_holder(
+            pack, reading, asked_if_debtor, asked_if_known, holder is None))), None) if (
+            view.speaker in CUSTOMER_SIDE) else None
         if view.speaker == "customer" or said:  # an unknown speaker saying who they are is the customer side
             if said == "third_party" and holder is None:
                 findings.extend(pending)
