@@ -15,6 +15,7 @@ import streamlit as st
 from app_pages import common
 from app_pages.i18n import t
 from audit import accounts
+from audit.reviewapp import engines
 
 # (script, title, icon, URL path, what the role must be allowed; None: every role)
 PAGES = [
@@ -35,14 +36,19 @@ account = common.current_account()
 common.sync_cookie()
 common.streamlit_words()
 
-if account is None:
-    with st.sidebar:
-        common.language_switch()
-    # the sign-in script under every page's URL: no "page not found" for a link, and no other script to reach
-    st.navigation([st.Page("app_pages/sign_in.py", title=t("nav.sign_in"), icon=":material/login:", url_path=path,
-                           default=path == DEFAULT) for _, _, _, path, _ in PAGES], position="hidden").run()
-else:
-    common.sidebar(account)
-    st.navigation([st.Page(script, title=t(title), icon=icon, url_path=path, default=path == DEFAULT)
-                   for script, title, icon, path, action in PAGES
-                   if action is None or accounts.allowed(account, action)]).run()
+try:
+    with engines.page_running():  # the models load in the background between pages, not during them
+        if account is None:
+            with st.sidebar:
+                common.language_switch()
+            # the sign-in script under every page's URL: no "page not found" for a link, and no other script to reach
+            st.navigation([st.Page("app_pages/sign_in.py", title=t("nav.sign_in"), icon=":material/login:",
+                                   url_path=path, default=path == DEFAULT) for _, _, _, path, _ in PAGES],
+                          position="hidden").run()
+        else:
+            common.sidebar(account)
+            st.navigation([st.Page(script, title=t(title), icon=icon, url_path=path, default=path == DEFAULT)
+                           for script, title, icon, path, action in PAGES
+                           if action is None or accounts.allowed(account, action)]).run()
+finally:
+    common.warm_up()  # once per process, after the first page is drawn: sign-in never waits for the models

@@ -12,6 +12,8 @@ from audit.reviewapp.access import within_calls
 from audit.reviewapp.coaching import COACHING_COLUMNS, agent_breakdown, coaching_sheet, rows_to_csv
 from audit.reviewapp.uploads import sanitize_name
 
+SHARE_COLUMNS = ("pass_rate",)  # figures from 0 to 1 (the others are counts, scores or rates per 100 calls)
+
 account = common.signed_in()
 st.title(t("agents.title"))
 location = common.db_location()
@@ -26,16 +28,21 @@ with left:
     since, until = common.date_range(options, "agents_dates", recent_days=28)
 with right:
     teams = common.team_filter(account, options, "agents_teams")
-rows = common.aggregate_rows(location, since, until, tuple(teams))
+calls = common.scorecard_totals(location, since, until, tuple(teams))["calls"]
 
 st.subheader(t("agents.table"))
 show_raw = st.toggle(t("agents.raw"), key="agents_raw")
 scorecards = common.agent_scorecards(location, since, until, tuple(teams))
 shown = common.agent_scorecards(location, since, until, tuple(teams), True) if show_raw else scorecards
 notes = scorecards.attrs.get("column_notes", {})  # what each figure means, on hover over its header
-st.dataframe(shown.rename(columns=column), hide_index=True, key="agents_table", column_config={
-    column(name): st.column_config.Column(help=notes.get(name.removesuffix("_raw").removesuffix("_reviewed")))
-    for name in shown.columns if notes.get(name.removesuffix("_raw").removesuffix("_reviewed"))})
+figure_of = {name: name.removesuffix("_raw").removesuffix("_reviewed") for name in shown.columns}
+shares = [name for name, figure in figure_of.items() if figure in SHARE_COLUMNS]
+shown = shown.assign(**{name: shown[name] * 100 for name in shares})  # a share reads as a percentage: 66.7%
+config = {column(name): st.column_config.NumberColumn(help=notes.get(figure_of[name]), format="%.1f%%")
+          for name in shares}
+config |= {column(name): st.column_config.Column(help=notes[figure]) for name, figure in figure_of.items()
+           if name not in shares and notes.get(figure)}
+st.dataframe(shown.rename(columns=column), hide_index=True, key="agents_table", column_config=config)
 records = {record["agent_id"]: record for record in scorecards.to_dict("records")}
 if not records:
     st.stop()
@@ -50,7 +57,8 @@ breakdown = agent_breakdown(records[agent_id])
 trend_col, category_col, disclosure_col = st.columns(3)
 with trend_col:
     st.subheader(t("agents.trend"))
-    trend = weekly_trend(**rows, agent_id=agent_id)
+    # the trend's figures are the calls' own (score, verdict, criticality after review): no finding rows needed
+    trend = weekly_trend([call for call in calls if call["agent_id"] == agent_id], [], [], [], agent_id=agent_id)
     if trend.empty:
         st.info(t("chart.empty"))
     else:
@@ -79,7 +87,7 @@ with disclosure_col:
 st.subheader(t("agents.coaching"))
 # the agent's findings on the calls in the table only: a team lead's team, the period and teams chosen
 sheet = coaching_sheet(within_calls(common.agent_findings(location, agent_id, since, until),
-                                    (call["call_id"] for call in rows["calls"])))
+                                    (call["call_id"] for call in calls)))
 if not sheet:
     st.info(t("agents.no_coaching"))
 else:
@@ -99,7 +107,7 @@ else:
     app_url = st.context.url.rsplit("/", 1)[0] if st.context.url else ""
     headers = {**columns, "quote": t("agents.quote")}
     linked = coaching_sheet(within_calls(common.agent_findings(location, agent_id, since, until),
-                                         (call["call_id"] for call in rows["calls"])),
+                                         (call["call_id"] for call in calls)),
                             call_link=f"{app_url}/call?call_id={{call_id}}")
     st.download_button(t("agents.download"),
                        rows_to_csv([{headers[k]: v for k, v in in_words(row).items()} for row in linked],

@@ -16,6 +16,7 @@ import streamlit as st
 
 from app_pages.i18n import LANGUAGES, label, lang, t
 from audit import accounts, settings
+from audit.reviewapp import engines
 from audit.reviewapp.access import scope_options, scoped_teams
 from audit.reviewapp.colours import CATEGORY_COLOURS, SEVERITY_COLOURS
 from audit.reviewapp.locations import data_dir, database_location, max_upload_bytes
@@ -39,11 +40,15 @@ def store() -> Store:
     return _store(db_location())
 
 
-@st.cache_resource(show_spinner=False)
 def auditor():
-    from audit.auditor import Auditor
+    """The process's auditor: loaded in the background when the server started (``warm_up``), or now."""
+    return engines.AUDITOR.get()
 
-    return Auditor()
+
+def warm_up() -> None:
+    """Start loading the models in the background, once per server process (``AUDIT_PRELOAD_MODELS=0``: never)."""
+    if settings.preload_models():
+        engines.warm_up()
 
 
 @st.cache_resource(show_spinner=False)
@@ -77,11 +82,8 @@ def scorecard_limits(name: str) -> tuple:
         return ()
 
 
-@st.cache_resource(show_spinner=False)
 def transcriber():
-    from audit.asr import Transcriber
-
-    return Transcriber()
+    return engines.TRANSCRIBER.get()
 
 
 def refresh() -> None:
@@ -122,13 +124,18 @@ def aggregate_rows(location: str, since, until, teams: tuple) -> dict:
 
 
 @st.cache_data(ttl=READ_TTL_S, show_spinner=False)
-def agent_scorecards(location: str, since, until, teams: tuple, raw_beside: bool = False):
-    """The agents table (after reviews; ``raw_beside``: with the machine's figures beside), computed once per
-    selection rather than on every click on the page."""
-    from audit.aggregate import agent_scorecards as scorecards, raw_and_reviewed
+def scorecard_totals(location: str, since, until, teams: tuple) -> dict:
+    return _store(location).scorecard_totals(since=since, until=until, teams=teams)
 
-    rows = aggregate_rows(location, since, until, teams)
-    return raw_and_reviewed(**rows) if raw_beside else scorecards(**rows)
+
+@st.cache_data(ttl=READ_TTL_S, show_spinner=False)
+def agent_scorecards(location: str, since, until, teams: tuple, raw_beside: bool = False):
+    """The agents table (after reviews; ``raw_beside``: with the machine's figures beside) from the database's totals,
+    computed once per selection rather than on every click on the page."""
+    from audit.aggregate import agent_scorecards_from_totals, raw_and_reviewed_from_totals
+
+    totals = scorecard_totals(location, since, until, teams)
+    return raw_and_reviewed_from_totals(totals) if raw_beside else agent_scorecards_from_totals(totals)
 
 
 @st.cache_data(ttl=READ_TTL_S, show_spinner=False)
@@ -145,17 +152,23 @@ def narrow_client() -> bool:
 
 
 def streamlit_words() -> None:
-    """Streamlit's own words on the file uploader (「Upload」, 「200MB per file」), which it offers no setting for, in
-    the reader's language: the originals hidden, ours drawn in their place. The limit is the app's own
-    (AUDIT_MAX_UPLOAD_MB, checked again on the server), not Streamlit's."""
+    """Streamlit's own words on the file uploader (「Upload」, 「200MB per file」, and 「Drag and drop files here」 on
+    the layer it shows while a file is dragged over it), which it offers no setting for, in the reader's language:
+    the originals hidden, ours drawn in their place. The limit is the app's own (AUDIT_MAX_UPLOAD_MB, checked again
+    on the server), not Streamlit's."""
     browse = t("upload.browse").replace('"', "")
-    limit = (t("upload.drop") + " · " + t("upload.limit", mb=max_upload_bytes() // (1024 * 1024))).replace('"', "")
+    drop = t("upload.drop").replace('"', "")
+    limit = (drop + " · " + t("upload.limit", mb=max_upload_bytes() // (1024 * 1024))).replace('"', "")
+    # the drag layer is the dropzone's only child <div> without a test id that holds nothing but a <span>
+    dragging = '[data-testid="stFileUploaderDropzone"] > div:not([data-testid]):has(> span:only-child)'
     st.html(f"""<style>
 [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {{ display: none; }}
 [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after {{ content: "{browse}"; }}
 [data-testid="stFileUploaderDropzoneInstructions"] span {{ display: none; }}
 [data-testid="stFileUploaderDropzoneInstructions"] > div::after {{ content: "{limit}"; font-size: 0.85rem;
   opacity: 0.7; }}
+{dragging} > span {{ display: none; }}
+{dragging}::after {{ content: "{drop}"; font-size: 0.875rem; font-weight: 800; }}
 </style>""")
 
 

@@ -1,7 +1,9 @@
 """Per-agent and per-team scorecards, weekly trend and ranking, computed after reviewer verdicts (raw beside them).
 
 The only module of the project that imports pandas. It takes plain rows as the storage layer returns them (lists of
-dicts; see ``*_FIELDS`` below for the keys read) and returns DataFrames. Nothing here reads files or databases.
+dicts; see ``*_FIELDS`` below for the keys read) and returns DataFrames. Nothing here reads files or databases. The
+agents table can also be made from the totals the database counts (``Store.scorecard_totals``: a row per call, but
+findings and disclosures summed per agent), figure for figure the same (tests/test_aggregate_sql.py).
 
 Which findings count, and each call's verdict, score and criticality
     raw (``reviewed=False``): the machine's view -- findings on agent turns (not those reviewers added); the machine verdict and score; a call is
@@ -60,8 +62,17 @@ def agent_scorecards(calls: Iterable[dict[str, Any]], findings: Iterable[dict[st
                      reviewed: bool = True, team: str | None = None, since: str | None = None,
                      until: str | None = None) -> pd.DataFrame:
     """One row per agent, best first (see ``rank``); an agent's name and team are those of their latest call."""
-    facts, counted, disc, categories, disclosure_ids = _prepare(calls, findings, disclosures, signals, reviewed,
-                                                                team=team, since=since, until=until)
+    return _agent_table(*_prepare(calls, findings, disclosures, signals, reviewed, team=team, since=since,
+                                  until=until))
+
+
+def agent_scorecards_from_totals(totals: dict[str, list[dict[str, Any]]], *, reviewed: bool = True) -> pd.DataFrame:
+    """``agent_scorecards`` from what the database counted (``audit.storage`` ``scorecard_totals``, already filtered):
+    the same table, figure for figure, without reading every finding and disclosure row."""
+    return _agent_table(*_from_totals(totals, reviewed))
+
+
+def _agent_table(facts, counted, disc, categories, disclosure_ids) -> pd.DataFrame:
     table = _measures(facts, counted, disc, ["agent_id"], categories, disclosure_ids)
     table = table.join(_latest(facts, "agent_id", ["agent_name", "team"])).reset_index()
     columns = [*AGENT_COLUMNS, *_extra_columns(categories, disclosure_ids)]
@@ -104,8 +115,17 @@ def raw_and_reviewed(calls: Iterable[dict[str, Any]], findings: Iterable[dict[st
     every other column ``<name>_raw`` next to ``<name>_reviewed``; rows in reviewed rank order. ``filters`` are
     ``agent_scorecards``' (team, since, until)."""
     calls, findings, disclosures, signals = list(calls), list(findings), list(disclosures), list(signals)
-    raw = agent_scorecards(calls, findings, disclosures, signals, reviewed=False, **filters)
-    rev = agent_scorecards(calls, findings, disclosures, signals, reviewed=True, **filters)
+    return _side_by_side(agent_scorecards(calls, findings, disclosures, signals, reviewed=False, **filters),
+                         agent_scorecards(calls, findings, disclosures, signals, reviewed=True, **filters))
+
+
+def raw_and_reviewed_from_totals(totals: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
+    """``raw_and_reviewed`` from the database's totals (see ``agent_scorecards_from_totals``)."""
+    return _side_by_side(agent_scorecards_from_totals(totals, reviewed=False),
+                         agent_scorecards_from_totals(totals, reviewed=True))
+
+
+def _side_by_side(raw: pd.DataFrame, rev: pd.DataFrame) -> pd.DataFrame:
     both = rev.drop(columns=IDENTITY[1:]).merge(raw, on="agent_id", how="left", suffixes=("_reviewed", "_raw"))
     figures = [c for c in rev.columns if c not in IDENTITY]
     return _noted(both[[*IDENTITY, *(f"{c}_{kind}" for c in figures for kind in ("raw", "reviewed"))]])
@@ -125,6 +145,10 @@ def _frame(rows: Iterable[dict[str, Any]], fields: list[str]) -> pd.DataFrame:
     return pd.DataFrame(columns, columns=fields)
 
 
+def _local_date(started_at: pd.Series) -> pd.Series:
+    return pd.to_datetime(started_at.astype("string").str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+
+
 def _day(value: str) -> pd.Timestamp:
     return pd.Timestamp(str(value)[:10])
 
@@ -140,8 +164,7 @@ def _prepare(calls, findings, disclosures, signals, reviewed: bool, *, team=None
     categories = sorted(f["category"].dropna().unique())
     disclosure_ids = sorted(d["disclosure"].dropna().unique())
 
-    c["date"] = pd.to_datetime(c["started_at"].astype("string").str.slice(0, 10), format="%Y-%m-%d",
-                               errors="coerce")
+    c["date"] = _local_date(c["started_at"])
     keep = pd.Series(True, index=c.index)
     if team is not None:
         keep &= c["team"] == team
@@ -156,19 +179,46 @@ def _prepare(calls, findings, disclosures, signals, reviewed: bool, *, team=None
     d = d[d["call_id"].isin(c["call_id"])]
     s = s[s["call_id"].isin(c["call_id"])]
 
+    machine = (f["speaker"] == "agent") & (f["source"] != REVIEWER_SOURCE)  # a reviewer-added one is no machine view
     if reviewed:  # the review policy's, row by row (its rules are not restated here)
         counts = pd.Series([counts_against_agent(row) for row in f.to_dict("records")], index=f.index, dtype=bool)
+    else:
+        counts = machine
+    c["machine_critical"] = c["call_id"].isin(f.loc[machine & (f["severity"] == "critical"), "call_id"])
+    c["complaint"] = c["call_id"].isin(s.loc[s["signal"] == "complaint_intent", "call_id"])
+    c["vulnerable"] = c["call_id"].isin(s.loc[s["signal"] == "vulnerability", "call_id"])
+    # one row per counted finding and per judged disclosure, each weighing 1: the database's totals, unsummed
+    counted = f.loc[counts, ["call_id", "category"]].assign(findings=1)
+    judged = d[d["status"].isin(["present", "missing"])]
+    judged = judged[["call_id", "disclosure"]].assign(present=(judged["status"] == "present").astype(int), judged=1)
+    return _facts(c, reviewed), counted, judged, categories, disclosure_ids
+
+
+def _from_totals(totals: dict[str, list[dict[str, Any]]], reviewed: bool):
+    """``_prepare``'s parts from the database's totals: calls as rows, findings and disclosures already summed per
+    agent and team (so only agent or team tables can be made from them)."""
+    c = _frame(totals["calls"], [*CALL_FIELDS, "complaint", "vulnerable", "machine_critical"])
+    f = _frame(totals["findings"], ["agent_id", "team", "category", "reviewed", "raw"])
+    d = _frame(totals["disclosures"], ["agent_id", "team", "disclosure", "present", "judged"])
+    c["date"] = _local_date(c["started_at"])
+    for flag in ("complaint", "vulnerable", "machine_critical"):
+        c[flag] = c[flag].fillna(False).astype(bool)
+    counted = f.rename(columns={"reviewed" if reviewed else "raw": "findings"})[["agent_id", "team", "category",
+                                                                                  "findings"]]
+    return (_facts(c, reviewed), counted, d, sorted(f["category"].dropna().unique()),
+            sorted(d["disclosure"].dropna().unique()))
+
+
+def _facts(c: pd.DataFrame, reviewed: bool) -> pd.DataFrame:
+    """Each call's score, verdict and criticality as counted (after reviews, or the machine's), and pass flag."""
+    if reviewed:
         c["score"], c["verdict"] = c["reviewed_score"], c["reviewed_verdict"]
         c["critical"] = c["reviewed_critical"].fillna(False).astype(bool)
     else:
-        counts = (f["speaker"] == "agent") & (f["source"] != REVIEWER_SOURCE)  # a reviewer-added one is no machine view
-        critical_calls = f.loc[counts & (f["severity"] == "critical"), "call_id"]
-        c["critical"] = c["call_id"].isin(critical_calls) | c["call_time_violation"].fillna(False).astype(bool)
+        c["critical"] = c["machine_critical"] | c["call_time_violation"].fillna(False).astype(bool)
     c["score"] = pd.to_numeric(c["score"], errors="coerce")
     c["passed"] = c["verdict"] == "pass"
-    c["complaint"] = c["call_id"].isin(s.loc[s["signal"] == "complaint_intent", "call_id"])
-    c["vulnerable"] = c["call_id"].isin(s.loc[s["signal"] == "vulnerability", "call_id"])
-    return c, f.loc[counts, ["call_id", "category"]], d, categories, disclosure_ids
+    return c
 
 
 def _measures(facts: pd.DataFrame, counted: pd.DataFrame, disc: pd.DataFrame, keys: list[str],
@@ -184,18 +234,26 @@ def _measures(facts: pd.DataFrame, counted: pd.DataFrame, disc: pd.DataFrame, ke
     per_100 = ["critical_per_100", "complaints_per_100", "vulnerability_per_100"]
     table[per_100] = table[per_100] * 100
 
-    owned = counted.merge(facts[["call_id", *keys]], on="call_id")
+    owned = _keyed(counted, facts, keys)
     by_category = pd.get_dummies(owned["category"]).reindex(columns=categories, fill_value=0).astype(int)
-    found = by_category.groupby([owned[k] for k in keys], dropna=False).sum().add_prefix("findings_")
+    found = (by_category.mul(owned["findings"].astype(int), axis=0)
+             .groupby([owned[k] for k in keys], dropna=False).sum().add_prefix("findings_"))
     table = table.join(found)
     table[found.columns] = table[found.columns].fillna(0).astype(int)
 
-    judged = disc[disc["status"].isin(["present", "missing"])].merge(facts[["call_id", *keys]], on="call_id")
+    judged = _keyed(disc, facts, keys)
     which = pd.get_dummies(judged["disclosure"]).reindex(columns=disclosure_ids, fill_value=0).astype(int)
     groups = [judged[k] for k in keys]
-    present = which.mul(judged["status"] == "present", axis=0).groupby(groups, dropna=False).sum()
-    rate = (present / which.groupby(groups, dropna=False).sum()).astype(float).add_prefix("disclosure_")
+    present = which.mul(judged["present"].astype(int), axis=0).groupby(groups, dropna=False).sum()
+    judged_n = which.mul(judged["judged"].astype(int), axis=0).groupby(groups, dropna=False).sum()
+    rate = (present / judged_n).astype(float).add_prefix("disclosure_")
     return table.join(rate)
+
+
+def _keyed(rows: pd.DataFrame, facts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Counted rows with the grouping ``keys``: their call's, for rows of calls; the database's totals carry theirs
+    (agent and team)."""
+    return rows.merge(facts[["call_id", *keys]], on="call_id") if "call_id" in rows.columns else rows
 
 
 def _latest(facts: pd.DataFrame, key: str, columns: list[str]) -> pd.DataFrame:

@@ -19,6 +19,8 @@ other settings) is seen at once. A variable set to the empty string counts as un
 ``AUDIT_LEXICON_DIR``     the rule pack and ASR lexicon folder. Default: the shipped ``lexicons/``.
 ``AUDIT_SCORECARD_DIR``   the scorecards folder. Default: the shipped ``scorecards/``.
 ``AUDIT_PLAN_DIR``        the 抽检 sampling plans folder. Default: the shipped ``plans/``.
+``AUDIT_PRELOAD_MODELS``  ``0``: the review app loads its models (rules engine, learned reader, speech model) when a
+                          page first needs them, not in the background when the server starts. Default: ``1``.
 ``AUDIT_READER_DIR``      the learned readers' folder: ``candidates/`` that ``audit train`` wrote and ``current/``,
                           the one ``audit model promote`` made the one used (the shipped ``audit/reader_model/``
                           until then). Default: ``<AUDIT_DATA_DIR>/readers``.
@@ -43,6 +45,7 @@ LEXICON_DIR = "AUDIT_LEXICON_DIR"
 SCORECARD_DIR = "AUDIT_SCORECARD_DIR"
 PLAN_DIR = "AUDIT_PLAN_DIR"
 READER_DIR = "AUDIT_READER_DIR"
+PRELOAD_MODELS = "AUDIT_PRELOAD_MODELS"
 NEW_PASSWORD = "AUDIT_NEW_PASSWORD"
 
 DEFAULT_DB = "results/audit.db"  # where `audit run samples --out results` writes
@@ -75,6 +78,10 @@ def max_upload_mb() -> float:
         return float(_set(MAX_UPLOAD_MB) or DEFAULT_MAX_UPLOAD_MB)
     except ValueError:
         return DEFAULT_MAX_UPLOAD_MB
+
+
+def preload_models() -> bool:
+    return _set(PRELOAD_MODELS) != "0"
 
 
 def batch_roots() -> list[Path]:

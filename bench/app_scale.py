@@ -10,9 +10,10 @@ median printed. Transcripts are not stored (the queue and overview never read th
 
 Then the pages themselves (``--no-pages`` skips this; it needs Debian's Chromium and Playwright): ``streamlit run
 app.py`` on that database, and each page opened in headless Chromium by URL as a signed-in admin -- cold (the first
-time after the server started: nothing cached, models not loaded), warm (the median of three more visits, within
-the app's 15-second read cache) and expired (once more, the read cache expired). A page is "drawn" when its title
-shows, "done" when its script has finished (Streamlit's script state on its root element).
+time after the server started: nothing cached; the models start loading in the background once the sign-in page is
+drawn, and each page is opened right after the one before, without waiting for them), warm (the median of three more
+visits, within the app's 15-second read cache) and expired (once more, the read cache expired). A page is "drawn"
+when its title shows, "done" when its script has finished (Streamlit's script state on its root element).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from audit import __version__, accounts  # noqa: E402
+from audit.aggregate import agent_scorecards, agent_scorecards_from_totals  # noqa: E402
 from audit.auditor import Auditor  # noqa: E402
 from audit.reviewapp.queue import QueueFilters, queue_page  # noqa: E402
 from audit.scan import audit_to_line, read_calls  # noqa: E402
@@ -246,9 +248,10 @@ def main() -> None:
         ("overview, one month", lambda: store.overview(**month)),
         ("call detail", lambda: store.call_detail("scale-025000")),
         ("agent's findings (coaching)", lambda: store.agent_findings(agent)),
-        ("agents page rows, one month", lambda: store.aggregate_rows(**month)),
-        ("agents page scorecards, one month", lambda: __import__("audit.aggregate").aggregate.agent_scorecards(
-            **store.aggregate_rows(**month))),
+        ("agents page totals (SQL), one month", lambda: store.scorecard_totals(**month)),
+        ("agents page scorecards, one month", lambda: agent_scorecards_from_totals(store.scorecard_totals(**month))),
+        ("agents page scorecards, all calls", lambda: agent_scorecards_from_totals(store.scorecard_totals())),
+        ("  the same from every row (pandas)", lambda: agent_scorecards(**store.aggregate_rows())),
     ]
     print(f"\n{'read':<40} {'median s':>9}")
     print("-" * 50)

@@ -7,6 +7,7 @@ pages; a team lead sees their own team only and cannot open another team's call 
 verdicts and exports are filed under the signed-in account, whatever the session state says."""
 
 import io
+import json
 import shutil
 import sqlite3
 import time
@@ -547,6 +548,17 @@ def test_agent_coaching_sheet_quotes_the_agent_and_downloads(app_db):
     assert at.get("download_button")
     at.toggle(key="agents_raw").set_value(True).run()
     assert table(at, CRITICAL + "（机器）") is not None
+
+
+def test_the_agents_table_shows_the_pass_rate_in_percent(app_db):
+    at = open_page("agents")
+    shown = table(at, CRITICAL)
+    rates = shown["通过率"]
+    assert rates.between(0, 100).all() and ((rates > 1) & (rates < 100)).any()  # 66.7 for 66.7%, not 0.667
+    # each a share of the agent's calls, in percent
+    assert all(round(rate * calls / 100, 6) == round(rate * calls / 100) for rate, calls in zip(rates, shown["通话数"]))
+    config = json.loads(next(frame for frame in at.dataframe if "通过率" in frame.value.columns).proto.columns)
+    assert config["通过率"]["type_config"]["format"] == "%.1f%%"
 
 
 def test_team_filter_narrows_the_agent_table(app_db):

@@ -268,6 +268,16 @@ def test_a_chinese_page_shows_no_code_names(server, page, path, title):
     if path == "batch":  # Streamlit's uploader words, drawn in Chinese in their place
         words = page.locator('[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]')
         assert "选择文件" in words.first.evaluate("e => getComputedStyle(e, '::after').content")
+        # and the layer Streamlit shows while a file is dragged over the uploader
+        dropzone = page.locator('[data-testid="stFileUploaderDropzone"]').first
+        dragged = page.evaluate_handle("() => { const files = new DataTransfer(); "
+                                       "files.items.add(new File(['RIFF'], 'call.wav', {type: 'audio/wav'})); "
+                                       "return files; }")
+        dropzone.dispatch_event("dragenter", {"dataTransfer": dragged})
+        layer = dropzone.locator(":scope > div:not([data-testid])", has=page.locator(":scope > span"))
+        layer.wait_for(timeout=10_000)
+        assert "拖放" in layer.evaluate("e => getComputedStyle(e, '::after').content")
+        assert not STREAMLIT_ENGLISH.findall(shown_text(page)), STREAMLIT_ENGLISH.findall(shown_text(page))
 
 
 def test_a_reviewer_sees_no_server_paths(server, page):

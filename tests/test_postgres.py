@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from audit.aggregate import agent_scorecards
+from audit.aggregate import agent_scorecards, agent_scorecards_from_totals
 from audit.auditor import Auditor
 from audit.scan import audit_to_line
 from audit.storage import Store
@@ -77,6 +77,14 @@ def test_sample_audits_store_review_and_aggregate_the_same_on_postgresql_as_on_s
     assert postgres.verify_trail().ok and postgres.verify_trail().reviews == 2
     tables = {name: agent_scorecards(**store.aggregate_rows()).to_dict("records") for name, store in stores.items()}
     assert tables["postgresql"] == tables["sqlite"]
+    # the agents page's and the overview's figures, counted by each database
+    assert all(agent_scorecards_from_totals(store.scorecard_totals()).to_dict("records") == tables["sqlite"]
+               for store in stores.values())
+    overviews = {name: store.overview() for name, store in stores.items()}
+    for figures in overviews.values():
+        for agent in figures["worst_agents"]:  # an average in each database's floating point
+            agent["mean_score"] = round(agent["mean_score"], 6)
+    assert overviews["postgresql"] == overviews["sqlite"]
 
 
 def test_an_edited_review_is_detected_on_postgresql(postgres_url, sample_transcripts):

@@ -3,6 +3,7 @@ dialogue's highlights, coaching sheets, the rule pack's try-a-sentence, upload c
 
 import io
 import shutil
+import time
 import zipfile
 
 import pytest
@@ -332,3 +333,45 @@ def test_a_server_folder_is_named_from_its_root_down_never_by_the_path_above(tmp
     roots = [tmp_path / "data", tmp_path / "other"]
     assert folder_label(roots)(tmp_path / folder) == shown
     assert str(tmp_path) not in folder_label(roots)(tmp_path / folder)
+
+
+# -- engines (the models the app loads once per server) ---------------------------------------------------------------
+
+def test_a_page_asking_for_an_engine_while_it_warms_up_gets_that_load_not_a_second_one():
+    from audit.reviewapp.engines import Engine, warm_up
+
+    built = []
+    engine = Engine(lambda: built.append(Auditor()) or built[-1])
+    thread = warm_up((engine,))
+    assert thread is not None and thread.is_alive() and not engine.ready  # the caller (sign-in) did not wait
+    got = engine.get()  # a page that needs it now: waits for the load under way
+    thread.join(timeout=120)
+    assert built == [got] and engine.ready and engine.get() is got
+    assert warm_up((engine,)) is None  # warmed once per process
+
+
+def test_the_models_load_between_pages_not_while_one_is_drawn():
+    from audit.reviewapp import engines
+    from audit.rulepack import load_rule_pack
+
+    started_at = []
+    engine = engines.Engine(lambda: started_at.append(time.monotonic()) or load_rule_pack())
+    with engines.page_running():
+        thread = engines.warm_up((engine,))
+        time.sleep(engines.IDLE_S + 0.3)
+        assert not started_at
+        page_end = time.monotonic()
+    thread.join(timeout=60)
+    assert started_at and started_at[0] >= page_end + engines.IDLE_S - 0.05 and engine.ready
+
+
+def test_an_engine_that_fails_to_load_leaves_the_others_loading_and_fails_again_on_its_page():
+    from audit.errors import AuditError
+    from audit.reviewapp.engines import Engine, warm_up
+    from audit.rulepack import load_rule_pack
+
+    broken, working = Engine(lambda: load_rule_pack("no-such-profile")), Engine(load_rule_pack)
+    warm_up((broken, working)).join(timeout=60)
+    assert working.ready and not broken.ready
+    with pytest.raises(AuditError, match="no-such-profile"):
+        broken.get()

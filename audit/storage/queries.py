@@ -115,6 +115,59 @@ class Queries:
             "signals": [{"call_id": call_of[a], "signal": s} for a, s in signals],
         }
 
+    def scorecard_totals(self, *, since: str | None = None, until: str | None = None, teams=(),
+                         agent_ids=()) -> dict[str, list[dict[str, Any]]]:
+        """What ``audit.aggregate.agent_scorecards_from_totals`` takes, counted by the database: the calls in the
+        filters (one row each, as ``aggregate_rows``' calls, with ``complaint``, ``vulnerable`` and
+        ``machine_critical``: a critical machine finding on an agent turn), and the findings and disclosures summed
+        per agent, team and category or disclosure -- a few hundred rows where ``aggregate_rows`` reads every finding
+        and eight disclosures per call. Which findings count is ``audit.review_policy.counts_against_agent`` (after
+        reviews) or the machine's view (agent turns, none a reviewer added), restated here in SQL; tests hold the two
+        paths to the same figures."""
+        filters = dict(since=since, until=until, teams=teams, agent_ids=agent_ids)
+        scope = latest_audit_calls(AuditRow.id.label("audit_pk"), CallRow.agent_id, CallRow.team,
+                                   **filters).subquery()
+
+        def signal(name):
+            return exists().where(SignalRow.audit_pk == AuditRow.id, SignalRow.signal == name)
+
+        machine = and_(FindingRow.speaker == "agent",
+                       FindingRow.source.is_distinct_from(review_policy.REVIEWER_SOURCE))
+        reviewed = or_(and_(FindingRow.speaker == "agent", FindingRow.review_verdict.is_distinct_from("dismissed")),
+                       and_(FindingRow.speaker == "unknown",
+                            FindingRow.review_verdict.in_(list(review_policy.CONFIRMING))))
+        machine_critical = exists().where(FindingRow.audit_pk == AuditRow.id, machine,
+                                          FindingRow.severity == "critical")
+
+        def total(condition):
+            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+        judged = DisclosureRow.status.in_(["present", "missing"])
+        with self.session() as session:
+            calls = session.execute(latest_audit_calls(
+                CallRow.call_id, CallRow.agent_id, CallRow.agent_name, CallRow.team, CallRow.started_at,
+                AuditRow.score, AuditRow.verdict, AuditRow.call_time_violation, AuditRow.reviewed_verdict,
+                AuditRow.reviewed_score, AuditRow.reviewed_critical, signal("complaint_intent").label("complaint"),
+                signal("vulnerability").label("vulnerable"), machine_critical.label("machine_critical"),
+                **filters)).mappings().all()
+            findings = session.execute(
+                select(scope.c.agent_id, scope.c.team, FindingRow.category, total(reviewed), total(machine))
+                .join(scope, scope.c.audit_pk == FindingRow.audit_pk)
+                .group_by(scope.c.agent_id, scope.c.team, FindingRow.category)).all()
+            disclosures = session.execute(
+                select(scope.c.agent_id, scope.c.team, DisclosureRow.disclosure,
+                       total(DisclosureRow.status == "present"), total(judged))
+                .join(scope, scope.c.audit_pk == DisclosureRow.audit_pk)
+                .group_by(scope.c.agent_id, scope.c.team, DisclosureRow.disclosure)).all()
+        flags = ("complaint", "vulnerable", "machine_critical")
+        return {
+            "calls": [{key: bool(value) if key in flags else value for key, value in call.items()} for call in calls],
+            "findings": [{"agent_id": a, "team": team, "category": c, "reviewed": int(n), "raw": int(raw)}
+                         for a, team, c, n, raw in findings],
+            "disclosures": [{"agent_id": a, "team": team, "disclosure": d, "present": int(p), "judged": int(j)}
+                            for a, team, d, p, j in disclosures],
+        }
+
     def export_rows(self, since: str | None = None, until: str | None = None) -> dict[str, list[dict[str, Any]]]:
         """Everything the regulator's package holds for calls started between two dates (inclusive, YYYY-MM-DD):
         the latest audit of each call with its findings, disclosures and the reviews of those findings. The
@@ -281,11 +334,19 @@ class Queries:
                                    AuditRow.reviewed_critical.label("critical"),
                                    since=since, until=until, teams=teams, agent_ids=agent_ids).subquery()
         critical = cast(scope.c.critical, Integer)
+
+        def calls_where(condition):
+            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
         with self.session() as session:
-            calls, failed, review, critical_calls = session.execute(select(
-                func.count(), func.coalesce(func.sum(case((scope.c.verdict == "fail", 1), else_=0)), 0),
-                func.coalesce(func.sum(case((scope.c.verdict == "review", 1), else_=0)), 0),
-                func.coalesce(func.sum(critical), 0))).one()
+            # one pass over the calls, per agent (worst first); the headline figures are the sums of its rows
+            agents = session.execute(
+                select(scope.c.agent_id, func.max(scope.c.agent_name), func.max(scope.c.team), func.count(),
+                       func.avg(scope.c.score), func.coalesce(func.sum(critical), 0),
+                       calls_where(scope.c.verdict == "fail"), calls_where(scope.c.verdict == "review"))
+                .group_by(scope.c.agent_id)
+                .order_by((func.sum(critical) * 1.0 / func.count()).desc(), func.avg(scope.c.score), scope.c.agent_id)
+            ).all()
             day = func.substr(scope.c.started_at, 1, 10)
             # one pass over the findings, by day, category and severity; the two charts are sums of it
             severity = func.coalesce(FindingRow.review_severity, FindingRow.severity)
@@ -293,15 +354,11 @@ class Queries:
                                       .join(scope, scope.c.audit_pk == FindingRow.audit_pk)
                                       .where(FindingRow.review_verdict.is_distinct_from("dismissed"))
                                       .group_by(day, FindingRow.category, severity)).all()
-            agents = session.execute(
-                select(scope.c.agent_id, func.max(scope.c.agent_name), func.max(scope.c.team), func.count(),
-                       func.avg(scope.c.score), func.sum(critical),
-                       func.sum(case((scope.c.verdict == "fail", 1), else_=0)))
-                .where(scope.c.agent_id.is_not(None)).group_by(scope.c.agent_id)
-                .order_by((func.sum(critical) * 1.0 / func.count()).desc(), func.avg(scope.c.score), scope.c.agent_id)
-                .limit(worst_agents)).all()
-        unreviewed = self.queue_page(limit=1, since=since, until=until, teams=teams, agent_ids=agent_ids,
-                                     review_status="unreviewed")[1]
+            query, _ = self._queue_query(since=since, until=until, teams=teams, agent_ids=agent_ids,
+                                         review_status="unreviewed")
+            unreviewed = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        calls, failed, review, critical_calls = (sum(int(row[i] or 0) for row in agents) for i in (3, 6, 7, 5))
+        agents = [row for row in agents if row[0] is not None][:worst_agents]
         by_category: dict[tuple[str, str], int] = {}
         by_day: dict[tuple[str, str], int] = {}
         for day_, category, severity, n in counted:
@@ -317,7 +374,7 @@ class Queries:
             "findings_by_day": [{"day": d, "category": c, "findings": n} for (d, c), n in sorted(by_day.items())],
             "worst_agents": [{"agent_id": a, "agent_name": name, "team": team, "calls": n,
                               "mean_score": float(mean) if mean is not None else None, "critical_calls": int(crit or 0),
-                              "fail_calls": int(fail or 0)} for a, name, team, n, mean, crit, fail in agents],
+                              "fail_calls": int(fail or 0)} for a, name, team, n, mean, crit, fail, _ in agents],
         }
 
     def call_detail(self, call_id: str) -> dict[str, Any] | None:
