@@ -372,7 +372,8 @@ def review(
     severity: Optional[str] = typer.Option(None, "--severity", help="New severity, with severity_changed; the "
                                                                     "severity of an added finding."),
     turn: Optional[int] = typer.Option(None, "--turn", help="add: the turn (0 = first) the missed finding is in."),
-    at_s: Optional[float] = typer.Option(None, "--at", help="add: instead of --turn, a time in the audio (s)."),
+    at: Optional[str] = typer.Option(None, "--at", help="add: instead of --turn, a time in the audio: seconds "
+                                                        "(83.5) or m:ss (1:23)."),
     quote: str = typer.Option("", "--quote", help="add: the words of the turn (default: the whole turn)."),
     category: Optional[str] = typer.Option(None, "--category", help="add: the conduct category."),
     db: Path = DbOption,
@@ -384,6 +385,9 @@ def review(
         if finding_id == "add":
             if not call_id or not category or not severity:
                 raise typer.BadParameter("review add needs CALL_ID, --category and --severity")
+            from audit.reviewer_findings import parse_audio_time
+
+            at_s = parse_audio_time(at) if at is not None else None
             finding, row = store.add_reviewer_finding(call_id, reviewer, category, severity, note, turn=turn,
                                                       quote=quote, at_s=at_s)
             typer.echo(f"finding {finding.id} added to {call_id} ({finding.category}, {finding.severity}, turn "

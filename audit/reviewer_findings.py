@@ -8,6 +8,8 @@ it with an ``added`` review in the hash-chained trail, and from then on it count
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,8 @@ from audit.rulepack import CONDUCT_CATEGORIES
 
 REVIEWER_RULE_ID = "REVIEWER"  # the rule id of every reviewer-added finding: no rule found it
 MARKABLE_SPEAKERS = ("agent", "unknown")
+# seconds (83.5), m:ss (1:23, 1:23.5) or h:mm:ss (1:02:03); a full-width colon is what a Chinese IME types
+_AUDIO_TIME = re.compile(r"^(?:(?:(\d+)[:：])?(\d+)[:：])?(\d+(?:\.\d*)?|\.\d+)$")
 
 
 class ReviewerFindingError(AuditError):
@@ -47,6 +51,35 @@ class MissedFinding:
                 "score": None, "source": REVIEWER_SOURCE}
 
 
+def parse_audio_time(text: str) -> float:
+    """A time in the call's audio as a reviewer types it: seconds (``83.5``), ``m:ss`` (``1:23``, as the player shows
+    it) or ``h:mm:ss``; returns seconds. Minutes and seconds after a colon are under 60."""
+    match = _AUDIO_TIME.match(text.strip())
+    hours, minutes, seconds = match.groups() if match else (None, None, None)
+    if match is None or (minutes is not None and float(seconds) >= 60) or (hours is not None and int(minutes) >= 60):
+        raise ReviewerFindingError(None, f"'{text.strip()}' is not a time in the audio: write seconds (83.5) or "
+                                         "minutes:seconds (1:23)")
+    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds)
+
+
+def _clock(seconds: float) -> str:
+    """Seconds as m:ss (h:mm:ss), tenths when there are any: as the reviewer typed or the player shows it."""
+    whole, tenths = divmod(round(seconds * 10), 10)
+    minutes, secs = divmod(whole, 60)
+    hours, minutes = divmod(minutes, 60)
+    text = f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    return text + (f".{tenths}" if tenths else "")
+
+
+def call_end_s(transcript: dict[str, Any]) -> float | None:
+    """Where the call's audio ends: its duration, or (none stored) the end of its last timed turn."""
+    duration = transcript.get("duration_s")
+    if duration:
+        return float(duration)
+    ends = [s["end_s"] for s in transcript.get("segments") or () if s.get("end_s") is not None]
+    return max(ends) if ends else None
+
+
 def turn_at(segments: list[dict[str, Any]], at_s: float) -> int:
     """The turn being said at ``at_s`` seconds (the nearest one before it in a pause)."""
     timed = [(i, s) for i, s in enumerate(segments) if s.get("start_s") is not None]
@@ -70,6 +103,12 @@ def place(transcript: dict[str, Any] | None, category: str, severity: str, note:
     if turn is None:
         if at_s is None:
             raise ReviewerFindingError(None, "say where: a turn, or a time in the audio")
+        end_s = call_end_s(transcript or {})
+        if not math.isfinite(at_s) or at_s < 0:
+            raise ReviewerFindingError(None, f"{at_s} s is not a time in the audio")
+        if end_s is not None and at_s > end_s:
+            raise ReviewerFindingError(None, f"{_clock(at_s)} ({at_s:g} s) is past the call's end at "
+                                             f"{_clock(end_s)} ({end_s:g} s)")
         turn = turn_at(segments, at_s)
     if not 0 <= turn < len(segments):
         raise ReviewerFindingError(None, f"turn {turn} is not in the call (turns 0-{len(segments) - 1})")

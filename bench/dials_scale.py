@@ -8,7 +8,9 @@ database is left as it was): every call is given one of 20,000 debtors, and a di
 written next to the copy: each recorded call once, answered, with its call id and start time, and the rest dials to
 the same debtors over the same 26 weeks, mostly unanswered, with about 1 debtor-day in 50 crossing a limit by one or
 two. Each command runs once, as a user runs it (a fresh Python process: imports, opening the database, the work, the
-table); the first import stores every attempt, the second finds them all stored and only checks the limits again.
+table); the first import stores every attempt, the second finds them all stored and only checks the limits again
+(the days the log names), and a third imports the next day's log (``--day-rows`` attempts to as many debtors, a few
+over a limit), the daily case: it checks that day only, not the debtors' 26 weeks.
 """
 
 from __future__ import annotations
@@ -69,9 +71,27 @@ def write_dial_log(path: Path, calls: list[tuple[str, str, str, str]], rows: int
     return pushed
 
 
+def write_next_day(path: Path, rows: int) -> None:
+    """The day after the 26 weeks: ``rows`` attempts, one or two to each of as many debtors, unanswered but every
+    20th debtor reached 4 times (one over the answered limit)."""
+    rng = random.Random(12)
+    day = START + timedelta(days=DAYS)
+    lines = []
+    for pk in rng.sample(range(DEBTORS), min(rows, DEBTORS)):
+        answered, count = ("1", 4) if pk % 20 == 0 else ("0", rng.randint(1, 2))
+        for _ in range(count):
+            moment = day + timedelta(minutes=rng.randrange(12 * 60), seconds=rng.randrange(60))
+            lines.append((debtor_of(pk), f"138{pk:08d}", moment.isoformat() + "+08:00", answered, "A0001", ""))
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(("debtor_id", "number", "dialed_at", "answered", "agent_id", "call_id"))
+        writer.writerows(lines[:rows])
+
+
 def main() -> None:
     parser = arguments(__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--day-rows", type=int, default=10_000)
     args = parser.parse_args()
     store, seeded = seeded_store(__doc__.splitlines()[0], args)
     store.engine.dispose()
@@ -82,9 +102,12 @@ def main() -> None:
     pushed = write_dial_log(log, calls, args.rows)
     print(f"{len(calls):,} calls to {DEBTORS:,} debtors; dial log of {args.rows:,} attempts "
           f"({log.stat().st_size / 1e6:.1f} MB, {pushed:,} debtor-days pushed over a limit)")
+    next_day = work.with_name(f"{work.stem}_next_day.csv")
+    write_next_day(next_day, args.day_rows)
     db = ["--db", str(work)]
     runs = [("audit dials import (all new)", ("dials", "import", str(log), *db)),
             ("audit dials import (same log again)", ("dials", "import", str(log), *db)),
+            (f"audit dials import (next day, {args.day_rows:,})", ("dials", "import", str(next_day), *db)),
             ("audit dials check (every debtor)", ("dials", "check", *db))]
     print(f"\n{'what':<44} {'wall s':>7} {'CPU s':>7}")
     print("-" * 60)

@@ -101,6 +101,37 @@ def test_a_reviewer_adds_a_finding_the_machine_missed_on_the_call_page(qa_db):
     assert store.call_reviews("seg-1")[0]["reviewer"] == "质检-李 (li)"
 
 
+@pytest.mark.parametrize(("typed", "stored", "error"), [
+    ("0:09", (2, 9.0), None),  # turn 2 is said from 7.5 s to 14 s: stored as `audit review add --at 9` stores it
+    ("9", (2, 9.0), None),
+    ("0:18", None, "0:18 (18 s) is past the call's end at 0:17 (17 s)"),
+    ("0:14.8", None, "turn 3 is the customer's: a finding is about what the agent said"),
+    ("一分钟", None, "'一分钟' is not a time in the audio: write seconds (83.5) or minutes:seconds (1:23)"),
+])
+def test_a_reviewer_marks_a_missed_finding_at_a_time_in_the_audio(qa_db, typed, stored, error):
+    from audit.auditor import Auditor
+    from audit.scan import audit_to_line
+    from qa_calls import MISSED, segmented_call
+
+    store = Store(qa_db)
+    call = segmented_call("seg-2", "A0")
+    audit = Auditor().audit_transcript(call)
+    store.save(call, audit, audit_to_line(audit))
+    at = open_page("call", user="li", query={"call_id": "seg-2"})
+    at.radio(key="missed_where::seg-2").set_value("time").run()
+    assert not [s for s in at.selectbox if s.key == "missed_turn::seg-2"]  # a time instead of a turn
+    at.text_input(key="missed_at::seg-2").input(typed)
+    at.text_input(key="missed_quote::seg-2").input(MISSED if stored else "")
+    at.selectbox(key="missed_category::seg-2").set_value("intimidation")
+    at.selectbox(key="missed_severity::seg-2").set_value("critical")
+    at.button(key="missed_save::seg-2").click().run()
+    assert not at.exception
+    added = [f for f in store.call_detail("seg-2")["findings"] if f["source"] == "reviewer"]
+    assert [(f["turn"], f["start_s"]) for f in added] == ([stored] if stored else [])
+    assert [e.value for e in at.error] == ([error] if error else [])
+    assert not stored or (added[0]["quote"] == MISSED and store.verify_trail().ok)
+
+
 def test_the_plan_shows_the_cron_line_and_what_its_last_run_drew(qa_db):
     at = open_page("accuracy", user="root")
     assert "尚未运行过" in page_text(at)

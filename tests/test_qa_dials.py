@@ -278,3 +278,61 @@ def test_the_export_carries_the_violations_as_findings_from_the_dial_log(tmp_pat
     with open(tmp_path / "package" / "call_items.csv", encoding="utf-8-sig") as handle:
         assert [(i["kind"], i["rule_id"]) for i in csv.DictReader(handle) if i["call_id"] == "rec-1"] == [
             ("contact_frequency", ANSWERED.rule_id)]
+
+
+# -- an import checks the days its log names, and the windows they lie in ---------------------------------------------
+
+def stored_violations(store):
+    return sorted((v["rule_id"], v["debtor_id"], v["number"] or "", v["day"], v["counted"], v["call_id"] or "")
+                  for v in store.contact_violations())
+
+
+def violation_ids(store, day):
+    from sqlalchemy import select
+
+    from audit.storage.schema import ContactViolationRow
+
+    with store.session() as session:
+        return sorted(session.execute(select(ContactViolationRow.id, ContactViolationRow.created_at)
+                                      .where(ContactViolationRow.day == day)).all())
+
+
+def test_a_second_log_touching_one_day_leaves_the_violations_of_other_days_untouched(tmp_path, factory):
+    store, path = over_limit_store(tmp_path, factory)
+    first = import_dials(store, path, LIMITS)
+    untouched, [item] = violation_ids(store, DAY), contact_items(store, "rec-1")
+    assert untouched and {v.day for v in first.violations} == {DAY}
+    # the same debtor, the next day: one answered contact over the limit
+    second = tmp_path / "next-day.csv"
+    second.write_text("debtor_id,number,dialed_at,answered,agent_id,call_id\n" + "\n".join(
+        dial("D-over", "13800000001", 9 + i, True, f"next-{i}", day="2026-11-11")
+        for i in range(ANSWERED.max_contacts + 1)) + "\n", encoding="utf-8")
+    result = import_dials(store, second, LIMITS)
+    assert result.added == ANSWERED.max_contacts + 1 and {(v.debtor_id, v.day) for v in result.violations} == {
+        ("D-over", "2026-11-11")}
+    assert violation_ids(store, DAY) == untouched  # not deleted and written again: that day was not checked
+    assert contact_items(store, "rec-1") == [item]
+    assert {v["call_id"] for v in store.contact_violations(since="2026-11-11")} == {
+        f"next-{i}" for i in range(ANSWERED.max_contacts + 1)}
+    checked_now = stored_violations(store)
+    check_dials(store, LIMITS)  # every day of every debtor: the same violations
+    assert stored_violations(store) == checked_now
+
+
+def test_an_attempt_on_one_day_checks_the_windows_that_end_in_the_days_after_it(tmp_path):
+    week = ContactLimit("US-FREQ-001", "all", "debtor", 7, 7, "major", ("12 CFR 1006.14(b)(2)",), "Reg F 7-in-7")
+    store = Store(tmp_path / "audit.db")
+    days = [f"2026-11-{d:02d}" for d in range(1, 8)]
+    path = tmp_path / "week.csv"
+    path.write_text("debtor_id,number,dialed_at,answered,agent_id,call_id\n" + "\n".join(
+        dial("D", "1", 9, d % 2 == 0, day=day) for d, day in enumerate(days)) + "\n", encoding="utf-8")
+    assert import_dials(store, path, [week]).violations == ()  # 7 in 7 days: at the limit
+    extra = tmp_path / "extra.csv"
+    extra.write_text("debtor_id,number,dialed_at,answered,agent_id,call_id\n" + dial("D", "1", 15, False, day=days[2])
+                     + "\n", encoding="utf-8")
+    result = import_dials(store, extra, [week])
+    # the log names the 3rd; the window ending on the 7th holds it and is now over the limit
+    assert [(v.day, v.counted) for v in result.violations] == [(days[6], 8)]
+    assert stored_violations(store) == [("US-FREQ-001", "D", "", days[6], 8, "")]
+    check_dials(store, [week])
+    assert stored_violations(store) == [("US-FREQ-001", "D", "", days[6], 8, "")]

@@ -12,7 +12,7 @@ from audit.auditor import Auditor
 from audit.cli import app
 from audit.export import export_package
 from audit.qa import accuracy
-from audit.reviewer_findings import ReviewerFindingError, place
+from audit.reviewer_findings import ReviewerFindingError, parse_audio_time, place
 from audit.scan import audit_to_line
 from audit.storage import FindingRow, Store
 from qa_calls import TURNS, segmented_call as transcript
@@ -55,6 +55,35 @@ def test_a_missed_finding_is_placed_on_the_agents_words_or_refused(where, turn, 
     missed = place(body, "intimidation", "critical", " 威胁人身安全 ", **where)
     assert (missed.turn, missed.char_start, missed.quote, missed.note) == (turn, char_start, quote, "威胁人身安全")
     assert missed.char_end == missed.char_start + len(quote) and missed.speaker == "agent"
+
+
+@pytest.mark.parametrize(("typed", "seconds"), [
+    ("83.5", 83.5), ("83", 83.0), ("1:23", 83.0), ("1:23.5", 83.5), (" 0:09 ", 9.0), ("1：23", 83.0),  # full-width
+    ("1:02:03", 3723.0), ("0:00", 0.0), (".5", 0.5),
+])
+def test_a_time_in_the_audio_is_read_as_seconds_or_minutes_and_seconds(typed, seconds):
+    assert parse_audio_time(typed) == seconds
+
+
+@pytest.mark.parametrize("typed", ["", "abc", "-3", "1:60", "1:60:00", "1:2:3:4", "1.5:20", "1 :23", "1:23:"])
+def test_what_is_not_a_time_in_the_audio_is_refused_saying_how_to_write_one(typed):
+    with pytest.raises(ReviewerFindingError, match=r"not a time in the audio: write seconds \(83.5\) or "
+                                                   r"minutes:seconds \(1:23\)"):
+        parse_audio_time(typed)
+
+
+@pytest.mark.parametrize(("at_s", "problem"), [
+    (17.5, r"0:17.5 \(17.5 s\) is past the call's end at 0:17 \(17 s\)"),
+    (83.0, r"1:23 \(83 s\) is past the call's end at 0:17"),
+    (-1.0, "not a time in the audio"),
+])
+def test_a_time_past_the_calls_end_is_refused_naming_the_end(at_s, problem):
+    with pytest.raises(ReviewerFindingError, match=problem):
+        place(transcript("x", "A1").to_dict(), "intimidation", "critical", "", at_s=at_s)
+
+
+def test_the_calls_last_moment_places_on_its_last_turn():
+    assert place(transcript("x", "A1").to_dict(), "intimidation", "critical", "", at_s=17.0).turn == 4
 
 
 @pytest.mark.parametrize(("category", "severity"), [("threats", "critical"), ("intimidation", "huge")])
@@ -145,3 +174,16 @@ def test_review_add_on_the_command_line(store, tmp_path):
     bad = CliRunner().invoke(app, ["review", "add", "r3", "--turn", "1", "--category", "intimidation", "--severity",
                                    "critical", "--reviewer", "乙", "--db", db])
     assert bad.exit_code == 2 and "customer" in bad.output
+
+
+@pytest.mark.parametrize(("at", "stored_start_s", "exit_code", "says"), [
+    ("0:09", 9.0, 0, "turn 2"), ("9", 9.0, 0, "turn 2"), ("0:18", None, 2, "past the call's end at 0:17"),
+    ("nine", None, 2, "not a time in the audio"),
+])
+def test_review_add_at_a_time_in_the_audio_on_the_command_line(store, at, stored_start_s, exit_code, says):
+    db = store.url.removeprefix("sqlite:///")
+    result = CliRunner().invoke(app, ["review", "add", "r3", "--at", at, "--category", "intimidation", "--severity",
+                                      "critical", "--reviewer", "乙", "--db", db])
+    assert result.exit_code == exit_code and says in result.output, result.output
+    added = [f for f in store.call_detail("r3")["findings"] if f["source"] == "reviewer"]
+    assert [(f["turn"], f["start_s"]) for f in added] == ([(2, stored_start_s)] if stored_start_s else [])

@@ -7,8 +7,9 @@ attempt is its local day as its offset gives it. For every limit and every debto
 counted in the window ending that day are compared with the limit; one over is a violation, reported on each
 recorded call involved: the log's call ids in the window, and the stored calls to that debtor (``debtor_id`` of the
 metadata CSV) started in it, as a call-level item a reviewer judges like a finding (``audit.review_policy``).
-Unanswered attempts have no recording: their violation names the debtor, number and day. A bad row is skipped with
-its row number and the problem; the rest of the log is imported.
+Unanswered attempts have no recording: their violation names the debtor, number and day. An import checks the days
+its log names and the windows they lie in (``checked_days``), over every stored attempt in them; ``check_dials``
+checks every day. A bad row is skipped with its row number and the problem; the rest of the log is imported.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class DialImport:
     added: int
     debtors: int
     problems: tuple[str, ...]
-    violations: tuple[Violation, ...]  # of the debtors in the log, over all their stored attempts
+    violations: tuple[Violation, ...]  # of the days checked (an import: those of its log), over all stored attempts
 
 
 def read_dial_log(path: str | Path) -> DialLog:
@@ -104,10 +105,24 @@ def _counted(limit: ContactLimit, dial: dict[str, Any]) -> bool:
     return limit.counts == "all" or dial["answered"] == (limit.counts == "answered")
 
 
+def _shift(day: str, days: int) -> str:
+    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
+
+
+def checked_days(limits: Iterable[ContactLimit], touched: dict[str, set[str]]) -> set[tuple[str, str, str]]:
+    """What an import checks again: (rule, debtor, day) of every window a touched day of that debtor lies in, i.e. the
+    days from each touched day to ``window_days - 1`` days after it. ``touched``: debtor -> days the log named."""
+    return {(limit.rule_id, debtor, _shift(day, offset) if offset else day) for limit in limits
+            for debtor, days in touched.items() for day in days for offset in range(limit.window_days)}
+
+
 def check_limits(limits: Iterable[ContactLimit], dials: Iterable[dict[str, Any]],
-                 calls: Iterable[dict[str, Any]] = ()) -> list[Violation]:
+                 calls: Iterable[dict[str, Any]] = (),
+                 only: set[tuple[str, str, str]] | None = None) -> list[Violation]:
     """Every (limit, debtor or number, day) over its limit, once per recorded call involved. ``dials``: rows as
-    ``read_dial_log`` gives them; ``calls``: stored calls (call_id, debtor_id, started_at) to link by debtor."""
+    ``read_dial_log`` gives them; ``calls``: stored calls (call_id, debtor_id, started_at) to link by debtor;
+    ``only``: the (rule, debtor, day) to check (``checked_days``; None: every day), whose windows ``dials`` and
+    ``calls`` must cover."""
     dials, limits = list(dials), list(limits)
     calls_by_debtor: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for call in calls:
@@ -115,48 +130,60 @@ def check_limits(limits: Iterable[ContactLimit], dials: Iterable[dict[str, Any]]
             calls_by_debtor[call["debtor_id"]].append((call["started_at"][:10], call["call_id"]))
     violations = []
     for limit in limits:
-        groups: dict[tuple[str, str | None], list[dict[str, Any]]] = defaultdict(list)
-        for dial in dials:
-            if _counted(limit, dial):
-                groups[dial["debtor_id"], dial["number"] if limit.per == "number" else None].append(dial)
-        for (debtor, number), attempts in sorted(groups.items(), key=lambda item: (item[0][0], item[0][1] or "")):
-            for day in sorted({dial["day"] for dial in attempts}):
-                first = (date.fromisoformat(day) - timedelta(days=limit.window_days - 1)).isoformat()
-                window = [dial for dial in attempts if first <= dial["day"] <= day]
-                if len(window) <= limit.max_contacts:
+        # per debtor (or number) and day: the attempts counted, and the call ids the log gives them
+        groups: dict[tuple[str, str | None], dict[str, list[str | None]]] = defaultdict(dict)
+        per_number = limit.per == "number"
+        for dial in filter(lambda dial: _counted(limit, dial), dials):
+            by_day = groups[dial["debtor_id"], dial["number"] if per_number else None]
+            by_day.setdefault(dial["day"], []).append(dial["call_id"])
+        for (debtor, number), by_day in sorted(groups.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+            for day in sorted(by_day):
+                if only is not None and (limit.rule_id, debtor, day) not in only:
                     continue
-                involved = {dial["call_id"] for dial in window if dial["call_id"]}
+                window = [by_day[day]] + [by_day.get(_shift(day, -back), ()) for back in range(1, limit.window_days)]
+                counted = sum(len(call_ids) for call_ids in window)
+                if counted <= limit.max_contacts:
+                    continue
+                involved = {call_id for call_ids in window for call_id in call_ids if call_id}
                 if limit.counts != "unanswered":  # a recorded call is an answered one
+                    first = _shift(day, 1 - limit.window_days)
                     involved |= {call_id for started, call_id in calls_by_debtor[debtor] if first <= started <= day}
                 span = f"on {day}" if limit.window_days == 1 else f"in the {limit.window_days} days to {day}"
                 who = f"debtor {debtor}" + (f", number {number}" if number else "")
-                explanation = (f"{limit.description}: {len(window)} {limit.counts} attempts {span} for {who} "
+                explanation = (f"{limit.description}: {counted} {limit.counts} attempts {span} for {who} "
                                f"(limit {limit.max_contacts})")
                 for call_id in sorted(involved) or [None]:
                     violations.append(Violation(limit.rule_id, debtor, number, day, limit.window_days,
-                                                limit.max_contacts, len(window), call_id, limit.severity,
+                                                limit.max_contacts, counted, call_id, limit.severity,
                                                 limit.basis, explanation))
     return violations
 
 
 def import_dials(store, path: str | Path, limits: Iterable[ContactLimit]) -> DialImport:
     """Store a dial log's attempts (those already stored are skipped) and recompute the contact-frequency violations
-    of every debtor in it over all their stored attempts; each is a reviewable item on the calls involved."""
+    of the debtor-days the log names, and of the windows they lie in (``checked_days``), over all the stored attempts
+    in those windows; each is a reviewable item on the calls involved. Other days keep their violations."""
     log = read_dial_log(path)
-    added = store.save_dials(list(log.dials))
-    debtors = sorted({dial["debtor_id"] for dial in log.dials})
-    violations = _recheck(store, debtors, limits)
-    return DialImport(len(log.dials), added, len(debtors), log.problems, violations)
+    limits = list(limits)
+    touched: dict[str, set[str]] = defaultdict(set)
+    for dial in log.dials:
+        touched[dial["debtor_id"]].add(dial["day"])
+    if not touched:
+        return DialImport(0, 0, 0, log.problems, ())
+    widest = max((limit.window_days for limit in limits), default=1)
+    days = [day for debtor_days in touched.values() for day in debtor_days]
+    since, until = _shift(min(days), 1 - widest), _shift(max(days), widest - 1)  # every window of those days
+    added, stored = store.save_dials(list(log.dials), since, until)
+    debtors, only = sorted(touched), checked_days(limits, touched)
+    violations = check_limits(limits, stored, store.calls_of_debtors(debtors, since, until), only)
+    store.replace_contact_violations(debtors, [asdict(v) for v in violations], only)
+    return DialImport(len(log.dials), added, len(touched), log.problems, tuple(violations))
 
 
 def check_dials(store, limits: Iterable[ContactLimit]) -> DialImport:
     """Check every stored debtor's attempts again (``audit dials check``): after the limits changed, or once
     recordings of calls already in a dial log were stored. Items already there keep their verdicts."""
     debtors = store.stored_debtors()
-    return DialImport(0, 0, len(debtors), (), _recheck(store, debtors, limits))
-
-
-def _recheck(store, debtors: list[str], limits: Iterable[ContactLimit]) -> tuple[Violation, ...]:
     violations = check_limits(limits, store.dials_of(debtors), store.calls_of_debtors(debtors)) if debtors else []
     store.replace_contact_violations(debtors, [asdict(v) for v in violations])
-    return tuple(violations)
+    return DialImport(0, 0, len(debtors), (), tuple(violations))
