@@ -49,6 +49,15 @@ def transcriptions(jobs: Iterable[Job], transcriber: Transcriber, channel_layout
     return ((job, _transcribe_job(transcriber, job, channel_layout)) for job in jobs)
 
 
+def longest_first(jobs: list[Job]) -> list[Job]:
+    """The jobs in the order parallel workers should take them: longest recording first (by its header; unknown
+    lengths last, input order among equals), so the batch ends on short calls instead of one worker finishing a long
+    call while the others' cores sit idle."""
+    from audit.audio import probe_duration_s
+
+    return sorted(jobs, key=lambda job: -(probe_duration_s(job.audio_path) or 0.0))
+
+
 _worker_transcriber: Transcriber | None = None
 
 
@@ -83,7 +92,7 @@ def _pool_results(jobs: list[Job], transcriber: Transcriber, channel_layout: str
     # spawn, not fork: a forked child inherits OpenMP and spaCy state that is not safe to share.
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                              initializer=_start_worker, initargs=(transcriber.config(cpu_threads=threads),)) as pool:
-        futures = {pool.submit(_worker_transcribe, job, channel_layout): job for job in jobs}
+        futures = {pool.submit(_worker_transcribe, job, channel_layout): job for job in longest_first(jobs)}
         for future in as_completed(futures):
             job = futures[future]
             try:
@@ -138,7 +147,7 @@ def _ray_results(jobs: list[Job], transcriber: Transcriber, channel_layout: str 
         actor_class = ray.remote(num_cpus=threads)(_RayTranscriber)
         actors = [actor_class.remote(transcriber.config(cpu_threads=threads))
                   for _ in range(max(1, int(resources.get("CPU", 1)) // threads))]
-    queue = iter(jobs)
+    queue = iter(longest_first(jobs))
     pending: dict[Any, tuple[Job, Any]] = {}
 
     def submit(actor) -> None:

@@ -1,6 +1,6 @@
 """Throughput on this machine: raw faster-whisper against our whole pipeline, on the same audio, in one run.
 
-    .venv/bin/python bench/throughput.py [--minutes 20] [--calls-for-rescan 1000] [--skip-raw] [--rescan-only] [--quick]
+    .venv/bin/python bench/throughput.py [--minutes 20] [--calls-for-rescan 1000] [--skip-raw] [--rescan-only] [--quick [--rounds N]]
 
 The sample calls are decoded and written as 16 kHz WAV copies until there are at least ``--minutes`` of audio (each
 copy a few samples longer than the last, so no copy is served from another's cache). Then, each with a fresh cache:
@@ -15,7 +15,9 @@ Raw faster-whisper decodes each file as it is (stereo down-mixed, one pass); the
 stereo call on its own (speakers from channels), so it does more work per audio second. Prints one table.
 
 ``--quick`` measures only what the ≥ 90% target compares, raw batched faster-whisper and ``audit run`` as a user runs
-it (plus scan-only), back to back: on a shared machine the whole table drifts too much to compare its ends.
+it (plus scan-only), back to back (``--rounds N``: N times, interleaved): on a shared machine the whole table drifts
+too much to compare its ends. Each figure comes with the CPU seconds it took per audio second (the process and its
+workers: what other processes' load does not change) and the mean load average while it ran.
 
 ``--rescan-only`` measures step 4 alone, on transcripts made from the labelled dev-set calls (no audio, no ASR).
 """
@@ -27,11 +29,13 @@ import csv
 import dataclasses
 import gc
 import os
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import wave
 from pathlib import Path
@@ -76,22 +80,22 @@ def make_audio(folder: Path, minutes: float) -> tuple[list[Path], float]:
     return paths, total_s
 
 
-def raw_whisper(paths: list[Path], batch_size: int) -> float:
-    """Wall seconds for plain faster-whisper over every file (model load excluded), options as close to ours as the
-    API allows: Chinese, beam 5, VAD, word timestamps."""
+def raw_whisper(paths: list[Path], batch_size: int) -> tuple[float, float]:
+    """Wall and CPU seconds for plain faster-whisper over every file (model load excluded), options as close to ours
+    as the API allows: Chinese, beam 5, VAD, word timestamps."""
     from faster_whisper import BatchedInferencePipeline, WhisperModel
 
     model = WhisperModel(resolve_model("base").location, device="cpu", compute_type="int8",
                          cpu_threads=os.cpu_count() or 1)
     engine = BatchedInferencePipeline(model) if batch_size > 1 else model
     extra = {"batch_size": batch_size} if batch_size > 1 else {}
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for path in paths:
         segments, _ = engine.transcribe(str(path), language="zh", beam_size=5, vad_filter=True, word_timestamps=True,
                                         condition_on_previous_text=False, **extra)
         for _ in segments:  # segments are produced lazily: consume them
             pass
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def tree_rss_bytes(pid: int) -> int:
@@ -115,14 +119,15 @@ def tree_rss_bytes(pid: int) -> int:
     return total
 
 
-def pipeline_run(folder: Path, out: Path, options: list[str], model_cache: Path) -> tuple[float, int]:
-    """Wall seconds and peak tree memory of `audit run` as a user runs it (fresh transcript cache)."""
+def pipeline_run(folder: Path, out: Path, options: list[str], model_cache: Path) -> tuple[float, int, float]:
+    """Wall seconds, peak tree memory and CPU seconds (the process and its workers) of `audit run` as a user runs it
+    (fresh transcript cache)."""
     cache = out / "cache"
     cache.mkdir(parents=True)
     (cache / "models").symlink_to(model_cache / "models")
     command = [sys.executable, "-m", "audit", "run", str(folder), "--out", str(out), "--cache-dir", str(cache),
                *options]
-    started = time.perf_counter()
+    started, children = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = 0
     while process.poll() is None:
@@ -131,7 +136,29 @@ def pipeline_run(folder: Path, out: Path, options: list[str], model_cache: Path)
     wall = time.perf_counter() - started
     if process.returncode != 0:
         raise SystemExit(f"audit run failed: {process.stderr.read()[-2000:]}")
-    return wall, peak
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the pool's workers were waited for by `audit run`
+    return wall, peak, (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+
+
+class LoadAverage:
+    """The machine's 1-minute load average sampled every few seconds while a measurement runs (in a thread)."""
+
+    def __enter__(self) -> LoadAverage:
+        self.samples, self._stop = [], threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.wait(5.0):
+            self.samples.append(os.getloadavg()[0])
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def __str__(self) -> str:
+        return f"load {statistics.mean(self.samples or [os.getloadavg()[0]]):.1f}"
 
 
 def main() -> None:
@@ -141,6 +168,8 @@ def main() -> None:
     parser.add_argument("--skip-raw", action="store_true", help="only the pipeline figures")
     parser.add_argument("--rescan-only", action="store_true", help="only the re-audit, on dev-set transcripts")
     parser.add_argument("--quick", action="store_true", help="only raw batched and the default `audit run`")
+    parser.add_argument("--rounds", type=int, default=1, help="--quick: measure raw and ours this many times, "
+                        "interleaved (raw, ours, raw, ours, ...), so a machine whose load drifts weighs on both")
     args = parser.parse_args()
     from audit.auditor import Auditor
     from audit.models import Transcript
@@ -159,20 +188,28 @@ def main() -> None:
         model_cache = Path(Transcriber().cache_dir)
         resolve_model("base")
         print(f"{len(paths)} calls, {audio_s / 60:.1f} min of audio, {os.cpu_count()} cores", flush=True)
-        if not args.skip_raw:
-            raws = (("raw faster-whisper, sequential", 0), ("raw faster-whisper, batched (8)", 8))
-            for label, batch in raws[1:] if args.quick else raws:
-                wall = raw_whisper(paths, batch)
-                rows.append((label, f"{audio_s / wall:.1f} audio s per wall s ({wall:.0f} s)"))
-                print(rows[-1], flush=True)
+        raws = (("raw faster-whisper, sequential", 0), ("raw faster-whisper, batched (8)", 8))
         workers, first_run = default_workers(Transcriber()), None
         runs = ((f"default ({workers} workers here)", []), ("--workers 1", ["--workers", "1"]),
                 ("--workers 1 --batch-size 8", ["--workers", "1", "--batch-size", "8"]))
-        for name, options in runs[:1] if args.quick else runs:
-            wall, peak = pipeline_run(audio_dir, scratch / f"run{len(rows)}", options, model_cache)
-            first_run = first_run or scratch / f"run{len(rows)}"
-            rows.append((f"audit run end to end, {name}",
-                         f"{audio_s / wall:.1f} audio s per wall s ({wall:.0f} s); peak memory {peak / 2**30:.2f} GB"))
+        if args.quick:
+            measures = [("raw", raws[1]), ("ours", runs[0])] * max(1, args.rounds)
+        else:
+            measures = [("raw", raw) for raw in raws] + [("ours", run) for run in runs]
+        for kind, (label, setting) in measures:
+            if kind == "raw" and args.skip_raw:
+                continue
+            with LoadAverage() as load:
+                if kind == "raw":
+                    wall, cpu = raw_whisper(paths, setting)
+                    memory = ""
+                else:
+                    wall, peak, cpu = pipeline_run(audio_dir, scratch / f"run{len(rows)}", setting, model_cache)
+                    first_run = first_run or scratch / f"run{len(rows)}"
+                    memory = f"; peak memory {peak / 2**30:.2f} GB"
+            name = label if kind == "raw" else f"audit run end to end, {label}"
+            rows.append((name, f"{audio_s / wall:.1f} audio s per wall s ({wall:.0f} s); {cpu / audio_s:.3f} CPU s "
+                               f"per audio s{memory}; {load}"))
             print(rows[-1], flush=True)
 
         store = Store(first_run / "audit.db")

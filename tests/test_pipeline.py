@@ -237,3 +237,17 @@ def test_a_killed_run_leaves_no_worker_process_behind(tmp_path, batch_folder, mo
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(_alive(pid) for pid in workers)
+
+
+@pytest.mark.parametrize("files, expected", [
+    # (recordings of a batch, the order parallel workers take them)
+    (["c11_privacy_harassment_mono.mp3", "c13_vulnerable_promise.opus", "c03_missing_disclosures.opus"],
+     ["c13_vulnerable_promise.opus", "c03_missing_disclosures.opus", "c11_privacy_harassment_mono.mp3"]),
+    (["missing.wav", "c05_insults.opus", "c10_lawful_notice.opus"],
+     ["c10_lawful_notice.opus", "c05_insults.opus", "missing.wav"]),  # a length nobody can read goes last
+])
+def test_parallel_workers_take_the_longest_recordings_first(files, expected):
+    from audit.engines import Job, longest_first
+
+    jobs = [Job(index, SAMPLES / name, name, None) for index, name in enumerate(files)]
+    assert [job.audio_path.name for job in longest_first(jobs)] == expected

@@ -7,6 +7,7 @@ This package is the only place that imports faster_whisper (and CTranslate2). It
 - ``guard``: the hallucination guard (repetition loops, unheard domain words, known phrases) and pause splitting
 - ``postprocess``: raw ASR (fresh or cached) to the transcript's segments: guard, pauses, text, roles
 - ``windows``: long recordings, recognised window by window with flat memory
+- ``vad``: Silero VAD read once per signal, shared by the decoder's pass and the pause regions
 - ``transcriber``: ``Transcriber`` and its raw-ASR cache
 - ``workers``: how many transcription processes, and what decoding batch size, suit this machine
 - ``files``: transcript JSON files

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from audit.asr import windows
+from audit.asr import vad, windows
 from audit.asr.model import _INSTALL_HINT, ModelSource, cache_root, resolve_model
 from audit.asr.options import AsrOptions
 from audit.asr.postprocess import postprocess
@@ -145,6 +145,7 @@ class Transcriber:
         import ctranslate2
 
         model = self.load()
+        vad.remembering_vad()  # the pause regions below reread the probabilities the decoder's VAD computes
         # Whisper falls back to sampling at higher temperatures on hard stretches; a fixed seed makes the same audio
         # with the same options give the same transcript on every run (the segments are consumed right below).
         ctranslate2.set_random_seed(opts.sampling_seed)
