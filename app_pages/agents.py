@@ -6,7 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from app_pages import common
-from app_pages.i18n import column, label, t
+from app_pages.i18n import column, column_note, label, t
 from audit.aggregate import weekly_trend
 from audit.reviewapp.access import within_calls
 from audit.reviewapp.coaching import COACHING_COLUMNS, agent_breakdown, coaching_sheet, rows_to_csv
@@ -34,14 +34,14 @@ st.subheader(t("agents.table"))
 show_raw = st.toggle(t("agents.raw"), key="agents_raw")
 scorecards = common.agent_scorecards(location, since, until, tuple(teams))
 shown = common.agent_scorecards(location, since, until, tuple(teams), True) if show_raw else scorecards
-notes = scorecards.attrs.get("column_notes", {})  # what each figure means, on hover over its header
 figure_of = {name: name.removesuffix("_raw").removesuffix("_reviewed") for name in shown.columns}
 shares = [name for name, figure in figure_of.items() if figure in SHARE_COLUMNS]
 shown = shown.assign(**{name: shown[name] * 100 for name in shares})  # a share reads as a percentage: 66.7%
-config = {column(name): st.column_config.NumberColumn(help=notes.get(figure_of[name]), format="%.1f%%")
+# what each figure means, in the reader's language, on hover over its header
+config = {column(name): st.column_config.NumberColumn(help=column_note(figure_of[name]), format="%.1f%%")
           for name in shares}
-config |= {column(name): st.column_config.Column(help=notes[figure]) for name, figure in figure_of.items()
-           if name not in shares and notes.get(figure)}
+config |= {column(name): st.column_config.Column(help=column_note(figure)) for name, figure in figure_of.items()
+           if name not in shares and column_note(figure)}
 st.dataframe(shown.rename(columns=column), hide_index=True, key="agents_table", column_config=config)
 records = {record["agent_id"]: record for record in scorecards.to_dict("records")}
 if not records:

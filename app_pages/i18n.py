@@ -427,6 +427,23 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
                "rank": ("排名", "Rank"), "week_start": ("周（周一）", "Week (Monday)"), "agents": ("坐席数", "Agents"),
                "fail_calls": ("不通过通话", "Failed calls"), "critical_calls": ("严重违规通话", "Calls with a critical "
                                                                                      "finding")},
+    # what each figure of the agents' table means, on hover over its header
+    "column_note": {
+        "calls": ("审核的通话数", "Calls audited"),
+        "agents": ("有通话的坐席人数", "Agents with at least one call in the team"),
+        "mean_score": ("复核后的得分（0–100）；机器列为复核前", "Score (0–100) after reviews; the machine column: before"),
+        "median_score": ("复核后的得分（0–100）；机器列为复核前", "Score (0–100) after reviews; the machine column: before"),
+        "pass_rate": ("结论为通过的通话占比；待复核的不算通过", "Share of calls whose verdict is pass; calls to review "
+                                                              "are not passes"),
+        "critical_per_100": ("每百通中有严重违规（未驳回的严重违规条目或夜间通话）的通话数",
+                             "Calls with a critical finding or a call at night, not dismissed, per 100 calls"),
+        "complaints_per_100": ("每百通中客户表示要投诉的通话数", "Calls with a complaint intent per 100 calls"),
+        "vulnerability_per_100": ("每百通中客户处境脆弱的通话数", "Calls with a vulnerable customer per 100 calls"),
+        "findings": ("该类别计入的违规条数", "Counted findings of that category"),
+        "disclosure": ("已告知 /（已告知 + 缺失）；不适用与无法判定不计", "Present / (present + missing); not "
+                                                                   "applicable and unverifiable left out"),
+        "rank": ("1 为最好：先按严重违规/百通升序，再按平均分降序；相同者同名次",
+                 "1 = best: critical per 100 ascending, then mean score descending; ties share a rank")},
     "measure": {"duration_s": ("通话时长（秒）", "Call length (s)"),
                 "agent_talk_s": ("坐席说话时长（秒）", "Agent talk (s)"),
                 "customer_talk_s": ("客户说话时长（秒）", "Customer talk (s)"),
@@ -490,6 +507,13 @@ def column(key: str) -> str:
     if key.startswith("findings_"):  # one column per category: how many of its findings
         return label("category", key.removeprefix("findings_")) + (" (findings)" if lang() == "en" else "（条数）")
     return label("column", key)
+
+
+def column_note(figure: str) -> str | None:
+    """What a figure of the agents' table means, in the reader's language (``findings_insult`` and
+    ``disclosure_greeting`` share their kind's note), or None."""
+    kind = next((prefix for prefix in ("findings", "disclosure") if figure.startswith(prefix + "_")), figure)
+    return label("column_note", kind) if kind in LABELS["column_note"] else None
 
 
 def reason(text: str) -> str:

@@ -8,6 +8,7 @@ verdicts and exports are filed under the signed-in account, whatever the session
 
 import io
 import json
+import re
 import shutil
 import sqlite3
 import time
@@ -559,6 +560,9 @@ def test_the_agents_table_shows_the_pass_rate_in_percent(app_db):
     assert all(round(rate * calls / 100, 6) == round(rate * calls / 100) for rate, calls in zip(rates, shown["通话数"]))
     config = json.loads(next(frame for frame in at.dataframe if "通过率" in frame.value.columns).proto.columns)
     assert config["通过率"]["type_config"]["format"] == "%.1f%%"
+    # what each figure means, on hover, in the page's language: no English note under a Chinese header
+    notes = {name: column["help"] for name, column in config.items() if column.get("help")}
+    assert "通过率" in notes and all(re.search(r"[\u4e00-\u9fff]", note) for note in notes.values())
 
 
 def test_team_filter_narrows_the_agent_table(app_db):
