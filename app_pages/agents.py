@@ -13,6 +13,7 @@ from audit.reviewapp.coaching import COACHING_COLUMNS, agent_breakdown, coaching
 from audit.reviewapp.uploads import sanitize_name
 
 SHARE_COLUMNS = ("pass_rate",)  # figures from 0 to 1 (the others are counts, scores or rates per 100 calls)
+DECIMAL_COLUMNS = ("mean_score", "median_score", "critical_per_100", "complaints_per_100", "vulnerability_per_100")
 
 account = common.signed_in()
 st.title(t("agents.title"))
@@ -40,8 +41,10 @@ shown = shown.assign(**{name: shown[name] * 100 for name in shares})  # a share 
 # what each figure means, in the reader's language, on hover over its header
 config = {column(name): st.column_config.NumberColumn(help=column_note(figure_of[name]), format="%.1f%%")
           for name in shares}
+config |= {column(name): st.column_config.NumberColumn(help=column_note(figure), format="%.1f")
+           for name, figure in figure_of.items() if figure in DECIMAL_COLUMNS}  # 33.3, not 33.3333
 config |= {column(name): st.column_config.Column(help=column_note(figure)) for name, figure in figure_of.items()
-           if name not in shares and column_note(figure)}
+           if name not in shares and figure not in DECIMAL_COLUMNS and column_note(figure)}
 st.dataframe(shown.rename(columns=column), hide_index=True, key="agents_table", column_config=config)
 records = {record["agent_id"]: record for record in scorecards.to_dict("records")}
 if not records:

@@ -563,6 +563,7 @@ def test_the_agents_table_shows_the_pass_rate_in_percent(app_db):
     # what each figure means, on hover, in the page's language: no English note under a Chinese header
     notes = {name: column["help"] for name, column in config.items() if column.get("help")}
     assert "通过率" in notes and all(re.search(r"[\u4e00-\u9fff]", note) for note in notes.values())
+    assert config["平均分"]["type_config"]["format"] == "%.1f"  # 83.3, not 83.3333
 
 
 def test_team_filter_narrows_the_agent_table(app_db):
