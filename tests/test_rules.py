@@ -353,3 +353,12 @@ def test_the_character_index_never_hides_a_pattern_that_matches(auditor):
                     checked += 1
                     assert chars & set(match.group()), (pattern.pattern, match.group())
     assert checked > 100
+
+
+def test_a_pause_ends_a_phrase_but_is_never_quoted(auditor):
+    """Whisper's space between phrases ends the agency's name for the pattern; the quote is the words, not the pause."""
+    found, audit = statuses(auditor, [("agent", "我厦门鹭信的 闪借那边委托 我姓蔡 这个电话录音的"), ("customer", "嗯"),
+                                      *COMPLIANT[2:]])
+    institution = next(d for d in audit.disclosures if d.disclosure == "institution")
+    assert found["institution"] == "present" and institution.quote.strip() == institution.quote
+    assert institution.quote.startswith("我厦门鹭信的")

@@ -63,9 +63,12 @@ class TurnView:
         return "".join(text), tuple(where)
 
     def in_canonical(self, start: int, end: int) -> tuple[int, int]:
-        """A span of ``paused`` -> the same span of ``canonical``."""
+        """A span of ``paused`` -> the same span of ``canonical`` (a pause at its end adds no character)."""
         where = self.paused[1]
-        return where[start], where[end - 1] + 1 if end > start else where[start]
+        if end <= start:
+            return where[start], where[start]
+        ends_on_pause = end < len(where) and where[end - 1] == where[end]
+        return where[start], where[end - 1] + (0 if ends_on_pause else 1)
 
     @cached_property
     def _located_words(self) -> list[tuple[int, int, object]]:
