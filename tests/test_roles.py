@@ -135,9 +135,10 @@ def _mixed_call(call_id: str, telephone: bool = False) -> tuple[list[Segment], n
 @pytest.mark.parametrize(
     ("call_id", "telephone"),
     [
-        pytest.param("c01_compliant_stereo", False, id="c01-16k"),
-        pytest.param("c04_violence_threat", False, id="c04-16k"),
-        pytest.param("c01_compliant_stereo", True, id="c01-telephone-8k"),
+        # 2-4 s each (whole calls through the voice encoder): the slow tier; test_voice keeps one in the quick tier
+        pytest.param("c01_compliant_stereo", False, id="c01-16k", marks=pytest.mark.slow),
+        pytest.param("c04_violence_threat", False, id="c04-16k", marks=pytest.mark.slow),
+        pytest.param("c01_compliant_stereo", True, id="c01-telephone-8k", marks=pytest.mark.slow),
     ],
 )
 def test_voices_name_the_turns_when_only_the_opening_has_wording_cues(call_id: str, telephone: bool) -> None:

@@ -35,8 +35,9 @@ def _turn_embeddings(call_id: str, telephone: bool) -> tuple[np.ndarray, np.ndar
     ("call_id", "telephone", "margin"),
     [
         pytest.param("c01_compliant_stereo", False, 0.15, id="c01-16k"),
-        pytest.param("c04_violence_threat", False, 0.15, id="c04-agent-right-16k"),
-        pytest.param("c01_compliant_stereo", True, 0.1, id="c01-telephone-8k"),  # the band is narrower, voices closer
+        pytest.param("c04_violence_threat", False, 0.15, id="c04-agent-right-16k", marks=pytest.mark.slow),
+        pytest.param("c01_compliant_stereo", True, 0.1, id="c01-telephone-8k",  # the band is narrower, voices closer
+                     marks=pytest.mark.slow),
     ],
 )
 def test_two_voices_of_a_stereo_sample_separate(call_id: str, telephone: bool, margin: float) -> None:
