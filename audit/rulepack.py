@@ -313,11 +313,15 @@ def _fragments(data: LineMap) -> dict[str, str]:
     return {f"{{{name}}}": text for name, text in fragments.items()}
 
 
-def _with_fragments(spec: LineMap, key: str, fragments: dict[str, str]) -> tuple[re.Pattern, ...]:
+def _with_fragments(spec: LineMap, key: str, fragments: dict[str, str], required: bool = False
+                    ) -> tuple[re.Pattern, ...]:
     texts = []
-    for text in _strings(spec, key, key == "patterns"):
+    for text in _strings(spec, key, required):
         for token, fragment in fragments.items():
             text = text.replace(token, fragment)
+        unknown = re.search(r"\{[a-z_]+\}", text)  # a misspelt fragment would otherwise match itself, literally
+        if unknown:
+            raise spec.error(key, f"{unknown.group(0)} is not one of the file's fragments")
         texts.append(text)
     return tuple(_compile(spec, key, text) for text in texts)
 
@@ -332,7 +336,7 @@ def _load_disclosures(data: LineMap) -> tuple[tuple[DisclosureRule, ...], re.Pat
         if window not in WINDOWS:
             raise spec.error("window", f"must be one of {', '.join(WINDOWS)}")
         rules.append(DisclosureRule(_require(spec, "id", str), disclosure, window, _require(spec, "description", str),
-                                    _strings(spec, "basis", True), _with_fragments(spec, "patterns", fragments),
+                                    _strings(spec, "basis", True), _with_fragments(spec, "patterns", fragments, True),
                                     _with_fragments(spec, "exceptions", fragments), int(spec.get("n", 1)),
                                     spec.get("applies_if"),
                                     _chinese(spec)))
@@ -364,6 +368,7 @@ def _load_signals(data: LineMap) -> tuple[tuple[SignalRule, ...], re.Pattern, re
 
 _THIRD_PARTY_RULE = fields("id", "category", "description", "description_zh", "patterns")  # severity and basis come from the category
 THIRD_PARTY_FILE = Keys({
+    "fragments": None,
     "third_party_answer": None, "right_party_confirmed": None, "handover": None, "agent_says_third_party": None,
     "verified_by_answer": fields("question", "not_question", "answer", "denial"),
     "known_to_debtor": fields("question", "answer"),
@@ -382,7 +387,8 @@ def _load_third_party(data: LineMap, categories: dict[str, Category]) -> ThirdPa
                            patterns=_regexes(spec, "patterns"), description_zh=_chinese(spec))
 
     verified, known = _require(data, "verified_by_answer", dict), _require(data, "known_to_debtor", dict)
-    return ThirdPartyConfig(_regexes(data, "third_party_answer", True), _regexes(data, "right_party_confirmed", True),
+    return ThirdPartyConfig(_with_fragments(data, "third_party_answer", _fragments(data), True),
+                            _regexes(data, "right_party_confirmed", True),
                             _regexes(data, "handover", True), _regex(verified, "question"),
                             _regex(verified, "not_question"), _regex(verified, "answer"), _regex(verified, "denial"),
                             _regex(known, "question"),

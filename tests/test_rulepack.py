@@ -59,6 +59,11 @@ def test_version_changes_when_a_rule_changes(profile_copy):
         ("conduct.yaml", "description_zh: 扬言打断手脚、致残", "description_zh: [打断]",
          r"line \d+, field 'rules.description_zh': must be a non-empty string"),
         ("conduct.yaml", "description_zh: 扬言打断手脚、致残", "descripton_zh: 扬言打断手脚、致残", r"descripton_zh"),
+        # named pieces of pattern: a name must be lower-case, and a pattern may only use names the file declares
+        ("disclosures.yaml", "  surname: ", "  Surname: ", r"field 'fragments': 'Surname'"),
+        ("disclosures.yaml", "|{surname}(?:专员|经理|主管)", "|{surnam}(?:专员|经理|主管)",
+         r"line \d+, field 'disclosures.patterns': \{surnam\} is not one of the file's fragments"),
+        ("third_party.yaml", "的?(?:{role})", "的?(?:{roles})", r"\{roles\} is not one of the file's fragments"),
     ],
 )
 def test_broken_profile_is_an_error_naming_file_line_and_field(profile_copy, file, old, new, message):

@@ -62,6 +62,13 @@ class TurnView:
             where.append(index)
         return "".join(text), tuple(where)
 
+    @property
+    def readings(self) -> list[tuple[str, tuple[int, ...] | None]]:
+        """The texts a pattern that needs a phrase's end tries, in order: ``canonical`` (no map), then ``paused``
+        with its map to ``canonical`` when the turn had pauses."""
+        paused, where = self.paused
+        return [(self.canonical, None)] + ([(paused, where)] if len(paused) > len(self.canonical) else [])
+
     def in_canonical(self, start: int, end: int) -> tuple[int, int]:
         """A span of ``paused`` -> the same span of ``canonical`` (a pause at its end adds no character)."""
         where = self.paused[1]

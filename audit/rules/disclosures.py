@@ -20,9 +20,7 @@ NOT_APPLICABLE_WHEN_THIRD_PARTY = frozenset({"purpose", "official_channel"})
 def _first_match(rule: DisclosureRule, view: TurnView, before_char: int | None = None) -> tuple[int, int] | None:
     """The span of ``view.canonical`` (up to ``before_char``) that says it, read as run together or, failing that,
     with the turn's pauses (see ``TurnView.paused``)."""
-    paused, where = view.paused
-    readings = [(view.canonical, None)] + ([(paused, where)] if len(paused) > len(view.canonical) else [])
-    for text, to_canonical in readings:
+    for text, to_canonical in view.readings:
         if before_char is not None:
             text = text[:before_char] if to_canonical is None else text[:bisect_left(to_canonical, before_char)]
         for pattern in rule.patterns:

@@ -56,7 +56,7 @@ def find_third_party(pack: RulePack, call: CallView) -> tuple[bool, list[Finding
     for view in call.turns:
         text = view.canonical
         # read run together, then with the pauses that end an answer (「是我 什么事」「不是 我是他拉长」)
-        said = next((who for reading in dict.fromkeys((text, view.paused[0])) if (who := _line_holder(
+        said = next((who for reading, _ in view.readings if (who := _line_holder(
             pack, reading, asked_if_debtor, asked_if_known, holder is None))), None) if (
             view.speaker in CUSTOMER_SIDE) else None
         if view.speaker == "customer" or said:  # an unknown speaker saying who they are is the customer side
