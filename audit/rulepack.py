@@ -92,6 +92,8 @@ class ThirdPartyConfig:
     acquaintance_question: re.Pattern  # an agent turn asking whether they know the debtor (朱建国你认识吧)
     acquaintance_answer: re.Pattern  # ...answered yes: the person on the line is someone else
     agent_says_third_party: tuple[re.Pattern, ...]  # an agent turn that puts the debt on someone else (他在我们这借的)
+    guarantor: re.Pattern  # a turn that says the listener signed for the debt (您是签了字的担保人)
+    not_guarantor: re.Pattern  # ...and the listener's answer that they did not (我就是个紧急联系人，啥都没签)
     debt_detail: re.Pattern
     disclosure_rule: ConductRule
     collection_rule: ConductRule
@@ -371,7 +373,7 @@ THIRD_PARTY_FILE = Keys({
     "fragments": None,
     "third_party_answer": None, "right_party_confirmed": None, "handover": None, "agent_says_third_party": None,
     "verified_by_answer": fields("question", "not_question", "answer", "denial"),
-    "known_to_debtor": fields("question", "answer"),
+    "known_to_debtor": fields("question", "answer"), "guarantor": fields("said", "disputed"),
     "debt_detail": None, "disclosure_rule": _THIRD_PARTY_RULE, "collection_rule": _THIRD_PARTY_RULE,
 })
 
@@ -387,12 +389,14 @@ def _load_third_party(data: LineMap, categories: dict[str, Category]) -> ThirdPa
                            patterns=_regexes(spec, "patterns"), description_zh=_chinese(spec))
 
     verified, known = _require(data, "verified_by_answer", dict), _require(data, "known_to_debtor", dict)
+    guarantor = _require(data, "guarantor", dict)
     return ThirdPartyConfig(_with_fragments(data, "third_party_answer", _fragments(data), True),
-                            _regexes(data, "right_party_confirmed", True),
+                            _with_fragments(data, "right_party_confirmed", _fragments(data), True),
                             _regexes(data, "handover", True), _regex(verified, "question"),
                             _regex(verified, "not_question"), _regex(verified, "answer"), _regex(verified, "denial"),
                             _regex(known, "question"),
                             _regex(known, "answer"), _regexes(data, "agent_says_third_party", True),
+                            _regex(guarantor, "said"), _regex(guarantor, "disputed"),
                             _regex(data, "debt_detail"),
                             rule("disclosure_rule"), rule("collection_rule"))
 

@@ -162,6 +162,27 @@ def test_third_party_status_ends_when_the_handed_over_debtor_is_verified(auditor
         # a pause in recogniser text ends the answer: 「是我 什么事」 to 「是黎建国本人吗」 verifies the handed-over debtor
         ([("agent", "喂你好 请问是黎建国吗"), ("customer", "不是 我是他姐 你等下啊"), ("customer", "喂 谁啊"),
           ("agent", "你好 请问是黎建国本人吗"), ("customer", "是我 什么事"), ("agent", "你易分期那个 于期二十多天了")], []),
+        # a yes that goes on to say who they are: 「是，我是他妈」 to 「是马有德家吗」
+        ([("agent", "喂，是马有德家吗？"), ("customer", "是，我是他妈，他去外地打工了。"),
+          ("agent", "你儿子马有德欠网贷不还，四千多。")], ["third_party_disclosure"]),
+        # a department of their own, or the person asked for is away
+        ([("agent", "您好，请问是刘振华科长吗？"), ("customer", "刘科长下乡了，我是办公室的。"),
+          ("agent", "刘振华在我行信用卡有一笔三万多的欠款长期未还。")], ["third_party_disclosure"]),
+        ([("agent", "你好，请问是郝婷护士吗？"), ("customer", "郝婷今天轮休。有事吗？"),
+          ("agent", "郝婷欠我们银行信用卡一万七。")], ["third_party_disclosure"]),
+        # ...but the debtor saying where they are is the debtor
+        ([("agent", "你好，请问是郝婷吗？"), ("customer", "我今天轮休，你说。"), ("agent", "您的信用卡逾期一万七了。")], []),
+        # a role of their own, no name: 「我是村支书」 is not a name
+        ([("agent", "喂，你们是青石村村委吧？"), ("customer", "是村委，我是村支书，姓马，你找哪个？"),
+          ("agent", "你们村马小军在我们这借了三万，逾期大半年了。")], ["third_party_disclosure"]),
+        # a guarantor who signed is a party to the debt: telling them, and asking them to pay, is lawful
+        ([("agent", "您好，请问是李伯吗？"), ("customer", "是我。"),
+          ("agent", "您侄子李志文的经营贷，您是签了字的担保人，现在逾期两个月了，剩下本金一万二千三百元。"),
+          ("customer", "我签了什么我都记不清了。"), ("agent", "按合同，担保人要承担保证责任，这笔钱您也得还。")], []),
+        # ...unless they deny having signed: then what was said to them was told to a third party
+        ([("agent", "您好，请问是孙先生吗？"), ("customer", "是我。"),
+          ("agent", "您朋友赵磊在我们那借了一万八，您是他的担保人。"),
+          ("customer", "担保人？我就是他填的紧急联系人吧，我啥都没签过。")], ["third_party_disclosure"]),
     ],
 )
 def test_who_answered_is_read_from_the_exchange(auditor, turns, expected):
@@ -244,6 +265,13 @@ def test_disclosure_missing_or_not_applicable(auditor, change, disclosure, statu
         ("你好，逾期的金额，你知道吧？", "institution", "missing"),  # 金额 starts with a surname but is no name
         ("您好，京畿信诚商务咨询的李卫东，受小橙花委托，咱电话录音。", "agent_identity", "present"),
         ("我佛山汇通的 姓梁 那个 受闪借委托 通话录音啊", "agent_identity", "present"),
+        # whatever stands between the greeting and the agent's own name is the institution
+        ("你好，米粒先用后付，我是贷后专员张一鸣，通话会录音。", "institution", "present"),
+        ("您好 星河分付 罗经理 录音电话啊", "institution", "present"),
+        ("您好 我是米粒先用后付 贷后专员赵磊 本次通话录音", "institution", "present"),
+        ("你好，我是乐享借贷后专员张一鸣，本次通话录音。", "institution", "present"),
+        ("您好，王先生，我是小周，本次通话录音。", "institution", "missing"),  # the debtor's name, not a lender
+        ("您好 张伟 我是小王 通话录音", "institution", "missing"),
     ],
 )
 def test_openings_as_agents_say_them(auditor, opening, disclosure, status):

@@ -170,12 +170,17 @@ def out_of_scope(scope: ScopeConfig, text: str, start: int, end: int, category: 
         consequence = before[markers[-1].end():]
     # Only before the hit: threats carry 不 inside them (你跑不了, 弄不死你); a hit that negates itself
     # (「通讯录里的人我们一个都不会联系」) is caught by the disavowal check below.
-    # a cue may need to see what it negates (「别」 before 转, not before 说), so each looks on into the hit
-    negation = next((cue for window, pattern in ((consequence[-scope.negation_window_chars:], scope.negation_cue), (
-        consequence[-scope.weak_negation_window_chars:], scope.weak_negation_cue)) for cue in pattern.finditer(
-        window + text[start:end]) if cue.start() < len(window)), None)
+    # a cue may need to see what it negates (「别」 before 转, not before 说), so each looks on into the hit, and back
+    # past its window (「要不您去借」: 要 before 不)
+    reach = len(consequence)
+    negation = next((cue for window_chars, pattern in ((scope.negation_window_chars, scope.negation_cue), (
+        scope.weak_negation_window_chars, scope.weak_negation_cue)) for cue in pattern.finditer(
+        consequence + text[start:end], max(0, reach - window_chars)) if cue.start() < reach
+        and not _a_not_a(consequence + text[start:end], cue.start())), None)
     if negation:
         return f"negated by 「{negation.group(0)}」"
+    if start >= 2 and _a_not_a(text, start - 1):  # 「看的是有没有犯罪记录」: whether there is, not that there is
+        return f"asked whether 「{text[start - 2:start + 1]}」"
     frame = next((m for m in scope.negation_frame.finditer(text) if m.start() <= start
                   and end <= m.end()), None)
     if frame:
@@ -201,6 +206,11 @@ def out_of_scope(scope: ScopeConfig, text: str, start: int, end: int, category: 
         if lawful:
             return f"lawful notice 「{lawful.group(0)}」"
     return None
+
+
+def _a_not_a(text: str, at: int) -> bool:
+    """Whether the 不/没 at ``at`` asks a question (能不能, 值不值, 有没有) rather than negating."""
+    return text[at] in "不没" and 0 < at < len(text) - 1 and text[at - 1] == text[at + 1]
 
 
 def excepted(rule: ConductRule, scope: ScopeConfig, text: str, start: int, end: int) -> re.Match | None:

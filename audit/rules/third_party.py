@@ -9,7 +9,8 @@ they pay is third_party_collection. Asking them to pass on a message (「麻烦�
 and fires nothing. A listener is told of the debt once: the first disclosure to them is the finding, and a later
 「让他还钱」 to the same person tells them nothing new. The agent can say who is on the line too: a turn that puts the
 debt on someone else (「他在我们这借的一万二」「你是他的担保人」) shows that whoever answered is not the debtor,
-whatever name they answered to.
+whatever name they answered to. A guarantor who signed is a party to the debt: what is said to them is held back, and
+becomes a finding only if they deny having signed (「我就是个紧急联系人，啥都没签过」).
 """
 
 from __future__ import annotations
@@ -24,9 +25,14 @@ def _line_holder(pack: RulePack, text: str, asked_if_debtor: bool, asked_if_know
     fetched) or None (it does not say). A no to 「是王芳吗」 says someone else only while nobody has said who is on the
     line (``opening``): later in the call 「是故意不还吗」「不是」 is the debtor answering."""
     config = pack.third_party
-    if any(p.search(text) for p in config.right_party) or (asked_if_debtor and config.affirmative.search(text)):
+    if any(p.search(text) for p in config.right_party):
         return "debtor"
-    if any(p.search(text) for p in config.answer) or (asked_if_known and config.acquaintance_answer.search(text)) or (
+    # a yes that goes on to say who they are is that: 「是，我是他妈」 to 「是马有德家吗」
+    if any(p.search(text) for p in config.answer):
+        return "third_party"
+    if asked_if_debtor and config.affirmative.search(text):
+        return "debtor"
+    if (asked_if_known and config.acquaintance_answer.search(text)) or (
             asked_if_debtor and opening and config.denial.search(text)):
         return "third_party"
     if any(p.search(text) for p in config.handover):
@@ -52,6 +58,8 @@ def find_third_party(pack: RulePack, call: CallView) -> tuple[bool, list[Finding
     pending: list[Finding] = []  # agent debt details before anyone said who they are
     findings: list[Finding] = []
     told = False  # the person on the line has already been given a debt detail
+    guarantor: str | None = None  # the person on the line is said to have signed for the debt ("said"), or denied it
+    withheld: list[Finding] = []  # what was said to them as a guarantor, a finding only if they deny it
     asked_if_debtor = asked_if_known = False  # the last agent turn asked whether this is the debtor / knows them
     for view in call.turns:
         text = view.canonical
@@ -59,8 +67,18 @@ def find_third_party(pack: RulePack, call: CallView) -> tuple[bool, list[Finding
         said = next((who for reading, _ in view.readings if (who := _line_holder(
             pack, reading, asked_if_debtor, asked_if_known, holder is None))), None) if (
             view.speaker in CUSTOMER_SIDE) else None
+        if view.speaker in CUSTOMER_SIDE and guarantor == "said" and config.not_guarantor.search(text):
+            findings.extend(withheld)
+            told = told or _discloses(config, withheld)
+            guarantor, withheld = "disputed", []
         if view.speaker == "customer" or said:  # an unknown speaker saying who they are is the customer side
-            if said == "third_party" and holder is None:
+            if said in ("handover", "debtor"):
+                guarantor, withheld = None, []  # someone else on the line now
+            if view.speaker == "customer" and guarantor is None and config.guarantor.search(text):
+                guarantor = "said"
+            if said == "third_party" and holder is None and guarantor == "said":
+                withheld.extend(pending)
+            elif said == "third_party" and holder is None:
                 findings.extend(pending)
                 told = _discloses(config, pending)
             elif said and not said == holder == "third_party":
@@ -71,11 +89,15 @@ def find_third_party(pack: RulePack, call: CallView) -> tuple[bool, list[Finding
                 pending = []
             asked_if_debtor = asked_if_known = False
             continue
+        if view.speaker in AGENT_SIDE and guarantor is None and config.guarantor.search(text):
+            guarantor = "said"
         if view.speaker in AGENT_SIDE and any(p.search(text) for p in config.agent_says_third_party):
-            if holder is None:
+            if holder is None and guarantor == "said":
+                withheld.extend(pending)
+            elif holder is None:
                 findings.extend(pending)
-                told, pending = _discloses(config, pending), []
-            holder = "third_party"
+                told = _discloses(config, pending)
+            holder, pending = "third_party", []
             answered = True
         asked_if_debtor = view.speaker in AGENT_SIDE and _asks_if_debtor(pack, text)
         asked_if_known = view.speaker in AGENT_SIDE and bool(config.acquaintance_question.search(text))
@@ -95,8 +117,11 @@ def find_third_party(pack: RulePack, call: CallView) -> tuple[bool, list[Finding
                         turn_findings.append(make_finding(
                             config.collection_rule, view, match.start(), match.end(), pattern.pattern, "context",
                             f"「{match.group(0)}」 asks a non-debtor to pay"))
-            findings.extend(turn_findings)
-            told = told or _discloses(config, turn_findings)
+            if guarantor == "said":
+                withheld.extend(turn_findings)
+            else:
+                findings.extend(turn_findings)
+                told = told or _discloses(config, turn_findings)
         else:
             pending.extend(turn_findings)
     return answered, best_per_category(findings)
