@@ -175,6 +175,9 @@ def test_third_party_status_ends_when_the_handed_over_debtor_is_verified(auditor
         # a role of their own, no name: 「我是村支书」 is not a name
         ([("agent", "喂，你们是青石村村委吧？"), ("customer", "是村委，我是村支书，姓马，你找哪个？"),
           ("agent", "你们村马小军在我们这借了三万，逾期大半年了。")], ["third_party_disclosure"]),
+        # ...but a title the debtor answers to is the debtor
+        ([("agent", "您好，请问是王老板吗？"), ("customer", "对，我是老板，什么事？"),
+          ("agent", "王老板，您的借款逾期了，三万二。")], []),
         # a guarantor who signed is a party to the debt: telling them, and asking them to pay, is lawful
         ([("agent", "您好，请问是李伯吗？"), ("customer", "是我。"),
           ("agent", "您侄子李志文的经营贷，您是签了字的担保人，现在逾期两个月了，剩下本金一万二千三百元。"),
