@@ -52,20 +52,24 @@ class Auditor:
         evidence is quoted from the text as given), then score it with the scorecard."""
         call = self.view(turns)
         conduct = self.conduct.find(call)
-        third_party_answered, third_party = find_third_party(self.pack, call)
+        line = find_third_party(self.pack, call)
+        conduct = [f for f in conduct if not _asks_guarantor(f, line.to_guarantor)]
         texts, yields_to = [turn.text for turn in turns], self.pack.scope.yields_to
-        findings = apply_precedence(conduct + [f for f in third_party if not _covered(f, conduct)], texts, yields_to)
+        findings = apply_precedence(conduct + [f for f in line.findings if not _covered(f, conduct)], texts, yields_to)
         if self.learned:  # a model hit adds to the rules, never replaces or outranks one
-            model = [f for f in self.learned.find(call) if not _covered(f, findings) and not _named(f, findings)]
+            model = [f for f in self.learned.find(call) if not _covered(f, findings) and not _named(f, findings)
+                     and not _asks_guarantor(f, line.to_guarantor)]
             findings += [f for f in apply_precedence(findings + model, texts, yields_to) if f.match_kind == "model"]
         findings.sort(key=lambda f: (f.turn, f.char_start))
         call_time = check_call_time(self.pack.call_time, started_at, debtor_tz)
         audit = CallAudit(
             call_id=call_id, rule_pack_version=self.pack.version, profile=self.pack.profile,
-            findings=tuple(findings), disclosures=tuple(check_disclosures(self.pack, call, third_party_answered)),
+            findings=tuple(findings), disclosures=tuple(check_disclosures(
+                self.pack, call, line.third_party_answered and not line.debtor_reached,
+                tuple((f.turn, f.char_start, f.char_end) for f in findings if f.category == "unofficial_channel"))),
             signals=tuple(find_signals(self.pack, call, self.borrowed)), call_time_violation=call_time["violation"],
             call_time=call_time, critical=any(f.severity == "critical" and f.speaker == "agent" for f in findings)
-            or call_time["violation"], score=0.0, verdict="review", third_party_answered=third_party_answered,
+            or call_time["violation"], score=0.0, verdict="review", third_party_answered=line.third_party_answered,
             reader_version=self.reader.version if self.reader else "")
         result = score_call(self.scorecard, audit, quality)
         return replace(audit, score=result.score, verdict=result.verdict, review_reasons=result.review_reasons,
@@ -78,6 +82,12 @@ class Auditor:
         return self.audit(transcript.call_id, turns_from_transcript(transcript),
                           metadata.started_at if metadata else None, metadata.debtor_tz if metadata else None,
                           measure_transcript(transcript))
+
+
+def _asks_guarantor(finding, to_guarantor: frozenset[int]) -> bool:
+    """A demand to pay said to a guarantor who signed: lawful (民法典第六百八十八条), whoever read it as a demand on a
+    third party."""
+    return finding.category == "third_party_collection" and finding.turn in to_guarantor
 
 
 def _covered(finding, others) -> bool:

@@ -10,7 +10,9 @@ text goes through what a transcript turn goes through before the reader sees it 
 to the rule pack's words). The corpus is read from a checkout (it is not in the wheel).
 
 The reader reads sentences without knowing who is on the line, so a debt detail told to a third party (a violation
-only because of who listens) is not taught to it as third_party_disclosure: the third-party rules own that context.
+only because of who listens) is taught to it neither as third_party_disclosure nor as clean of it: its words do not
+say, and the third-party rules own that context. Such a sentence is left out of that one category's fit and threshold
+(``unknown``), and counts as usual for every other category.
 
 Thresholds: for each category, the lowest score at which the out-of-fold flags of a leave-one-author-out
 cross-validation land on violating text at the target rate. Out-of-fold by author means each author's text was
@@ -62,10 +64,11 @@ def read_corpus(root: Path = ROOT) -> list[dict]:
             if not line.strip():
                 continue
             row = json.loads(line)
-            labels = set(row["labels"])
-            if row["listener"] == "third_party":
+            labels, unknown = set(row["labels"]), set()
+            if row["listener"] == "third_party" and CONTEXT_ONLY in labels:
                 labels.discard(CONTEXT_ONLY)
-            examples.append({"text": row["text"], "labels": labels, "author": path.stem})
+                unknown.add(CONTEXT_ONLY)
+            examples.append({"text": row["text"], "labels": labels, "unknown": unknown, "author": path.stem})
     kinds = json.loads((root / "tests" / "data" / "dev_clean.kinds.json").read_text(encoding="utf-8"))
     examples += call_examples(root / "tests" / "data" / "dev_clean.jsonl", "dev_clean",
                               lambda call, quote: kinds.get(call["call_id"], "").startswith("tp_"))
@@ -83,15 +86,17 @@ def call_examples(path: Path, author: str, context_only: Callable[[dict, str], b
     for line in path.read_text(encoding="utf-8").splitlines():
         call = json.loads(line)
         quotes: dict[int, list] = {}
+        unknown: dict[int, list] = {}  # context-only quotes: which sentences they lie in is known, not their label
         for violation in call["labels"]["violations"]:
-            if violation["category"] == CONTEXT_ONLY and context_only(call, violation["quote"]):
-                continue
-            quotes.setdefault(violation["turn"], []).append((violation["category"], violation["quote"]))
+            context = violation["category"] == CONTEXT_ONLY and context_only(call, violation["quote"])
+            (unknown if context else quotes).setdefault(violation["turn"], []).append(
+                (violation["category"], violation["quote"]))
         for index, turn in enumerate(call["turns"]):
             if turn["speaker"] == "agent":
                 turn_quotes = quotes.get(index, [])
                 examples.append({"text": turn["text"], "labels": {c for c, _ in turn_quotes}, "author": author,
-                                 "quotes": turn_quotes})
+                                 "quotes": turn_quotes, "unknown_quotes": unknown.get(index, []),
+                                 "unknown": {c for c, _ in unknown.get(index, [])} - {c for c, _ in turn_quotes}})
     return examples
 
 
@@ -109,7 +114,8 @@ def sentence_examples(examples: list[dict]) -> list[dict]:
         for start, end in spans:
             sentence = example["text"][start:end]
             labels = {c for c, q in example.get("quotes", []) if q in sentence}
-            expanded.append({"text": sentence, "labels": labels, "author": example["author"]})
+            unknown = {c for c, q in example.get("unknown_quotes", []) if q in sentence} - labels
+            expanded.append({"text": sentence, "labels": labels, "unknown": unknown, "author": example["author"]})
     return expanded
 
 
@@ -136,7 +142,13 @@ def matrix(texts: list[str], vocabulary: dict[str, int], idf: np.ndarray) -> csr
 
 
 def targets(examples: list[dict]) -> np.ndarray:
-    return np.array([[category in e["labels"] for category in CONDUCT_CATEGORIES] for e in examples], dtype=int)
+    """Per example and category: 1 a violation of it, 0 clean of it, -1 unknown (left out of that category)."""
+    return np.array([[1 if category in e["labels"] else -1 if category in e.get("unknown", ()) else 0
+                      for category in CONDUCT_CATEGORIES] for e in examples], dtype=int)
+
+
+def violating(y: np.ndarray) -> np.ndarray:
+    return (y == 1).any(axis=1)
 
 
 def fit(texts: list[str], y: np.ndarray) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
@@ -145,11 +157,12 @@ def fit(texts: list[str], y: np.ndarray) -> tuple[dict[str, int], np.ndarray, np
     coef = np.zeros((len(vocabulary), y.shape[1]))
     intercept = np.full(y.shape[1], -10.0)  # a category with no example never fires
     for k in range(y.shape[1]):
-        if y[:, k].sum() == 0:
+        known = y[:, k] >= 0
+        if not (y[:, k] == 1).any():
             continue
         model = LogisticRegression(C=C, class_weight="balanced", max_iter=2000, solver="liblinear",
                                    random_state=SEED)
-        model.fit(x, y[:, k])
+        model.fit(x[known], y[known, k])
         coef[:, k], intercept[k] = model.coef_[0], model.intercept_[0]
     return vocabulary, idf, coef, intercept
 
@@ -173,13 +186,13 @@ def choose_thresholds(scores: np.ndarray, y: np.ndarray) -> dict[str, float]:
     """Per category, the lowest score at which the out-of-fold flags are violations (of any category) at least
     ``TARGET_PRECISION`` of the time. A flag on clean speech costs a reviewer a call; a flag that names a related
     category (insult for improper_conduct) costs little, and the authors themselves draw those lines differently."""
-    violating = y.any(axis=1)
+    any_violation = violating(y)
     thresholds = {}
     for k, category in enumerate(CONDUCT_CATEGORIES):
         chosen = 0.95
         for threshold in np.arange(THRESHOLD_FLOOR, 0.96, 0.01):
-            flagged = scores[:, k] >= threshold
-            if flagged.sum() and (flagged & violating).sum() / flagged.sum() >= TARGET_PRECISION:
+            flagged = (scores[:, k] >= threshold) & (y[:, k] >= 0)
+            if flagged.sum() and (flagged & any_violation).sum() / flagged.sum() >= TARGET_PRECISION:
                 chosen = float(round(threshold, 2))
                 break
         thresholds[category] = chosen
@@ -189,15 +202,16 @@ def choose_thresholds(scores: np.ndarray, y: np.ndarray) -> dict[str, float]:
 def report(scores: np.ndarray, y: np.ndarray, thresholds: dict[str, float], title: str) -> None:
     print(f"\n{title}")
     print(f"{'category':24} {'n':>5} {'thr':>5} {'prec':>6} {'recall':>6}")
-    any_true = y.any(axis=1)
+    any_true = violating(y)
     any_flag = np.zeros(len(y), dtype=bool)
     for k, category in enumerate(CONDUCT_CATEGORIES):
-        flagged = scores[:, k] >= thresholds[category]
+        flagged = (scores[:, k] >= thresholds[category]) & (y[:, k] >= 0)
         any_flag |= flagged
         true = (flagged & (y[:, k] == 1)).sum()
+        positives = (y[:, k] == 1).sum()
         precision = true / flagged.sum() if flagged.sum() else 1.0
-        recall = true / y[:, k].sum() if y[:, k].sum() else 1.0
-        print(f"{category:24} {y[:, k].sum():5d} {thresholds[category]:5.2f} {precision:6.3f} {recall:6.3f}")
+        recall = true / positives if positives else 1.0
+        print(f"{category:24} {positives:5d} {thresholds[category]:5.2f} {precision:6.3f} {recall:6.3f}")
     true = (any_flag & any_true).sum()
     print(f"{'any violation (turn)':24} {any_true.sum():5d} {'':5} {true / max(any_flag.sum(), 1):6.3f} "
           f"{true / max(any_true.sum(), 1):6.3f}   false alarms on clean turns: "
@@ -205,7 +219,9 @@ def report(scores: np.ndarray, y: np.ndarray, thresholds: dict[str, float], titl
 
 
 def corpus_digest(examples: list[dict]) -> str:
-    body = json.dumps([[e["author"], e["text"], sorted(e["labels"])] for e in examples], ensure_ascii=False)
+    body = json.dumps([[e["author"], e["text"], sorted(e["labels"])] + ([sorted(e["unknown"])] if e.get("unknown")
+                                                                          else []) for e in examples],
+                      ensure_ascii=False)
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 

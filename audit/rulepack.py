@@ -249,6 +249,7 @@ def _severity(where: LineMap, default: str | None = None) -> str:
 
 
 CONDUCT_FILE = Keys({
+    "fragments": None,
     "categories": fields(*CONDUCT_CATEGORIES, shape=fields("severity", "basis", "description", "description_zh"),
                          noun="category"),
     "rules": ListOf(fields("id", "category", "severity", "description", "description_zh", "terms", "patterns",
@@ -263,7 +264,7 @@ def _load_conduct(data: LineMap) -> tuple[dict[str, Category], tuple[ConductRule
         spec = _require(declared, category_id, dict)
         categories[category_id] = Category(category_id, _severity(spec), _strings(spec, "basis", True),
                                            _require(spec, "description", str), _chinese(spec))
-    rules = []
+    rules, fragments = [], _fragments(data)
     seen: set[str] = set()
     for spec in _entries(data, "rules"):
         rule_id = _require(spec, "id", str)
@@ -276,13 +277,14 @@ def _load_conduct(data: LineMap) -> tuple[dict[str, Category], tuple[ConductRule
         terms = _strings(spec, "terms")
         if any(len(term) < 2 for term in terms):
             raise spec.error("terms", "terms must be at least 2 characters (one character matches too much)")
-        patterns = _regexes(spec, "patterns")
+        patterns = _with_fragments(spec, "patterns", fragments)
         token_patterns = _token_patterns(spec)
         if not terms and not patterns and not token_patterns:
             raise spec.error("terms", "a rule needs terms, patterns or token_patterns")
         rules.append(ConductRule(rule_id, category, _severity(spec, categories[category].severity),
                                  _require(spec, "description", str), categories[category].basis, terms,
-                                 patterns, _regexes(spec, "exceptions"), _regexes(spec, "context"),
+                                 patterns, _with_fragments(spec, "exceptions", fragments),
+                                 _with_fragments(spec, "context", fragments),
                                  token_patterns, f"{data.source}, line {spec.line}", _chinese(spec)))
     return categories, tuple(rules)
 

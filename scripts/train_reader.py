@@ -22,7 +22,7 @@ from audit.reader import MODEL_DIR  # noqa: E402
 from audit.reader_training import *  # noqa: E402,F401,F403  (the names bench/ and tests/ read as train_reader.*)
 from audit.reader_training import (LearnedReader, canonical_texts, check_sample, choose_thresholds, fit,  # noqa: E402
                                    out_of_fold, predict, read_corpus, report, sentence_examples, targets,
-                                   write_model)
+                                   violating, write_model)
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -37,7 +37,8 @@ def main() -> int:
     texts = canonical_texts([e["text"] for e in examples])
     y = targets(examples)
     print(f"{len(examples)} examples from {len({e['author'] for e in examples})} authors; "
-          f"violations {int(y.any(axis=1).sum())}, clean {int((~y.any(axis=1)).sum())}")
+          f"violations {int(violating(y).sum())}, clean {int((~violating(y)).sum())}, "
+          f"a category unknown {int((y < 0).any(axis=1).sum())}")
     if args.check:
         sample = check_sample(texts)
         difference = float(np.abs(LearnedReader().probabilities(sample) - predict(sample, *fit(texts, y))).max())

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MODEL_ONLY = [
     ("放学那条路车多，你女儿可得当心。", "violence_threat"),
     ("就你这条件还借钱，也不照照镜子。", "insult"),
-    ("你再不还，你们村委会那边我们也会去坐坐。", "third_party_disclosure"),
+    ("你们单位那几个领导，我们会一个一个去拜访。", "third_party_disclosure"),
 ]
 
 

@@ -186,6 +186,23 @@ def test_third_party_status_ends_when_the_handed_over_debtor_is_verified(auditor
         ([("agent", "您好，请问是孙先生吗？"), ("customer", "是我。"),
           ("agent", "您朋友赵磊在我们那借了一万八，您是他的担保人。"),
           ("customer", "担保人？我就是他填的紧急联系人吧，我啥都没签过。")], ["third_party_disclosure"]),
+        # the agent names the guarantee at length: a signed guarantor, told and asked to pay (then to claim it back)
+        ([("agent", "请问是周丽萍女士本人吗？"), ("customer", "我是。"),
+          ("agent", "您是您哥哥周建在我们这边一笔装修贷的连带责任保证人，目前逾期40天，未还9,200元。"),
+          ("customer", "我就签了个字。"), ("agent", "您替他还了以后，可以依法向他追偿。")], []),
+        # the person asked for named by the one who answered: 「建华是我儿子」
+        ([("agent", "请问是韩建华家吗？"), ("customer", "建华是我儿子，他跑车去了。"),
+          ("agent", "他买车的贷款欠了两万没还。")], ["third_party_disclosure"]),
+        # ...but what belongs to someone or what they did says nothing of who is on the line
+        ([("agent", "请问是韩建华吗？"), ("customer", "是我。"), ("agent", "您的车贷逾期两万了。"),
+          ("customer", "车是我老婆的，我就是帮她还。"), ("agent", "合同上借款人是您，这两万还得您还。")], []),
+        # 「我就是」 + what they are is no answer of the debtor's: the landlord stays a third party
+        ([("agent", "请问是韩建华吗？"), ("customer", "不是，我是他房东。"), ("agent", "哦，那麻烦您转告他。"),
+          ("customer", "我就是收房租的，他的事我不管。"), ("agent", "他在我们这欠了两万多没还。")],
+         ["third_party_disclosure"]),
+        # a debtor's 「我不是亏了？」 is no 「我不是张伟」
+        ([("agent", "请问是韩建华吗？"), ("customer", "是我。"), ("agent", "这两万按合同由您本人还。"),
+          ("customer", "那我不是亏了？"), ("agent", "您对账单有疑问，可以在APP里申请核查。")], []),
     ],
 )
 def test_who_answered_is_read_from_the_exchange(auditor, turns, expected):
@@ -240,6 +257,21 @@ def test_compliant_call_has_every_disclosure_with_evidence(auditor):
 def test_disclosure_missing_or_not_applicable(auditor, change, disclosure, status):
     turns = [change.get(i, turn) for i, turn in enumerate(COMPLIANT)]
     assert statuses(auditor, turns)[0][disclosure] == status
+
+
+@pytest.mark.parametrize(
+    ("turns", "status"),
+    [
+        # a third party only: the debt must not be discussed, so no repayment channel is owed to them
+        ([("agent", "您好，请问是吉文静吗？"), ("customer", "不是，我是她同事。"), ("agent", "麻烦您转告她回个电话。")],
+         "not_applicable"),
+        # ...but once they fetch the debtor and she is pressed to pay, the official channel is owed to her
+        ([("agent", "您好，请问是吉文静吗？"), ("customer", "不是，我是她同事，我叫她下来。"), ("customer", "喂？"),
+          ("agent", "吉文静是吧，你那一万四什么时候还？"), ("customer", "下周吧。")], "missing"),
+    ],
+)
+def test_the_official_channel_is_owed_to_a_debtor_fetched_to_the_phone(auditor, turns, status):
+    assert statuses(auditor, turns)[0]["official_channel"] == status
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from bisect import bisect_left
 
 from audit.models import DisclosureResult
-from audit.rules import CallView, TurnView
+from audit.rules import CallView, TurnView, clause_bounds
 from audit.rulepack import DisclosureRule, RulePack
 
 LOW_CONFIDENCE_LOGPROB = -1.0  # mean avg_logprob of a window's segments below this: absence cannot be proven
@@ -30,6 +30,18 @@ def _first_match(rule: DisclosureRule, view: TurnView, before_char: int | None =
                     return (match.start(), match.end()) if to_canonical is None else view.in_canonical(
                         match.start(), match.end())
     return None
+
+
+def _steered_away(pack: RulePack, view: TurnView, span: tuple[int, int], steered) -> bool:
+    """Whether the official channel at ``span`` (in ``view.canonical``) stands in a clause that steers the payment
+    elsewhere."""
+    start, end = view.original(*span)
+    for turn, steer_start, steer_end in steered:
+        if turn == view.index:
+            clause_start, clause_end = clause_bounds(pack.scope, view.turn.text, steer_start, steer_end)
+            if clause_start <= start and end <= clause_end:
+                return True
+    return False
 
 
 def _window(rule: DisclosureRule, call: CallView) -> list[TurnView]:
@@ -88,7 +100,11 @@ def _first_debt_detail(pack: RulePack, call: CallView) -> tuple[int, int] | None
     return None
 
 
-def check_disclosures(pack: RulePack, call: CallView, third_party_answered: bool) -> list[DisclosureResult]:
+def check_disclosures(pack: RulePack, call: CallView, third_party_only: bool,
+                      steered: tuple[tuple[int, int, int], ...] = ()) -> list[DisclosureResult]:
+    """``third_party_only``: someone else answered and the debtor never came to the phone. ``steered``: (turn,
+    char_start, char_end) of what steers the payment to an unofficial channel, in the turn's own text; an official
+    channel named in the same clause (「App上慢，转我同事微信」) is named only to be avoided."""
     results = []
     repayment_discussed = any(pack.repayment_discussed.search(view.canonical) for view in call.turns)
     debt_detail = _first_debt_detail(pack, call)
@@ -103,10 +119,11 @@ def check_disclosures(pack: RulePack, call: CallView, third_party_answered: bool
                 results.append(_present(rule, *found) if found else _absent(
                     rule, window, f"before the first debt detail (turn {detail_turn})"))
                 continue
-        found = next(((v, m) for v in window if (m := _first_match(rule, v))), None)
+        found = next(((v, m) for v in window if (m := _first_match(rule, v)) and not (
+            rule.disclosure == "official_channel" and _steered_away(pack, v, m, steered))), None)
         if found:
             results.append(_present(rule, *found))
-        elif third_party_answered and rule.disclosure in NOT_APPLICABLE_WHEN_THIRD_PARTY:
+        elif third_party_only and rule.disclosure in NOT_APPLICABLE_WHEN_THIRD_PARTY:
             results.append(DisclosureResult(rule.disclosure, "not_applicable", rule.id,
                                             f"{rule.description}: a third party answered; the debt must not be "
                                             "discussed with them", legal_basis=rule.basis))

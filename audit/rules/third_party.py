@@ -15,6 +15,8 @@ becomes a finding only if they deny having signed (「我就是个紧急联系�
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from audit.models import Finding
 from audit.rules import AGENT_SIDE, CUSTOMER_SIDE, CallView, best_per_category, make_finding, out_of_scope
 from audit.rulepack import RulePack
@@ -49,17 +51,28 @@ def _discloses(config, findings: list[Finding]) -> bool:
     return any(f.category == config.disclosure_rule.category for f in findings)
 
 
-def find_third_party(pack: RulePack, call: CallView) -> tuple[bool, list[Finding]]:
-    """(whether a third party answered, the findings)."""
+@dataclass(frozen=True)
+class OnTheLine:
+    """Who the agent spoke to, as the exchange shows it."""
+    third_party_answered: bool
+    debtor_reached: bool  # the debtor said so, or was fetched to the phone (「我叫她下来」)
+    findings: tuple[Finding, ...]
+    # agent turns said to a guarantor who did not deny signing: asking them to pay is lawful there, whichever rule
+    # read it as a demand on a third party
+    to_guarantor: frozenset[int]
+
+
+def find_third_party(pack: RulePack, call: CallView) -> OnTheLine:
     config = pack.third_party
     scope = pack.scope
     holder: str | None = None
-    answered = False
+    answered = reached = False
     pending: list[Finding] = []  # agent debt details before anyone said who they are
     findings: list[Finding] = []
     told = False  # the person on the line has already been given a debt detail
     guarantor: str | None = None  # the person on the line is said to have signed for the debt ("said"), or denied it
     withheld: list[Finding] = []  # what was said to them as a guarantor, a finding only if they deny it
+    to_guarantor: set[int] = set()  # agent turns said to them as a guarantor
     asked_if_debtor = asked_if_known = False  # the last agent turn asked whether this is the debtor / knows them
     for view in call.turns:
         text = view.canonical
@@ -71,6 +84,7 @@ def find_third_party(pack: RulePack, call: CallView) -> tuple[bool, list[Finding
             findings.extend(withheld)
             told = told or _discloses(config, withheld)
             guarantor, withheld = "disputed", []
+            to_guarantor.clear()
         if view.speaker == "customer" or said:  # an unknown speaker saying who they are is the customer side
             if said in ("handover", "debtor"):
                 guarantor, withheld = None, []  # someone else on the line now
@@ -83,9 +97,13 @@ def find_third_party(pack: RulePack, call: CallView) -> tuple[bool, list[Finding
                 told = _discloses(config, pending)
             elif said and not said == holder == "third_party":
                 told = False
+            if said == "third_party" and any(p.search(text) for p in config.handover):
+                said = "handover"  # 「不是，我是她同事，我叫她下来」: who they are, then the debtor fetched
+                answered = True
             if said:
                 holder = None if said == "handover" else said
                 answered = answered or said == "third_party"
+                reached = reached or said in ("debtor", "handover")
                 pending = []
             asked_if_debtor = asked_if_known = False
             continue
@@ -101,6 +119,8 @@ def find_third_party(pack: RulePack, call: CallView) -> tuple[bool, list[Finding
             answered = True
         asked_if_debtor = view.speaker in AGENT_SIDE and _asks_if_debtor(pack, text)
         asked_if_known = view.speaker in AGENT_SIDE and bool(config.acquaintance_question.search(text))
+        if view.speaker in AGENT_SIDE and guarantor == "said":
+            to_guarantor.add(view.index)
         if view.speaker not in AGENT_SIDE or holder == "debtor":
             continue
         turn_findings = []
@@ -124,4 +144,4 @@ def find_third_party(pack: RulePack, call: CallView) -> tuple[bool, list[Finding
                 told = told or _discloses(config, turn_findings)
         else:
             pending.extend(turn_findings)
-    return answered, best_per_category(findings)
+    return OnTheLine(answered, reached, tuple(best_per_category(findings)), frozenset(to_guarantor))
