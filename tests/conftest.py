@@ -16,9 +16,16 @@ import pytest
 from audit.asr import Transcriber
 from audit.metadata import load_metadata
 from audit.models import Transcript
+from audit.pinyin import is_cjk, loose, sounds_of
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"
+
+
+def heard(text: str) -> str:
+    """The Chinese characters of ``text`` as loose toneless pinyin, each syllable followed by a space: what a
+    recogniser heard, whichever homophone it wrote (证信 / 征信, 常和 / 长河)."""
+    return "".join(loose(syllable) + " " for syllable in sounds_of("".join(c for c in text if is_cjk(c))))
 
 
 def load_script(call_id: str) -> dict:

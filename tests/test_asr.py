@@ -14,9 +14,8 @@ from audit.asr_eval import call_cer, role_score, speaker_cer
 from audit.errors import ModelError
 from audit.lexicons import load_asr_lexicon
 from audit.models import Transcript
-from audit.pinyin import is_cjk, loose, sounds_of
 from audit.text import is_simplified
-from conftest import load_script, sample_scripts
+from conftest import heard, load_script, sample_scripts
 
 STEREO = [s["call_id"] for s in sample_scripts() if s["channel_layout"] != "mono"]
 MONO = [s["call_id"] for s in sample_scripts() if s["channel_layout"] == "mono"]
@@ -115,10 +114,8 @@ def test_real_speech_is_kept_whole(raw):
 
 def unsaid_domain_words(text: str, reference: str) -> list[str]:
     """Domain words heard by sound in ``text`` (证信 is 征信) that the reference does not contain."""
-    def sound(value: str) -> str:
-        return " ".join(loose(syllable) for syllable in sounds_of("".join(c for c in value if is_cjk(c))))
     return [word for word in load_asr_lexicon().domain_words
-            if f" {sound(word)} " in f" {sound(text)} " and f" {sound(word)} " not in f" {sound(reference)} "]
+            if f" {heard(word)}" in f" {heard(text)}" and f" {heard(word)}" not in f" {heard(reference)}"]
 
 
 @pytest.mark.parametrize("clip", REAL_CLIPS, ids=[clip["file"] for clip in REAL_CLIPS])
