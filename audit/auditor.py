@@ -57,8 +57,8 @@ class Auditor:
         texts, yields_to = [turn.text for turn in turns], self.pack.scope.yields_to
         findings = apply_precedence(conduct + [f for f in line.findings if not _covered(f, conduct)], texts, yields_to)
         if self.learned:  # a model hit adds to the rules, never replaces or outranks one
-            model = [f for f in self.learned.find(call) if not _covered(f, findings) and not _named(f, findings)
-                     and not _asks_guarantor(f, line.to_guarantor)]
+            model = [f for f in self.learned.find(call) if not _covered(f, findings)
+                     and not _named(f, findings, yields_to) and not _asks_guarantor(f, line.to_guarantor)]
             findings += [f for f in apply_precedence(findings + model, texts, yields_to) if f.match_kind == "model"]
         findings.sort(key=lambda f: (f.turn, f.char_start))
         call_time = check_call_time(self.pack.call_time, started_at, debtor_tz)
@@ -68,8 +68,10 @@ class Auditor:
                 self.pack, call, line.third_party_answered and not line.debtor_reached,
                 tuple((f.turn, f.char_start, f.char_end) for f in findings if f.category == "unofficial_channel"))),
             signals=tuple(find_signals(self.pack, call, self.borrowed)), call_time_violation=call_time["violation"],
-            call_time=call_time, critical=any(f.severity == "critical" and f.speaker == "agent" for f in findings)
-            or call_time["violation"], score=0.0, verdict="review", third_party_answered=line.third_party_answered,
+            # critical whoever may have said it: on a turn of unknown speaker it awaits a person (verdict review),
+            # as a finding of the reader alone does
+            call_time=call_time, critical=any(f.severity == "critical" for f in findings) or call_time["violation"],
+            score=0.0, verdict="review", third_party_answered=line.third_party_answered,
             reader_version=self.reader.version if self.reader else "")
         result = score_call(self.scorecard, audit, quality)
         return replace(audit, score=result.score, verdict=result.verdict, review_reasons=result.review_reasons,
@@ -94,11 +96,14 @@ def _covered(finding, others) -> bool:
     return any(o.turn == finding.turn and o.category == finding.category for o in others)
 
 
-def _named(model_finding, rule_findings) -> bool:
+def _named(model_finding, rule_findings, yields_to: dict[str, frozenset[str]]) -> bool:
     """A rule already named an act in the sentence the reader scored: the reader's other name for the same words is
-    most often a neighbouring category (insult for a legal threat), not a second act."""
+    most often a neighbouring category (insult for a legal threat), not a second act. Unless the rule's name is the
+    generic one that yields to the reader's (intimidation to violence_threat: 「晚上走夜路小心点」): then the reader
+    names the act more exactly, and a person decides beside the rule's finding."""
     return any(o.turn == model_finding.turn and o.char_start < model_finding.char_end
-               and model_finding.char_start < o.char_end for o in rule_findings)
+               and model_finding.char_start < o.char_end
+               and model_finding.category not in yields_to.get(o.category, ()) for o in rule_findings)
 
 
 def turns_from_transcript(transcript: Transcript) -> tuple[Turn, ...]:

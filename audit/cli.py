@@ -307,15 +307,22 @@ def evaluate_command(
     scores_only: bool = typer.Option(False, "--scores-only",
                                      help="Figures only, no call text: for the locked test split."),
     rules_only: bool = RulesOnlyOption,
+    disclosure_labels: str = typer.Option(
+        "owed", "--disclosure-labels",
+        help="What a disclosure labelled true means: 'owed' (given, or not owed: the dev set, l1-l18) or 'done' "
+             "(given: the splits from l19 on). Decides whether not_applicable agrees with true or with false."),
 ) -> None:
     """Compare the detector against labelled calls: precision, recall and F1 per category, and every error."""
-    from audit.evaluate import evaluate, format_report
+    from audit.evaluate import DISCLOSURE_LABELS, evaluate, format_report
+
+    if disclosure_labels not in DISCLOSURE_LABELS:
+        raise typer.BadParameter(f"one of {', '.join(DISCLOSURE_LABELS)}", param_hint="--disclosure-labels")
 
     auditor = _auditor(profile, rules_only=rules_only)
     report = None
     try:
         for path in labeled:
-            report = evaluate(auditor, path, report)
+            report = evaluate(auditor, path, report, disclosure_labels)
     except AuditError as error:
         raise _error_exit(error) from error
     typer.echo(f"{_detectors(auditor)}; " + format_report(report, 0 if scores_only else max_listed))

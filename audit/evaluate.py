@@ -62,8 +62,18 @@ class EvalReport:
         return sum(c.f1 for c in present) / len(present) if present else 1.0
 
 
-def evaluate(auditor, labeled_path: str | Path, report: EvalReport | None = None) -> EvalReport:
+# What a disclosure label of true means. "owed": given, or not owed at all (the dev set and the splits l1-l18: a call
+# where only a third party answered is labelled true for purpose and official_channel). "done": the agent gave it
+# (the authors' brief from l19 on), so a disclosure that was not owed is labelled false like one left out.
+DISCLOSURE_LABELS = ("owed", "done")
+
+
+def evaluate(auditor, labeled_path: str | Path, report: EvalReport | None = None,
+             disclosure_labels: str = "owed") -> EvalReport:
     """Audit every labelled call of a file and count agreement; pass ``report`` to add a further file to it."""
+    if disclosure_labels not in DISCLOSURE_LABELS:
+        raise ValueError(f"disclosure_labels must be one of {DISCLOSURE_LABELS}, not {disclosure_labels!r}")
+    satisfied = ("present", "not_applicable") if disclosure_labels == "owed" else ("present",)
     report = report if report is not None else EvalReport()
     for line_number, call, problem in read_calls(labeled_path):
         if problem or not call.labels:
@@ -92,7 +102,7 @@ def evaluate(auditor, labeled_path: str | Path, report: EvalReport | None = None
         statuses = {d.disclosure: d.status for d in audit.disclosures}
         for disclosure, expected in labels.get("disclosures", {}).items():
             got = statuses.get(disclosure)
-            ok = (got in ("present", "not_applicable")) == bool(expected)
+            ok = (got in satisfied) == bool(expected)
             report.disclosure_total[disclosure] += 1
             report.disclosure_correct[disclosure] += ok
             if not ok:

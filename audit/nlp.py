@@ -13,6 +13,7 @@ quote is taken. Words the user dictionary knows bound term matches, so 打电话
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -33,6 +34,8 @@ COMMON_WORD_FREQ = 20
 # 「让人扎了」「被人砸了」: 人 is the someone who does what follows, so a misheard word cannot start at it (人扎 is no 人渣)
 SOMEONE_DOES = frozenset({"让人", "被人", "叫人", "给人", "有人", "找人", "派人"})
 USER_WORD_FREQ = 200_000  # high enough that jieba keeps a lexicon term whole inside a longer run of characters
+# The name of the person asked for (「请问是庞子淇本人吗」「是潘志强先生吗」) is a name, not a misheard word.
+_ADDRESSED_NAME = re.compile(r"(?<=是)[\u4e00-\u9fff]{2,3}(?=本人|先生|女士|小姐)")
 
 
 @lru_cache(maxsize=65_536)
@@ -170,6 +173,8 @@ class Analyzer:
             candidates = [c for c in candidates if (c.char_start in starts or c.char_end in ends) and not any(
                 a < edge < b for a, b in common_words for edge in (c.char_start, c.char_end))
                 and text[max(0, c.char_start - 1):c.char_start + 1] not in SOMEONE_DOES]
+            names = [(m.start(), m.end()) for m in _ADDRESSED_NAME.finditer(text)]
+            candidates = [c for c in candidates if not any(a < c.char_end and c.char_start < b for a, b in names)]
         chosen: list[HomophoneSpan] = []
         for span in sorted(candidates, key=lambda s: (-(s.char_end - s.char_start), s.char_start)):
             if all(span.char_end <= c.char_start or c.char_end <= span.char_start for c in chosen):

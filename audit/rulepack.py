@@ -113,6 +113,7 @@ class ScopeConfig:
     warning_after: re.Pattern
     lawful_notice: re.Pattern
     lawful_categories: frozenset[str]
+    lawful_condition: re.Pattern
     yields_to: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
@@ -397,7 +398,8 @@ def _load_third_party(data: LineMap, categories: dict[str, Category]) -> ThirdPa
                             _regexes(data, "handover", True), _regex(verified, "question"),
                             _regex(verified, "not_question"), _regex(verified, "answer"), _regex(verified, "denial"),
                             _regex(known, "question"),
-                            _regex(known, "answer"), _regexes(data, "agent_says_third_party", True),
+                            _regex(known, "answer"),
+                            _with_fragments(data, "agent_says_third_party", _fragments(data), True),
                             _regex(guarantor, "said"), _regex(guarantor, "disputed"),
                             _regex(data, "debt_detail"),
                             rule("disclosure_rule"), rule("collection_rule"))
@@ -407,7 +409,7 @@ SCOPE_FILE = Keys({
     "clause_breaks": None,
     "negation": fields("window_chars", "cue", "weak_window_chars", "weak_cue", "conditional_markers", "frame"),
     "disavowal": None, "warning_after": None, "reported_speech": None,
-    "lawful_notice": fields("categories", "cue"),
+    "lawful_notice": fields("categories", "cue", "condition"),
     "yields_to": fields(*CONDUCT_CATEGORIES, noun="category"),
 })
 
@@ -429,6 +431,7 @@ def _load_scope(data: LineMap) -> ScopeConfig:
         warning_after=_regex(data, "warning_after"),
         lawful_notice=_regex(lawful, "cue"),
         lawful_categories=frozenset(_strings(lawful, "categories", True)),
+        lawful_condition=_regex(lawful, "condition"),
         yields_to={generic: frozenset(_strings(yields_to, generic, True)) for generic in yields_to},
     )
 

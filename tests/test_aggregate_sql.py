@@ -5,6 +5,7 @@ on the real sample database with reviews of every kind filed: figure for figure 
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 
 import pandas as pd
 import pytest
@@ -62,8 +63,11 @@ def test_the_reviews_change_the_figures_the_totals_are_compared_on(reviewed_stor
     totals = reviewed_store.scorecard_totals()
     reviewed = agent_scorecards_from_totals(totals).set_index("agent_id")
     machine = agent_scorecards_from_totals(totals, reviewed=False).set_index("agent_id")
-    # c04's first finding dismissed and an appeal upheld against c05's first: two insults of A2002 no longer count
-    assert reviewed.loc["A2002", "findings_insult"] == machine.loc["A2002", "findings_insult"] - 2
+    # c04's first finding dismissed and an appeal upheld against c05's first (an insult): neither counts against A2002
+    no_longer = Counter([reviewed_store.findings("c04_violence_threat")[0].category,
+                         reviewed_store.findings("c05_insults")[0].category])
+    for category, count in no_longer.items():
+        assert reviewed.loc["A2002", f"findings_{category}"] == machine.loc["A2002", f"findings_{category}"] - count
     added_to = next(c["agent_id"] for c in totals["calls"] if c["call_id"] == "c01_compliant_stereo")
     assert reviewed.loc[added_to, "findings_insult"] == machine.loc[added_to, "findings_insult"] + 1
 

@@ -29,3 +29,23 @@ def test_rules_only_leaves_the_reader_out():
     result = CliRunner().invoke(app, ["eval", "--rules-only", "--max-listed", "0", str(DEV)])
     assert result.exit_code == 0, result.output
     assert "rules only" in result.output and "learned reader" not in result.output
+
+
+def test_not_applicable_agrees_with_the_labels_convention(tmp_path):
+    # only a third party answered: the official channel was neither owed nor given
+    call = {"call_id": "tp1", "agent_id": "A1", "started_at": "2026-11-03T10:00:00+08:00",
+            "debtor_tz": "Asia/Shanghai",
+            "turns": [{"speaker": "agent", "text": "您好，我是恒信银行的客服小王，本次通话录音。请问是张伟先生吗？"},
+                      {"speaker": "customer", "text": "不是，我是他同事，他出差了。"},
+                      {"speaker": "agent", "text": "好的，麻烦您转告他回个电话，谢谢，再见。"}],
+            "labels": {"violations": [], "disclosures": {"official_channel": False},
+                       "customer_signals": [], "call_time_violation": False, "critical": False}}
+    path = tmp_path / "third_party.jsonl"
+    path.write_text(json.dumps(call, ensure_ascii=False) + "\n", encoding="utf-8")
+    owed = CliRunner().invoke(app, ["eval", "--scores-only", "--rules-only", str(path)])
+    done = CliRunner().invoke(app, ["eval", "--scores-only", "--rules-only", "--disclosure-labels", "done", str(path)])
+    assert owed.exit_code == 0 and done.exit_code == 0, owed.output + done.output
+    assert "official_channel            0.000" in owed.output
+    assert "official_channel            1.000" in done.output
+    wrong = CliRunner().invoke(app, ["eval", "--disclosure-labels", "given", str(path)])
+    assert wrong.exit_code != 0 and "--disclosure-labels" in wrong.output

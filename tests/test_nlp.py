@@ -38,6 +38,7 @@ def test_asr_homophones_of_lexicon_words_are_read_as_those_words(analyzer, text,
         "你换款了吗",  # 换款 is a dictionary word
         "逾期会按合同计罚息",  # 同计 sounds like 通缉 but takes half of the word 合同
         "请问是潘志强先生吗",  # 是潘志 reaches 死胖子 only by bending every one of its sounds
+        "请问是庞子淇本人吗",  # the name of the person asked for is a name, though 是庞子 sounds like 死胖子
     ],
 )
 def test_real_words_that_sound_alike_are_left_alone(analyzer, text):

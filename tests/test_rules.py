@@ -75,7 +75,7 @@ def test_quote_is_the_exact_slice_of_the_text_as_given(auditor):
 def test_finding_in_an_unknown_speakers_turn_asks_for_review(auditor):
     audit = auditor.audit("t", (Turn("unknown", "信不信我找人打断你的腿"),))
     assert [f.category for f in audit.findings] == ["violence_threat"]
-    assert audit.findings[0].needs_review and audit.verdict == "review" and not audit.critical
+    assert audit.findings[0].needs_review and audit.verdict == "review" and audit.critical
 
 
 def test_homophone_finding_is_marked_and_sent_to_review(auditor):
@@ -200,6 +200,23 @@ def test_third_party_status_ends_when_the_handed_over_debtor_is_verified(auditor
         ([("agent", "请问是韩建华吗？"), ("customer", "不是，我是他房东。"), ("agent", "哦，那麻烦您转告他。"),
           ("customer", "我就是收房租的，他的事我不管。"), ("agent", "他在我们这欠了两万多没还。")],
          ["third_party_disclosure"]),
+        # the debtor named by whatever they are to the listener, and where they borrowed
+        ([("agent", "喂，你好，是郑凯吗？"), ("customer", "是我，你哪位？"),
+          ("agent", "我是北辰数科的。你表弟高远在我们平台借了两万，现在逾期四个多月。")], ["third_party_disclosure"]),
+        ([("agent", "您好，请问是龚永发先生吗？"), ("customer", "是我。"),
+          ("agent", "您儿子在恒泰消费金融借了三万，逾期半年了。")], ["third_party_disclosure"]),
+        ([("agent", "是星耀传媒的刘经理吗？"), ("customer", "对，我是，你哪位？"),
+          ("agent", "你们公会有个主播叫苏晴，在我们平台借了九千，逾期快两个月了。")], ["third_party_disclosure"]),
+        # ...but a debt of the son's own spoken of to the debtor says nothing of who is on the line
+        ([("agent", "请问是耿玉山吗？"), ("customer", "是我。"), ("agent", "你借多多那个一万二拖了四个月了。"),
+          ("customer", "俺没钱。"), ("agent", "你儿子在城里的房贷也是要还的吧。")], []),
+        # 额 is 我 in 陕甘 speech
+        ([("agent", "喂，你好，赵小军在不？"), ("customer", "小军出去打工了。额是他爸，你是谁？"),
+          ("agent", "额是秦信的。小军在云花分期借了九千八，半年没还了。")], ["third_party_disclosure"]),
+        # a guarantee named with when it was signed is a guarantee
+        ([("agent", "请问是张德贵先生本人吗？"), ("customer", "是我，啥子事？"),
+          ("agent", "您在2025年给您侄子张小军在禾信消费金融的一笔借款做了连带责任保证，这笔借款已经逾期97天，"
+                    "待还本息23,640元。")], []),
         # a debtor's 「我不是亏了？」 is no 「我不是张伟」
         ([("agent", "请问是韩建华吗？"), ("customer", "是我。"), ("agent", "这两万按合同由您本人还。"),
           ("customer", "那我不是亏了？"), ("agent", "您对账单有疑问，可以在APP里申请核查。")], []),
@@ -259,6 +276,13 @@ def test_disclosure_missing_or_not_applicable(auditor, change, disclosure, statu
     assert statuses(auditor, turns)[0][disclosure] == status
 
 
+def test_unknown_speaker_turns_after_the_agents_only_turn_are_in_the_opening_window(auditor):
+    # a recogniser that could tell only the first turn's speaker: the agent's next words are among the unknown turns
+    turns = [("agent", "喂 你好 是任晓燕吗"), ("customer", "不是 我是她姐姐"),
+             ("unknown", "哦 你是她姐啊 她在我们速享贷 欠了12000"), ("customer", "她住院了")]
+    assert statuses(auditor, turns)[0]["institution"] == "present"
+
+
 @pytest.mark.parametrize(
     ("turns", "status"),
     [
@@ -307,6 +331,17 @@ def test_the_official_channel_is_owed_to_a_debtor_fetched_to_the_phone(auditor, 
         ("你好，我是乐享借贷后专员张一鸣，本次通话录音。", "institution", "present"),
         ("您好，王先生，我是小周，本次通话录音。", "institution", "missing"),  # the debtor's name, not a lender
         ("您好 张伟 我是小王 通话录音", "institution", "missing"),
+        # the lender named as the agent's side, or run into the agent's number
+        ("喂，是牛德胜吗？我这禾信分期的，你那个还款拖了三个月了。", "institution", "present"),
+        ("阿姨你好，我是北辰这边的，请问是欧阳明本人吗？", "institution", "present"),
+        ("你好 我是鑫融花 工号7703 请问是贺文斌吗", "institution", "present"),
+        ("喂，邓志强吗？蜜桃借条的。", "institution", "present"),
+        # 「我是X的」 names an institution, not the agent; 「刘经理你好」 names the listener
+        ("喂，你好，我是易来借的，请问是周浩吗？", "agent_identity", "missing"),
+        ("刘经理你好，我是蜜桃借条合作的瀚诚资产的，请问是刘洋吗？", "agent_identity", "missing"),
+        # asking whether the listener is someone else verifies nobody
+        ("喂，你好，请问是赵磊的家属吗？", "right_party_verification", "missing"),
+        ("喂，您好，请问您认识杨帆吗？", "right_party_verification", "missing"),
     ],
 )
 def test_openings_as_agents_say_them(auditor, opening, disclosure, status):

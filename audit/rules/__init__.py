@@ -205,6 +205,9 @@ def out_of_scope(scope: ScopeConfig, text: str, start: int, end: int, category: 
                                                  min(clause_end, end + SCOPE_AFTER_CHARS)])
         if lawful:
             return f"lawful notice 「{lawful.group(0)}」"
+        condition = scope.lawful_condition.search(text, sentence_start, start)
+        if condition:
+            return f"lawful notice, on condition 「{condition.group(0)}」"
     return None
 
 

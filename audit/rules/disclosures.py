@@ -60,8 +60,11 @@ def _window(rule: DisclosureRule, call: CallView) -> list[TurnView]:
     chosen = [view for view in call.turns if view.index in runs and in_window(runs[view.index])]
     if not chosen:
         return [view for view in call.turns if view.speaker == "unknown"]
-    first, last = chosen[0].index, chosen[-1].index
-    # unknown-speaker turns inside the window's span may be the agent's words
+    # unknown-speaker turns may be the agent's words: those up to the agent's next turn outside the window count
+    # (「喂 你好 是任晓燕吗」 and then only unknown turns: the agent's second and third turns are among them)
+    outside = [view.index for view in call.turns if view.index in runs and not in_window(runs[view.index])]
+    first = max((index for index in outside if index < chosen[0].index), default=-1) + 1
+    last = min((index for index in outside if index > chosen[-1].index), default=len(call.turns)) - 1
     return [view for view in call.turns if first <= view.index <= last and
             (view.index in runs and in_window(runs[view.index]) or view.speaker == "unknown")]
 
