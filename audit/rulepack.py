@@ -114,6 +114,8 @@ class ScopeConfig:
     lawful_notice: re.Pattern
     lawful_categories: frozenset[str]
     lawful_condition: re.Pattern
+    customer_voice: re.Pattern
+    customer_voice_not_for: frozenset[str]
     yields_to: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
@@ -410,6 +412,7 @@ SCOPE_FILE = Keys({
     "negation": fields("window_chars", "cue", "weak_window_chars", "weak_cue", "conditional_markers", "frame"),
     "disavowal": None, "warning_after": None, "reported_speech": None,
     "lawful_notice": fields("categories", "cue", "condition"),
+    "customer_voice": fields("cue", "not_for"),
     "yields_to": fields(*CONDUCT_CATEGORIES, noun="category"),
 })
 
@@ -417,6 +420,7 @@ SCOPE_FILE = Keys({
 def _load_scope(data: LineMap) -> ScopeConfig:
     negation = _require(data, "negation", dict)
     lawful = _require(data, "lawful_notice", dict)
+    voice = _require(data, "customer_voice", dict)
     yields_to = _require(data, "yields_to", dict) if "yields_to" in data else {}
     return ScopeConfig(
         clause_breaks=_regex(data, "clause_breaks"),
@@ -432,6 +436,8 @@ def _load_scope(data: LineMap) -> ScopeConfig:
         lawful_notice=_regex(lawful, "cue"),
         lawful_categories=frozenset(_strings(lawful, "categories", True)),
         lawful_condition=_regex(lawful, "condition"),
+        customer_voice=_regex(voice, "cue"),
+        customer_voice_not_for=frozenset(_strings(voice, "not_for", True)),
         yields_to={generic: frozenset(_strings(yields_to, generic, True)) for generic in yields_to},
     )
 

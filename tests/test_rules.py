@@ -78,6 +78,25 @@ def test_finding_in_an_unknown_speakers_turn_asks_for_review(auditor):
     assert audit.findings[0].needs_review and audit.verdict == "review" and audit.critical
 
 
+@pytest.mark.parametrize(
+    ("text", "as_unknown", "as_agent"),
+    [
+        # the collectors as the ones who act, a question about oneself, a refusal: the customer's voice
+        ("你们天天打电话，我也没办法啊。", [], ["harassment"]),
+        ("我凭什么帮他垫？", [], ["third_party_collection"]),
+        ("起诉 那我会不会坐牢啊", [], ["false_legal_threat"]),
+        ("你们敢拉横幅我就告你们。", [], ["privacy_exposure"]),
+        # 「你们再不还」「你们就等着吧」 are the agent's words whoever the recogniser says spoke; so is an insult of a group
+        ("你们再不还，我们就天天打。", ["harassment"], ["harassment"]),
+        ("那你们就等着吧，到时候别怪我们。", ["intimidation"], ["intimidation"]),
+        ("你们河南人是不是都这样，借钱就不还？", ["insult"], ["insult"]),
+    ],
+)
+def test_a_turn_of_unknown_speaker_in_the_customers_voice_is_no_violation(auditor, text, as_unknown, as_agent):
+    assert categories(auditor, ("unknown", text)) == as_unknown
+    assert categories(auditor, ("agent", text)) == as_agent
+
+
 def test_homophone_finding_is_marked_and_sent_to_review(auditor):
     audit = auditor.audit("t", (Turn("agent", "我是发院执行局的"),))  # 法院 heard as 发院
     finding = audit.findings[0]

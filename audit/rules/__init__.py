@@ -159,10 +159,17 @@ def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return sentence_start, next((m.start() for m in _SENTENCE_END.finditer(text, end)), len(text))
 
 
-def out_of_scope(scope: ScopeConfig, text: str, start: int, end: int, category: str) -> str | None:
+def out_of_scope(scope: ScopeConfig, text: str, start: int, end: int, category: str,
+                 speaker: str = "agent") -> str | None:
     """Why a hit at [start, end) is not the agent's own prohibited act (negated, disavowed, reported, quoted,
-    a lawful notice), or None."""
+    a lawful notice, or in a turn of unknown speaker said in the customer's voice), or None."""
     clause_start, clause_end = clause_bounds(scope, text, start, end)
+    if speaker == "unknown" and category not in scope.customer_voice_not_for:
+        # the voice ends where the hit starts, or a few characters into it (the reader's words may begin with 你们)
+        voice = next((m for at in range(start, min(end, start + 4) + 1)
+                      for m in [scope.customer_voice.search(text, clause_start, at)] if m), None)
+        if voice:
+            return f"the customer's voice 「{voice.group(0)}」"
     before = text[clause_start:start]
     consequence = before
     markers = list(scope.conditional_markers.finditer(before))

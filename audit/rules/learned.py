@@ -56,7 +56,7 @@ class ReaderFindings:
         text = view.canonical
         evidence_start, evidence_end = self.reader.evidence(text[start:end], hit.category)
         evidence_start, evidence_end = start + evidence_start, start + evidence_end
-        if out_of_scope(self.pack.scope, text, evidence_start, evidence_end, hit.category) is not None:
+        if out_of_scope(self.pack.scope, text, evidence_start, evidence_end, hit.category, view.speaker) is not None:
             return None
         category = self.pack.categories[hit.category]
         char_start, char_end, quote = view.quote(start, end)

@@ -125,7 +125,8 @@ def find_third_party(pack: RulePack, call: CallView) -> OnTheLine:
             continue
         turn_findings = []
         for match in [] if told else config.debt_detail.finditer(text):
-            if out_of_scope(scope, text, match.start(), match.end(), config.disclosure_rule.category) is None:
+            if out_of_scope(scope, text, match.start(), match.end(), config.disclosure_rule.category,
+                            view.speaker) is None:
                 turn_findings.append(make_finding(
                     config.disclosure_rule, view, match.start(), match.end(), config.debt_detail.pattern, "context",
                     f"debt detail 「{match.group(0)}」 given while the person on the line "
@@ -133,7 +134,8 @@ def find_third_party(pack: RulePack, call: CallView) -> OnTheLine:
         if holder == "third_party":
             for pattern in config.collection_rule.patterns:
                 for match in pattern.finditer(text):
-                    if out_of_scope(scope, text, match.start(), match.end(), "third_party_collection") is None:
+                    if out_of_scope(scope, text, match.start(), match.end(), "third_party_collection",
+                                    view.speaker) is None:
                         turn_findings.append(make_finding(
                             config.collection_rule, view, match.start(), match.end(), pattern.pattern, "context",
                             f"「{match.group(0)}」 asks a non-debtor to pay"))
