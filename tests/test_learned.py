@@ -71,19 +71,27 @@ def test_a_rule_confirmed_hit_fails_the_call_and_is_reported_once(auditor):
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("speaker", "text"),
     [
-        "我们不会去你家门口等你。",  # negated
-        "那些说要派人去你家门口等你的，都是违规行为，我们不会这么做。",  # disavowed
-        "您刚才说要是不还我们就去你家门口等你。",  # reported speech
-        "他们说「今晚就去你家门口等你」。",  # quoted
+        ("agent", "我们不会去你家门口等你。"),  # negated
+        ("agent", "那些说要派人去你家门口等你的，都是违规行为，我们不会这么做。"),  # disavowed
+        ("agent", "您刚才说要是不还我们就去你家门口等你。"),  # reported speech
+        ("agent", "他们说「今晚就去你家门口等你」。"),  # quoted
+        ("agent", "判决生效后你还不还，法院直接冻结你名下所有账户。"),  # waits on a judgment not performed
+        ("unknown", "你们天天打电话，我也没办法啊。"),  # the customer's voice, in a turn of unknown speaker
     ],
 )
-def test_scope_suppresses_a_model_hit_as_it_suppresses_a_rule_hit(auditor, text):
-    view = auditor.view((Turn("agent", text),))
+def test_scope_suppresses_a_model_hit_as_it_suppresses_a_rule_hit(auditor, speaker, text):
+    view = auditor.view((Turn(speaker, text),))
     start, end = sentence_spans(view.turns[0].canonical)[0]
     assert auditor.reader.hits([view.turns[0].canonical[start:end]])[0], "the reader alone flags the sentence"
     assert ReaderFindings(auditor.pack, auditor.reader).find(view) == []
+
+
+def test_a_consequence_skipping_the_judgment_is_still_read(auditor):
+    # 失信 needs a judgment not performed; a lawsuit alone is no condition that makes this a lawful notice
+    audit = auditor.audit("t", (Turn("agent", "要是起诉，你就会被列为失信被执行人，高铁飞机都坐不了。"),))
+    assert [f.category for f in audit.findings] == ["false_legal_threat"]
 
 
 def test_customer_turns_are_never_read_as_agent_conduct(auditor):

@@ -166,10 +166,10 @@ def out_of_scope(scope: ScopeConfig, text: str, start: int, end: int, category: 
     clause_start, clause_end = clause_bounds(scope, text, start, end)
     if speaker == "unknown" and category not in scope.customer_voice_not_for:
         # the voice ends where the hit starts, or a few characters into it (the reader's words may begin with 你们)
-        voice = next((m for at in range(start, min(end, start + 4) + 1)
-                      for m in [scope.customer_voice.search(text, clause_start, at)] if m), None)
-        if voice:
-            return f"the customer's voice 「{voice.group(0)}」"
+        for voice_end in range(start, min(end, start + 4) + 1):
+            voice = scope.customer_voice.search(text, clause_start, voice_end)
+            if voice:
+                return f"the customer's voice 「{voice.group(0)}」"
     before = text[clause_start:start]
     consequence = before
     markers = list(scope.conditional_markers.finditer(before))
