@@ -52,14 +52,20 @@ class Auditor:
         evidence is quoted from the text as given), then score it with the scorecard."""
         call = self.view(turns)
         conduct = self.conduct.find(call)
+        scored = self.learned.score(call) if self.learned else []
+        conduct = [f for f in conduct if not self.learned or not self.learned.reads_lawful(call, f, scored)]
         line = find_third_party(self.pack, call)
         conduct = [f for f in conduct if not _asks_guarantor(f, line.to_guarantor)]
         texts, yields_to = [turn.text for turn in turns], self.pack.scope.yields_to
         findings = apply_precedence(conduct + [f for f in line.findings if not _covered(f, conduct)], texts, yields_to)
         if self.learned:  # a model hit adds to the rules, never replaces or outranks one
-            model = [f for f in self.learned.find(call) if not _covered(f, findings)
-                     and not _named(f, findings, yields_to) and not _asks_guarantor(f, line.to_guarantor)]
-            findings += [f for f in apply_precedence(findings + model, texts, yields_to) if f.match_kind == "model"]
+            model = [f for f in self.learned.find(call, scored) if not _covered(f, findings)
+                     and not _named(f, findings, yields_to) and not _asks_guarantor(f, line.to_guarantor)
+                     and not _asks_debtor(f, line.to_debtor, self.pack.third_party)]
+            # a near-certain reader names its own act: no rule's category outranks it (see _named)
+            sure = [f for f in model if f.score >= SECOND_NAME_SCORE]
+            findings += sure + [f for f in apply_precedence(findings + model, texts, yields_to)
+                                if f.match_kind == "model" and f not in sure]
         findings.sort(key=lambda f: (f.turn, f.char_start))
         call_time = check_call_time(self.pack.call_time, started_at, debtor_tz)
         audit = CallAudit(
@@ -86,6 +92,13 @@ class Auditor:
                           measure_transcript(transcript))
 
 
+def _asks_debtor(finding, to_debtor: frozenset[int], config) -> bool:
+    """The reader's demand on a third party, said to the debtor verified on the line and naming nobody else who
+    should pay: the debtor is asked to pay their own debt."""
+    return (finding.category == config.collection_rule.category and finding.turn in to_debtor
+            and not any(p.search(finding.quote) for p in config.someone_else))
+
+
 def _asks_guarantor(finding, to_guarantor: frozenset[int]) -> bool:
     """A demand to pay said to a guarantor who signed: lawful (民法典第六百八十八条), whoever read it as a demand on a
     third party."""
@@ -96,11 +109,19 @@ def _covered(finding, others) -> bool:
     return any(o.turn == finding.turn and o.category == finding.category for o in others)
 
 
+# On l22–l24, with a reader never trained on them, reader findings at or above this score that a rule's other name
+# would have hidden were right 3 times in 4, below it 1 in 4.
+SECOND_NAME_SCORE = 0.95
+
+
 def _named(model_finding, rule_findings, yields_to: dict[str, frozenset[str]]) -> bool:
     """A rule already named an act in the sentence the reader scored: the reader's other name for the same words is
     most often a neighbouring category (insult for a legal threat), not a second act. Unless the rule's name is the
-    generic one that yields to the reader's (intimidation to violence_threat: 「晚上走夜路小心点」): then the reader
-    names the act more exactly, and a person decides beside the rule's finding."""
+    generic one that yields to the reader's (intimidation to violence_threat: 「晚上走夜路小心点」), or the reader is
+    all but certain (「老子让系统一天给你打两百个」 is harassment beside the rule's swearing): then the reader names
+    an act the rule did not, and a person decides beside the rule's finding."""
+    if model_finding.score >= SECOND_NAME_SCORE:
+        return False
     return any(o.turn == model_finding.turn and o.char_start < model_finding.char_end
                and model_finding.char_start < o.char_end
                and model_finding.category not in yields_to.get(o.category, ()) for o in rule_findings)

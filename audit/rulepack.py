@@ -97,6 +97,9 @@ class ThirdPartyConfig:
     debt_detail: re.Pattern
     disclosure_rule: ConductRule
     collection_rule: ConductRule
+    # a demand said to the debtor names someone else who should pay (「让你老婆家里出这个钱」), or it is no
+    # third-party collection
+    someone_else: tuple[re.Pattern, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -380,6 +383,7 @@ THIRD_PARTY_FILE = Keys({
     "verified_by_answer": fields("question", "not_question", "answer", "denial"),
     "known_to_debtor": fields("question", "answer"), "guarantor": fields("said", "disputed"),
     "debt_detail": None, "disclosure_rule": _THIRD_PARTY_RULE, "collection_rule": _THIRD_PARTY_RULE,
+    "someone_else": None,
 })
 
 
@@ -404,7 +408,8 @@ def _load_third_party(data: LineMap, categories: dict[str, Category]) -> ThirdPa
                             _with_fragments(data, "agent_says_third_party", _fragments(data), True),
                             _regex(guarantor, "said"), _regex(guarantor, "disputed"),
                             _regex(data, "debt_detail"),
-                            rule("disclosure_rule"), rule("collection_rule"))
+                            rule("disclosure_rule"), rule("collection_rule"),
+                            _with_fragments(data, "someone_else", _fragments(data), True))
 
 
 SCOPE_FILE = Keys({

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 import audit
-from audit.auditor import Auditor
+from audit.auditor import SECOND_NAME_SCORE, Auditor
 from audit.models import Turn
 from audit.reader import MODEL_DIR, LearnedReader, load_reader
 from audit.rulepack import CONDUCT_CATEGORIES
-from audit.rules.learned import ReaderFindings, sentence_spans
+from audit.rules.learned import RULE_SET_ASIDE_BELOW, ReaderFindings, sentence_spans
 
 ROOT = Path(__file__).resolve().parents[1]
 # Sentences the rule pack has no rule for (checked below with the rules alone), in wording nobody wrote rules for.
@@ -78,6 +78,8 @@ def test_a_rule_confirmed_hit_fails_the_call_and_is_reported_once(auditor):
         ("agent", "您刚才说要是不还我们就去你家门口等你。"),  # reported speech
         ("agent", "他们说「今晚就去你家门口等你」。"),  # quoted
         ("agent", "判决生效后你还不还，法院直接冻结你名下所有账户。"),  # waits on a judgment not performed
+        # ...anywhere in the sentence the reader weighed, after the words that weighed most too
+        ("agent", "平台已经在走起诉流程了，起诉以后判下来你还不还，才会强制执行。"),
         ("unknown", "你们天天打电话，我也没办法啊。"),  # the customer's voice, in a turn of unknown speaker
     ],
 )
@@ -92,6 +94,35 @@ def test_a_consequence_skipping_the_judgment_is_still_read(auditor):
     # 失信 needs a judgment not performed; a lawsuit alone is no condition that makes this a lawful notice
     audit = auditor.audit("t", (Turn("agent", "要是起诉，你就会被列为失信被执行人，高铁飞机都坐不了。"),))
     assert [f.category for f in audit.findings] == ["false_legal_threat"]
+
+
+def test_a_demand_on_the_verified_debtor_is_no_third_party_collection_unless_it_names_someone_else(auditor):
+    ask = "那结的那一半，能先拿出来还一部分不？"
+    assert [f.category for f in auditor.audit("t", (Turn("agent", ask),)).findings] == ["third_party_collection"]
+    verified = (Turn("agent", "请问是黄世军黄先生吗？"), Turn("customer", "是，哪个？"))
+    assert auditor.audit("t", (*verified, Turn("agent", ask))).findings == ()
+    someone_else = auditor.audit("t", (*verified, Turn("agent", "那让你老婆家里先拿出来还一部分。")))
+    assert [f.category for f in someone_else.findings] == ["third_party_collection"]
+
+
+def test_a_near_certain_reader_names_its_own_act_beside_a_rules_other_name(auditor, rules_alone):
+    turn = (Turn("agent", "老子让系统每天给你打三百个，打到你手机没电为止。"),)
+    assert [f.category for f in rules_alone.audit("t", turn).findings] == ["improper_conduct"]
+    findings = auditor.audit("t", turn).findings
+    assert {(f.category, f.match_kind) for f in findings} == {("improper_conduct", "pattern"), ("harassment", "model")}
+    assert all(f.score >= SECOND_NAME_SCORE for f in findings if f.match_kind == "model")
+
+
+@pytest.mark.parametrize(("text", "set_aside"), [
+    ("我们这边只收APP里的还款，收款码之类的一律不认。", True),  # the rule's word in a refusal the reader knows
+    ("收款码我发你微信了，扫我的码就行。", False),
+])
+def test_a_rule_hit_in_a_sentence_the_reader_reads_as_lawful_is_set_aside(auditor, rules_alone, text, set_aside):
+    turn = (Turn("agent", text),)
+    assert [f.category for f in rules_alone.audit("t", turn).findings] == ["unofficial_channel"]
+    scored = auditor.learned.score(auditor.view(turn))
+    assert (max(float(row.max()) for *_, row in scored) < RULE_SET_ASIDE_BELOW) == set_aside
+    assert [f.category for f in auditor.audit("t", turn).findings] == ([] if set_aside else ["unofficial_channel"])
 
 
 def test_customer_turns_are_never_read_as_agent_conduct(auditor):

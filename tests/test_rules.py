@@ -236,6 +236,12 @@ def test_third_party_status_ends_when_the_handed_over_debtor_is_verified(auditor
         ([("agent", "请问是张德贵先生本人吗？"), ("customer", "是我，啥子事？"),
           ("agent", "您在2025年给您侄子张小军在禾信消费金融的一笔借款做了连带责任保证，这笔借款已经逾期97天，"
                     "待还本息23,640元。")], []),
+        # asked whether the debtor is in debt, the one asking is whoever answered: the agent knows
+        ([("agent", "请问易文斌在家吗？"), ("customer", "他不在，我是他爷爷。"),
+          ("unknown", "他是不是在外面欠了别个钱咯？前几天也有人打过来。")], []),
+        # a no to 「请问是X先生吗」 says someone else answered
+        ([("agent", "请问是黄世军黄先生吗？"), ("customer", "不是。"), ("agent", "借款逾期四十四天了，欠款七千七。")],
+         ["third_party_disclosure"]),
         # a debtor's 「我不是亏了？」 is no 「我不是张伟」
         ([("agent", "请问是韩建华吗？"), ("customer", "是我。"), ("agent", "这两万按合同由您本人还。"),
           ("customer", "那我不是亏了？"), ("agent", "您对账单有疑问，可以在APP里申请核查。")], []),

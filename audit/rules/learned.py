@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from audit.models import Finding
-from audit.reader import LearnedReader
+from audit.reader import LearnedReader, ReaderScore
 from audit.rulepack import RulePack
 from audit.rules import AGENT_SIDE, CallView, TurnView, best_per_category, out_of_scope
 
@@ -35,28 +37,56 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# A rule's hit in a sentence the reader gives under this score in every category is set aside: the reader, trained on
+# negations, warnings and advice in every register, reads the sentence as lawful talk that shares the rule's words
+# (「任何人叫你转私人账户都毋通转」「跟家里人周转是您自己的安排，别为了还款去借网贷」). On l22–l24 with the rules they
+# were locked against and a reader never trained on them, 6 of the rules' 28 wrong findings sat under it, and none of
+# their 88 right ones; on all opened splits with a reader fitted without them, 1 of 877 right findings.
+RULE_SET_ASIDE_BELOW = 0.02
+
+
 class ReaderFindings:
     def __init__(self, pack: RulePack, reader: LearnedReader):
         self.pack = pack
         self.reader = reader
 
-    def find(self, call: CallView) -> list[Finding]:
+    def score(self, call: CallView) -> list[tuple[TurnView, int, int, np.ndarray]]:
+        """Every sentence of every agent-side turn, with the reader's score for each category."""
         units = [(view, start, end) for view in call.turns if view.speaker in AGENT_SIDE
                  for start, end in sentence_spans(view.canonical)]
-        scored = self.reader.hits([view.canonical[start:end] for view, start, end in units])
+        scores = self.reader.probabilities([view.canonical[start:end] for view, start, end in units])
+        return [(view, start, end, row) for (view, start, end), row in zip(units, scores)]
+
+    def find(self, call: CallView, scored: list | None = None) -> list[Finding]:
         findings = []
-        for (view, start, end), hits in zip(units, scored):
+        for view, start, end, row in self.score(call) if scored is None else scored:
+            hits = sorted((ReaderScore(c, float(s), float(t)) for c, s, t in
+                           zip(self.reader.categories, row, self.reader.thresholds) if s >= t), key=lambda h: -h.score)
             for hit in hits:
                 finding = self._finding(view, start, end, hit)
                 if finding is not None:
                     findings.append(finding)
         return best_per_category(findings)
 
+    def reads_lawful(self, call: CallView, finding: Finding, scored: list) -> bool:
+        """Whether the reader scores the sentence of a rule's finding under RULE_SET_ASIDE_BELOW in every category.
+        Findings that rest on who is listening (third parties) are the rules' alone: the reader cannot see that."""
+        if finding.match_kind in ("context", "model"):
+            return False
+        return any(view.index == finding.turn and row.max() < RULE_SET_ASIDE_BELOW
+                   and view.original(start, end)[0] <= finding.char_start
+                   and finding.char_end <= view.original(start, end)[1] for view, start, end, row in scored)
+
     def _finding(self, view: TurnView, start: int, end: int, hit) -> Finding | None:
         text = view.canonical
         evidence_start, evidence_end = self.reader.evidence(text[start:end], hit.category)
         evidence_start, evidence_end = start + evidence_start, start + evidence_end
-        if out_of_scope(self.pack.scope, text, evidence_start, evidence_end, hit.category, view.speaker) is not None:
+        scope = self.pack.scope
+        if out_of_scope(scope, text, evidence_start, evidence_end, hit.category, view.speaker) is not None:
+            return None
+        # the reader weighs the whole sentence, so what the consequence waits on counts anywhere in it
+        # (「起诉以后法院判了你还不履行，就是强制执行」, where the words that weighed most come first)
+        if hit.category in scope.lawful_categories and scope.lawful_condition.search(text, start, end):
             return None
         category = self.pack.categories[hit.category]
         char_start, char_end, quote = view.quote(start, end)

@@ -60,6 +60,8 @@ class OnTheLine:
     # agent turns said to a guarantor who did not deny signing: asking them to pay is lawful there, whichever rule
     # read it as a demand on a third party
     to_guarantor: frozenset[int]
+    # agent turns said while the debtor, verified, is on the line
+    to_debtor: frozenset[int] = frozenset()
 
 
 def find_third_party(pack: RulePack, call: CallView) -> OnTheLine:
@@ -73,6 +75,7 @@ def find_third_party(pack: RulePack, call: CallView) -> OnTheLine:
     guarantor: str | None = None  # the person on the line is said to have signed for the debt ("said"), or denied it
     withheld: list[Finding] = []  # what was said to them as a guarantor, a finding only if they deny it
     to_guarantor: set[int] = set()  # agent turns said to them as a guarantor
+    to_debtor: set[int] = set()
     asked_if_debtor = asked_if_known = False  # the last agent turn asked whether this is the debtor / knows them
     for view in call.turns:
         text = view.canonical
@@ -121,6 +124,8 @@ def find_third_party(pack: RulePack, call: CallView) -> OnTheLine:
         asked_if_known = view.speaker in AGENT_SIDE and bool(config.acquaintance_question.search(text))
         if view.speaker in AGENT_SIDE and guarantor == "said":
             to_guarantor.add(view.index)
+        if view.speaker in AGENT_SIDE and holder == "debtor":
+            to_debtor.add(view.index)
         if view.speaker not in AGENT_SIDE or holder == "debtor":
             continue
         turn_findings = []
@@ -146,4 +151,5 @@ def find_third_party(pack: RulePack, call: CallView) -> OnTheLine:
                 told = told or _discloses(config, turn_findings)
         else:
             pending.extend(turn_findings)
-    return OnTheLine(answered, reached, tuple(best_per_category(findings)), frozenset(to_guarantor))
+    return OnTheLine(answered, reached, tuple(best_per_category(findings)), frozenset(to_guarantor),
+                     frozenset(to_debtor))
