@@ -97,7 +97,7 @@ def test_a_consequence_skipping_the_judgment_is_still_read(auditor):
 
 
 def test_a_demand_on_the_verified_debtor_is_no_third_party_collection_unless_it_names_someone_else(auditor):
-    ask = "那结的那一半，能先拿出来还一部分不？"
+    ask = "这笔钱今天你先垫上一部分。"
     assert [f.category for f in auditor.audit("t", (Turn("agent", ask),)).findings] == ["third_party_collection"]
     verified = (Turn("agent", "请问是黄世军黄先生吗？"), Turn("customer", "是，哪个？"))
     assert auditor.audit("t", (*verified, Turn("agent", ask))).findings == ()
