@@ -12,7 +12,7 @@ from dataclasses import asdict, replace
 from audit.models import CallAudit, Transcript, Turn
 from audit.nlp import Analyzer
 from audit.reader import LearnedReader, load_reader
-from audit.rulepack import RulePack, load_rule_pack
+from audit.rulepack import RulePack, ThirdPartyConfig, load_rule_pack
 from audit.rules import CallView, TurnView, apply_precedence
 from audit.rules.call_time import check_call_time
 from audit.rules.conduct import ConductRules
@@ -92,7 +92,7 @@ class Auditor:
                           measure_transcript(transcript))
 
 
-def _asks_debtor(finding, to_debtor: frozenset[int], config) -> bool:
+def _asks_debtor(finding, to_debtor: frozenset[int], config: ThirdPartyConfig) -> bool:
     """The reader's demand on a third party, said to the debtor verified on the line and naming nobody else who
     should pay: the debtor is asked to pay their own debt."""
     return (finding.category == config.collection_rule.category and finding.turn in to_debtor

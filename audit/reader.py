@@ -114,12 +114,13 @@ class LearnedReader:
 
     def hits(self, texts: list[str]) -> list[list[ReaderScore]]:
         """For each sentence, the categories whose score reaches their threshold, best first."""
-        found = []
-        for scores in self.probabilities(texts):
-            above = [ReaderScore(c, float(s), float(t)) for c, s, t in zip(self.categories, scores, self.thresholds)
-                     if s >= t]
-            found.append(sorted(above, key=lambda hit: -hit.score))
-        return found
+        return [self.above(scores) for scores in self.probabilities(texts)]
+
+    def above(self, scores: np.ndarray) -> list[ReaderScore]:
+        """Of one sentence's scores (a row of ``probabilities``), the categories at or above their threshold."""
+        found = [ReaderScore(c, float(s), float(t)) for c, s, t in zip(self.categories, scores, self.thresholds)
+                 if s >= t]
+        return sorted(found, key=lambda hit: -hit.score)
 
     def evidence(self, text: str, category: str) -> tuple[int, int]:
         """The span of ``text`` whose words weighed most towards ``category``: each feature occurrence adds its share

@@ -4,7 +4,8 @@ Each sentence of an agent turn (or a turn whose speaker is unknown) is scored fo
 above its threshold is a hit; the words that weighed most towards it are its evidence span, and that span passes
 through the same scope checks as a rule hit (negation, disavowal, reported speech, quotation, lawful notice). What
 survives becomes a finding with ``match_kind`` "model", the score, the sentence as quote, the category's legal basis
-and ``needs_review``: only a person, or a rule, can confirm what a model alone saw.
+and ``needs_review``: only a person, or a rule, can confirm what a model alone saw. The other way round, a rule's
+hit in a sentence the reader scores as clean in every category (``RULE_SET_ASIDE_BELOW``) is set aside.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 import numpy as np
 
 from audit.models import Finding
-from audit.reader import LearnedReader, ReaderScore
+from audit.reader import LearnedReader
 from audit.rulepack import RulePack
 from audit.rules import AGENT_SIDE, CallView, TurnView, best_per_category, out_of_scope
 
@@ -41,7 +42,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 # negations, warnings and advice in every register, reads the sentence as lawful talk that shares the rule's words
 # (「任何人叫你转私人账户都毋通转」「跟家里人周转是您自己的安排，别为了还款去借网贷」). On l22–l24 with the rules they
 # were locked against and a reader never trained on them, 6 of the rules' 28 wrong findings sat under it, and none of
-# their 88 right ones; on all opened splits with a reader fitted without them, 1 of 877 right findings.
+# their 88 right ones; on all opened splits with a reader fitted without them, 1 of 877 right findings (none with
+# the corpus of the release that brought this).
 RULE_SET_ASIDE_BELOW = 0.02
 
 
@@ -60,9 +62,7 @@ class ReaderFindings:
     def find(self, call: CallView, scored: list | None = None) -> list[Finding]:
         findings = []
         for view, start, end, row in self.score(call) if scored is None else scored:
-            hits = sorted((ReaderScore(c, float(s), float(t)) for c, s, t in
-                           zip(self.reader.categories, row, self.reader.thresholds) if s >= t), key=lambda h: -h.score)
-            for hit in hits:
+            for hit in self.reader.above(row):
                 finding = self._finding(view, start, end, hit)
                 if finding is not None:
                     findings.append(finding)
@@ -73,9 +73,12 @@ class ReaderFindings:
         Findings that rest on who is listening (third parties) are the rules' alone: the reader cannot see that."""
         if finding.match_kind in ("context", "model"):
             return False
-        return any(view.index == finding.turn and row.max() < RULE_SET_ASIDE_BELOW
-                   and view.original(start, end)[0] <= finding.char_start
-                   and finding.char_end <= view.original(start, end)[1] for view, start, end, row in scored)
+        for view, start, end, row in scored:
+            if view.index == finding.turn and row.max() < RULE_SET_ASIDE_BELOW:
+                sentence_start, sentence_end = view.original(start, end)
+                if sentence_start <= finding.char_start and finding.char_end <= sentence_end:
+                    return True
+        return False
 
     def _finding(self, view: TurnView, start: int, end: int, hit) -> Finding | None:
         text = view.canonical
