@@ -52,13 +52,14 @@ class Auditor:
         evidence is quoted from the text as given), then score it with the scorecard."""
         call = self.view(turns)
         conduct = self.conduct.find(call)
-        scored = self.learned.score(call) if self.learned else []
-        conduct = [f for f in conduct if not self.learned or not self.learned.reads_lawful(call, f, scored)]
+        if self.learned:  # the reader's scores, once: they set rule hits aside and make the model's findings
+            scored = self.learned.score(call)
+            conduct = [f for f in conduct if not self.learned.reads_lawful(call, f, scored)]
         line = find_third_party(self.pack, call)
         conduct = [f for f in conduct if not _asks_guarantor(f, line.to_guarantor)]
         texts, yields_to = [turn.text for turn in turns], self.pack.scope.yields_to
         findings = apply_precedence(conduct + [f for f in line.findings if not _covered(f, conduct)], texts, yields_to)
-        if self.learned:  # a model hit adds to the rules, never replaces or outranks one
+        if self.learned:  # a model hit adds to the rules, never replaces one
             model = [f for f in self.learned.find(call, scored) if not _covered(f, findings)
                      and not _named(f, findings, yields_to) and not _asks_guarantor(f, line.to_guarantor)
                      and not _asks_debtor(f, line.to_debtor, self.pack.third_party)]
