@@ -22,7 +22,7 @@ from audit.rules.signals import find_signals
 from audit.rules.third_party import find_third_party
 from audit.quality import CallQuality, measure_transcript
 from audit.scorecard import Scorecard, load_scorecard, score_call
-from audit.text import normalize_with_offsets
+from audit.text import normalize_with_offsets, pauses
 
 
 class Auditor:
@@ -31,7 +31,7 @@ class Auditor:
         """``reader``: True for the shipped learned reader, a ``LearnedReader``, or None/False for the rules alone."""
         self.pack = pack or load_rule_pack(profile)
         self.scorecard = scorecard if isinstance(scorecard, Scorecard) else load_scorecard(scorecard)
-        self.analyzer = Analyzer(self.pack.terms(), self.pack.vocabulary)
+        self.analyzer = Analyzer(self.pack.terms(), self.pack.vocabulary, self.pack.dialect_words)
         self.conduct = ConductRules(self.pack, self.analyzer)
         borrowed_categories = {rule.signal: rule.from_categories for rule in self.pack.signals if rule.from_categories}
         self.borrowed = {signal: ConductRules(self.pack, self.analyzer, categories)
@@ -43,7 +43,7 @@ class Auditor:
         views = []
         for index, turn in enumerate(turns):
             text, offsets = normalize_with_offsets(turn.text)
-            views.append(TurnView(index, turn, self.analyzer.analyze(text), offsets))
+            views.append(TurnView(index, turn, self.analyzer.analyze(text, pauses(turn.text, offsets)), offsets))
         return CallView(tuple(views))
 
     def audit(self, call_id: str, turns: tuple[Turn, ...], started_at: str | None = None,

@@ -102,8 +102,14 @@ class TermHit:
 class Analyzer:
     """Holds the spaCy pipeline, the jieba user words and the pinyin index for one set of lexicon terms."""
 
-    def __init__(self, terms: Iterable[str], homophone_terms: Iterable[str] = ()):
+    def __init__(self, terms: Iterable[str], homophone_terms: Iterable[str] = (),
+                 dialect_words: dict[str, str] | None = None):
         self.terms = tuple(sorted({term for term in terms if len(term) >= 2}))
+        # dialect words of the same length as their Mandarin reading (the rule pack checks it); longest first, so
+        # 系唔系 is read before 唔系
+        self._dialect = dict(dialect_words or {})
+        self._dialect_re = re.compile("|".join(map(re.escape, sorted(self._dialect, key=len, reverse=True)))) if (
+            self._dialect) else None
         self._load_user_words()
         self.nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
         # spaCy's tokenizer drives the process-wide jieba instance; load the user words again in case creating the
@@ -133,7 +139,7 @@ class Analyzer:
 
     # -- homophones --------------------------------------------------------------------------------------------------
 
-    def _homophones(self, text: str, doc_of_text) -> tuple[HomophoneSpan, ...]:
+    def _homophones(self, text: str, doc_of_text, pauses: frozenset[int]) -> tuple[HomophoneSpan, ...]:
         # Candidates by each character's own default reading (cached, fast); the term side accepts both its reading
         # in context and each character's default, and two-character candidates are re-checked in context below.
         cjk = [is_cjk(char) for char in text]
@@ -158,6 +164,8 @@ class Analyzer:
                     continue  # 是潘志 is not 死胖子: a mishearing bends one sound, not every sound of a word
                 if any(s < end and start < e for s, e in exact_spans):
                     continue  # the text already spells a lexicon word here
+                if any(start < at < end for at in pauses):
+                    continue  # the speaker stopped inside it (「你刚 打了两次」): two words, not one misheard
                 candidates.append(HomophoneSpan(start, end, heard, term))
         if candidates:
             # A misheard word still sits where a word was spoken: 于七 is segmented 于|七 at the edges of its span,
@@ -183,7 +191,8 @@ class Analyzer:
 
     # -- public ---------------------------------------------------------------------------------------------------
 
-    def analyze(self, text: str) -> AnalyzedText:
+    def analyze(self, text: str, pauses: frozenset[int] = frozenset()) -> AnalyzedText:
+        """``text`` normalised; ``pauses`` the characters a pause came before (``audit.text.pauses``)."""
         docs: dict[str, Any] = {}
 
         def tokenize(value: str):
@@ -191,8 +200,10 @@ class Analyzer:
                 docs[value] = self.nlp.make_doc(value)
             return docs[value]
 
-        homophones = self._homophones(text, lambda: tokenize(text))
-        canonical = list(text)
+        # dialect function words read as Mandarin (「我哋唔会上门」 as 「我们不会上门」); quotes keep what was said
+        read = self._dialect_re.sub(lambda m: self._dialect[m.group(0)], text) if self._dialect_re else text
+        homophones = self._homophones(read, lambda: tokenize(read), pauses)
+        canonical = list(read)
         for span in homophones:
             canonical[span.char_start:span.char_end] = span.term
         return AnalyzedText(text, "".join(canonical), homophones, tokenize)

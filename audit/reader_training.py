@@ -42,7 +42,7 @@ from audit.nlp import Analyzer
 from audit.reader import LearnedReader, features, tfidf_rows
 from audit.rulepack import CONDUCT_CATEGORIES, load_rule_pack
 from audit.rules.learned import sentence_spans
-from audit.text import normalize_with_offsets
+from audit.text import normalize_with_offsets, pauses
 
 ROOT = Path(__file__).resolve().parents[1]  # the checkout, whose corpus/ and tests/data/ hold the training text
 
@@ -121,8 +121,9 @@ def sentence_examples(examples: list[dict]) -> list[dict]:
 
 def canonical_texts(texts: list[str]) -> list[str]:
     pack = load_rule_pack()
-    analyzer = Analyzer(pack.terms(), pack.vocabulary)  # as the Auditor builds it
-    return [analyzer.analyze(normalize_with_offsets(text)[0]).canonical for text in texts]
+    analyzer = Analyzer(pack.terms(), pack.vocabulary, pack.dialect_words)  # as the Auditor builds it
+    return [analyzer.analyze(normalized, pauses(text, offsets)).canonical
+            for text in texts for normalized, offsets in (normalize_with_offsets(text),)]
 
 
 def fit_vocabulary(texts: list[str]) -> tuple[dict[str, int], np.ndarray]:

@@ -94,6 +94,8 @@ class ThirdPartyConfig:
     agent_says_third_party: tuple[re.Pattern, ...]  # an agent turn that puts the debt on someone else (他在我们这借的)
     guarantor: re.Pattern  # a turn that says the listener signed for the debt (您是签了字的担保人)
     not_guarantor: re.Pattern  # ...and the listener's answer that they did not (我就是个紧急联系人，啥都没签)
+    consent_asked: re.Pattern  # an agent turn asking whether the debtor lets someone else speak for them
+    consent_given: re.Pattern  # ...and the customer side's yes: that person is a party, as a guarantor is
     debt_detail: re.Pattern
     disclosure_rule: ConductRule
     collection_rule: ConductRule
@@ -117,8 +119,13 @@ class ScopeConfig:
     lawful_notice: re.Pattern
     lawful_categories: frozenset[str]
     lawful_condition: re.Pattern
+    # categories the condition frames although the cue does not: a veiled consequence after a judgment not
+    # performed (「判决以后不履行的，法院可以强制执行，后果要您自己承担」) is that lawful consequence
+    condition_categories: frozenset[str]
     customer_voice: re.Pattern
     customer_voice_not_for: frozenset[str]
+    # words aimed at the collectors as a group (「你们这帮催收的」): the customer's voice for every category, insults too
+    at_collectors: re.Pattern
     yields_to: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
@@ -169,6 +176,8 @@ class RulePack:
     scope: ScopeConfig
     call_time: CallTimeConfig
     vocabulary: tuple[str, ...]
+    # dialect function words -> the Mandarin words of the same length the rules and the reader read them as
+    dialect_words: dict[str, str] = field(default_factory=dict)
     file_versions: dict[str, str] = field(default_factory=dict)
     contact_limits: tuple[ContactLimit, ...] = ()
 
@@ -381,7 +390,8 @@ THIRD_PARTY_FILE = Keys({
     "fragments": None,
     "third_party_answer": None, "right_party_confirmed": None, "handover": None, "agent_says_third_party": None,
     "verified_by_answer": fields("question", "not_question", "answer", "denial"),
-    "known_to_debtor": fields("question", "answer"), "guarantor": fields("said", "disputed"),
+    "known_to_debtor": fields("question", "answer"),
+    "guarantor": fields("said", "disputed", "consent_asked", "consent_given"),
     "debt_detail": None, "disclosure_rule": _THIRD_PARTY_RULE, "collection_rule": _THIRD_PARTY_RULE,
     "someone_else": None,
 })
@@ -407,6 +417,7 @@ def _load_third_party(data: LineMap, categories: dict[str, Category]) -> ThirdPa
                             _regex(known, "answer"),
                             _with_fragments(data, "agent_says_third_party", _fragments(data), True),
                             _regex(guarantor, "said"), _regex(guarantor, "disputed"),
+                            _regex(guarantor, "consent_asked"), _regex(guarantor, "consent_given"),
                             _regex(data, "debt_detail"),
                             rule("disclosure_rule"), rule("collection_rule"),
                             _with_fragments(data, "someone_else", _fragments(data), True))
@@ -416,8 +427,8 @@ SCOPE_FILE = Keys({
     "clause_breaks": None,
     "negation": fields("window_chars", "cue", "weak_window_chars", "weak_cue", "conditional_markers", "frame"),
     "disavowal": None, "warning_after": None, "reported_speech": None,
-    "lawful_notice": fields("categories", "cue", "condition"),
-    "customer_voice": fields("cue", "not_for"),
+    "lawful_notice": fields("categories", "cue", "condition", "condition_also_for"),
+    "customer_voice": fields("cue", "not_for", "at_collectors"),
     "yields_to": fields(*CONDUCT_CATEGORIES, noun="category"),
 })
 
@@ -441,8 +452,10 @@ def _load_scope(data: LineMap) -> ScopeConfig:
         lawful_notice=_regex(lawful, "cue"),
         lawful_categories=frozenset(_strings(lawful, "categories", True)),
         lawful_condition=_regex(lawful, "condition"),
+        condition_categories=frozenset(_strings(lawful, "categories", True) + _strings(lawful, "condition_also_for")),
         customer_voice=_regex(voice, "cue"),
         customer_voice_not_for=frozenset(_strings(voice, "not_for", True)),
+        at_collectors=_regex(voice, "at_collectors"),
         yields_to={generic: frozenset(_strings(yields_to, generic, True)) for generic in yields_to},
     )
 
@@ -455,6 +468,7 @@ PROFILE_FILE = Keys({
     "files": None,
     "call_time": fields("rule_id", "quiet_start", "quiet_end", "severity", "basis", "description", "description_zh"),
     "vocabulary": None,
+    "dialect_words": None,
     "contact_frequency": ListOf(fields("rule_id", "counts", "per", "window_days", "max", "severity", "basis",
                                        "description")),
 })
@@ -474,6 +488,17 @@ def _load_contact_limits(spec: LineMap) -> tuple[ContactLimit, ...]:
                                    entry["window_days"], entry["max"], _severity(entry),
                                    _strings(entry, "basis", True), _require(entry, "description", str)))
     return tuple(limits)
+
+
+def _dialect_words(spec: LineMap) -> dict[str, str]:
+    """``dialect_words``: each a word and its Mandarin reading of the same length (every offset into a turn holds)."""
+    words = spec.get("dialect_words") or {}
+    if not isinstance(words, dict):
+        raise spec.error("dialect_words", "must be a mapping of dialect word to Mandarin word")
+    for word, mandarin in words.items():
+        if not (isinstance(word, str) and isinstance(mandarin, str) and word and len(word) == len(mandarin)):
+            raise spec.error("dialect_words", f"'{word}': '{mandarin}' must be two words of the same length")
+    return dict(words)
 
 
 def load_rule_pack(profile: str = "cn", root: str | Path | None = None) -> RulePack:
@@ -523,6 +548,7 @@ def load_rule_pack(profile: str = "cn", root: str | Path | None = None) -> RuleP
                                  _severity(call_time), _strings(call_time, "basis", True),
                                  _require(call_time, "description", str), _chinese(call_time)),
         vocabulary=_strings(spec, "vocabulary"),
+        dialect_words=_dialect_words(spec),
         file_versions={f.path.name: content_version(f.raw) for f in ordered},
         contact_limits=contact_limits,
     )

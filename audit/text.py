@@ -57,6 +57,13 @@ def normalize_with_offsets(text: str) -> tuple[str, tuple[int, ...]]:
     return "".join(simplified[i] for i in kept), tuple(origin[i] for i in kept) + (len(text),)
 
 
+def pauses(text: str, offsets: tuple[int, ...]) -> frozenset[int]:
+    """The characters of the normalised text that a pause (a space in ``text`` between Chinese characters, where the
+    recogniser heard the speaker stop) came right before. ``offsets`` is what ``normalize_with_offsets`` gave."""
+    return frozenset(index for index in range(1, len(offsets) - 1)
+                     if any(char.isspace() for char in text[offsets[index - 1] + 1:offsets[index]]))
+
+
 def normalize_transcript_text(text: str) -> str:
     """What every segment's ``text`` goes through: full-width letters and digits folded (８７２１ -> 8721),
     Traditional -> Simplified, spaces between Chinese characters removed. Chinese punctuation stays full-width,

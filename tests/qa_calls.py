@@ -44,7 +44,7 @@ def days(first: str, n: int) -> list[str]:
 
 
 # A veiled threat the rules and reader let pass on the shipped pack (checked in the fixture), said by the agent.
-MISSED = "这样下去对你家里人不太好。"
+MISSED = "这样下去你家里人也不好过。"
 TURNS = (("agent", "您好，我是长河银行的王芳，工号八七二一，本次通话将被录音。请问是张伟本人吗？", 0.0, 6.0),
          ("customer", "是我。", 6.5, 7.0),
          ("agent", "您的信用卡账单已逾期，请通过官方渠道还款。" + MISSED, 7.5, 14.0),

@@ -114,7 +114,7 @@ def test_a_near_certain_reader_names_its_own_act_beside_a_rules_other_name(audit
 
 
 @pytest.mark.parametrize(("text", "set_aside"), [
-    ("我们这边只收APP里的还款，收款码之类的一律不认。", True),  # the rule's word in a refusal the reader knows
+    ("您可以申请展期，展期需要付一笔展期服务费，费率在协议里写明了，您看完再决定。", True),  # a fee the contract states
     ("收款码我发你微信了，扫我的码就行。", False),
 ])
 def test_a_rule_hit_in_a_sentence_the_reader_reads_as_lawful_is_set_aside(auditor, rules_alone, text, set_aside):
@@ -123,6 +123,17 @@ def test_a_rule_hit_in_a_sentence_the_reader_reads_as_lawful_is_set_aside(audito
     scored = auditor.learned.score(auditor.view(turn))
     assert (max(float(row.max()) for *_, row in scored) < RULE_SET_ASIDE_BELOW) == set_aside
     assert [f.category for f in auditor.audit("t", turn).findings] == ([] if set_aside else ["unofficial_channel"])
+
+
+def test_a_sentence_too_short_to_weigh_yields_no_reader_finding(auditor):
+    # the reader is sure of 「行，你等着」, but on so few words it is wrong far more often than right
+    # (MIN_FINDING_CJK_CHARS): the cost is this one, which no rule reads either
+    turn = (Turn("agent", "行，你等着"),)
+    scored = auditor.learned.score(auditor.view(turn))
+    assert [hit.category for *_, row in scored for hit in auditor.reader.above(row)] == ["intimidation"]
+    assert auditor.audit("t", turn).findings == ()
+    longer = (Turn("agent", "你自己掂量着办吧"),)  # eight characters, and a rule reads it
+    assert [f.match_kind for f in auditor.audit("t", longer).findings] == ["pattern"]
 
 
 def test_customer_turns_are_never_read_as_agent_conduct(auditor):

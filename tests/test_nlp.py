@@ -60,3 +60,26 @@ def test_multi_character_terms_stay_whole_after_the_spacy_pipeline_is_built(anal
 )
 def test_terms_match_only_on_word_boundaries(analyzer, text, found):
     assert [hit.term for hit in analyzer.find_terms(analyzer.analyze(text))] == found
+
+
+def test_a_pause_inside_a_sound_alike_keeps_the_two_words_apart():
+    analyzer = Analyzer(["戆大"])
+    assert analyzer.analyze("你刚打了两次").canonical == "你戆大了两次"  # run together it may be the insult
+    assert analyzer.analyze("你刚打了两次", pauses=frozenset({2})).canonical == "你刚打了两次"  # 「你刚 打了两次」
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        ("我哋唔会上门", "我们不会上门"),
+        ("侬勿要转到个人账户", "你不要转到个人账户"),
+        ("俺们木有外访安排", "我们没有外访安排"),
+        ("系唔系李国华啊", "是不是李国华啊"),
+    ],
+)
+def test_dialect_function_words_are_read_as_mandarin_of_the_same_length(text, canonical):
+    from audit.rulepack import load_rule_pack
+
+    analyzed = Analyzer(TERMS, dialect_words=load_rule_pack().dialect_words).analyze(text)
+    assert analyzed.canonical == canonical
+    assert analyzed.text == text  # what was said is kept for quotes

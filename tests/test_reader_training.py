@@ -35,7 +35,7 @@ def seeded(tmp_path, monkeypatch):
     first, second = store.findings("t1")[0], store.findings("t2")[0]
     store.add_review(first.id, "甲", "upheld")
     store.add_review(second.id, "甲", "dismissed")
-    store.add_reviewer_finding("m1", "甲", "intimidation", "critical", turn=2, quote="对你家里人不太好")
+    store.add_reviewer_finding("m1", "甲", "intimidation", "critical", turn=2, quote="你家里人也不好过")
     return store, tmp_path
 
 
@@ -45,7 +45,7 @@ def test_judged_turns_become_labelled_examples_of_one_author_group(seeded):
     assert {e["author"] for e in examples.values()} == {DB_AUTHOR}
     assert len(examples) == 2  # t1 and t2 read the same words: one turn text, judged both ways
     added = examples[TURNS[2][1]]
-    assert added["labels"] == {"intimidation"} and added["quotes"] == [("intimidation", "对你家里人不太好")]
+    assert added["labels"] == {"intimidation"} and added["quotes"] == [("intimidation", "你家里人也不好过")]
     turns = store.judged_turns()
     assert sorted((t["call_id"], [effect for _, effect, _ in t["findings"]]) for t in turns) == [
         ("m1", ["upheld"]), ("t1", ["upheld"] * len(turns[0]["findings"])), ("t2", ["dismissed"])]

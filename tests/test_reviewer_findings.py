@@ -39,7 +39,7 @@ def agent_row(store, agent):
 
 
 @pytest.mark.parametrize(("where", "turn", "char_start", "quote"), [
-    (dict(turn=2, quote="对你家里人不太好"), 2, TURNS[2][1].index("对你家里人"), "对你家里人不太好"),
+    (dict(turn=2, quote="你家里人也不好过"), 2, TURNS[2][1].index("你家里人也"), "你家里人也不好过"),
     (dict(turn=4), 4, 0, TURNS[4][1]),  # the whole turn
     (dict(at_s=9.0), 2, 0, TURNS[2][1]),  # the turn said at 9 s
     (dict(at_s=15.2), 3, None, None),  # a customer's turn: refused
@@ -96,7 +96,7 @@ def test_a_reviewer_added_finding_changes_the_agents_figures_and_the_call(store)
     before = agent_row(store, "A1")
     assert (before["pass_rate"], before["critical_per_100"]) == (1.0, 0.0)
     finding, review = store.add_reviewer_finding("r1", "质检员甲", "intimidation", "critical", "暗示人身威胁",
-                                                 turn=2, quote="对你家里人不太好")
+                                                 turn=2, quote="你家里人也不好过")
     assert (finding.source, review.verdict, review.finding_pk) == ("reviewer", "added", finding.id)
     detail = store.call_detail("r1")
     assert detail["audit"]["reviewed_verdict"] == "fail" and detail["result"].critical
@@ -119,12 +119,12 @@ def test_an_upheld_appeal_takes_a_reviewer_added_finding_back_out(store):
 
 
 def test_the_export_carries_reviewer_added_findings_with_their_source(store, tmp_path):
-    store.add_reviewer_finding("r2", "质检员甲", "intimidation", "major", "夜路", turn=2, quote="对你家里人不太好")
+    store.add_reviewer_finding("r2", "质检员甲", "intimidation", "major", "夜路", turn=2, quote="你家里人也不好过")
     export_package(store, tmp_path / "pkg", exported_by="t")
     with open(tmp_path / "pkg" / "findings.csv", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     assert [(r["call_id"], r["source"], r["rule_id"], r["quote"], r["counts_against_agent"]) for r in rows] == [
-        ("r2", "reviewer", "REVIEWER", "对你家里人不太好", "True")]
+        ("r2", "reviewer", "REVIEWER", "你家里人也不好过", "True")]
     with open(tmp_path / "pkg" / "calls.csv", encoding="utf-8-sig") as handle:
         calls = {r["call_id"]: r for r in csv.DictReader(handle)}
     assert calls["r2"]["machine_verdict"] == "pass"
@@ -135,7 +135,7 @@ def test_the_export_carries_reviewer_added_findings_with_their_source(store, tmp
                                            ("explanation", "改过的备注")])
 def test_editing_a_reviewer_added_finding_breaks_the_trail(store, column, value):
     finding, _ = store.add_reviewer_finding("r1", "质检员甲", "intimidation", "critical", "原备注", turn=2,
-                                            quote="对你家里人不太好")
+                                            quote="你家里人也不好过")
     assert store.verify_trail().ok
     with store.session() as session, session.begin():
         session.execute(update(FindingRow).where(FindingRow.id == finding.id).values({column: value}))
@@ -144,8 +144,8 @@ def test_editing_a_reviewer_added_finding_breaks_the_trail(store, column, value)
 
 
 def test_recall_counts_reviewer_added_findings_as_misses_and_precision_leaves_them_out(store):
-    store.add_reviewer_finding("r1", "质检员甲", "intimidation", "critical", turn=2, quote="对你家里人不太好")
-    store.add_reviewer_finding("r3", "质检员乙", "intimidation", "critical", turn=2, quote="对你家里人不太好")
+    store.add_reviewer_finding("r1", "质检员甲", "intimidation", "critical", turn=2, quote="你家里人也不好过")
+    store.add_reviewer_finding("r3", "质检员乙", "intimidation", "critical", turn=2, quote="你家里人也不好过")
     report = accuracy.accuracy_report(store)
     assert all(p.key != "REVIEWER" for p in report.rules + report.reader)
     [recall] = [r for r in report.recall if r.category == "intimidation"]
@@ -166,7 +166,7 @@ def test_a_re_audit_keeps_what_a_reviewer_added(store, auditor):
 
 def test_review_add_on_the_command_line(store, tmp_path):
     db = store.url.removeprefix("sqlite:///")
-    result = CliRunner().invoke(app, ["review", "add", "r3", "--turn", "2", "--quote", "对你家里人不太好", "--category",
+    result = CliRunner().invoke(app, ["review", "add", "r3", "--turn", "2", "--quote", "你家里人也不好过", "--category",
                                       "intimidation", "--severity", "critical", "--note", "漏检", "--reviewer", "乙",
                                       "--db", db])
     assert result.exit_code == 0, result.output

@@ -64,6 +64,8 @@ def test_version_changes_when_a_rule_changes(profile_copy):
         ("disclosures.yaml", "|{surname}(?:专员|经理|主管)", "|{surnam}(?:专员|经理|主管)",
          r"line \d+, field 'disclosures.patterns': \{surnam\} is not one of the file's fragments"),
         ("third_party.yaml", "的?(?:{role})", "的?(?:{roles})", r"\{roles\} is not one of the file's fragments"),
+        # a dialect word is read as a Mandarin word of its own length, or offsets into the turn would not hold
+        ("profile.yaml", "  唔使: 不用", "  唔使: 不需要", r"line \d+, field 'dialect_words': '唔使': '不需要'"),
     ],
 )
 def test_broken_profile_is_an_error_naming_file_line_and_field(profile_copy, file, old, new, message):

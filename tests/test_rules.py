@@ -86,6 +86,10 @@ def test_finding_in_an_unknown_speakers_turn_asks_for_review(auditor):
         ("我凭什么帮他垫？", [], ["third_party_collection"]),
         ("起诉 那我会不会坐牢啊", [], ["false_legal_threat"]),
         ("你们敢拉横幅我就告你们。", [], ["privacy_exposure"]),
+        # swearing at 你们 is the customer's; an agent swears at 你
+        ("你们他妈的烦不烦，一天打三个。", [], ["improper_conduct"]),
+        # abuse aimed at the collectors as a group is the customer's, insults too
+        ("你们这帮催收的 狗东西", [], ["insult"]),
         # 「你们再不还」「你们就等着吧」 are the agent's words whoever the recogniser says spoke; so is an insult of a group
         ("你们再不还，我们就天天打。", ["harassment"], ["harassment"]),
         ("那你们就等着吧，到时候别怪我们。", ["intimidation"], ["intimidation"]),
@@ -245,9 +249,29 @@ def test_third_party_status_ends_when_the_handed_over_debtor_is_verified(auditor
         # a debtor's 「我不是亏了？」 is no 「我不是张伟」
         ([("agent", "请问是韩建华吗？"), ("customer", "是我。"), ("agent", "这两万按合同由您本人还。"),
           ("customer", "那我不是亏了？"), ("agent", "您对账单有疑问，可以在APP里申请核查。")], []),
+        # 是我 standing alone between pauses answers to the name
+        ([("agent", "喂 您好 请问是李德福老先生吗"), ("customer", "哪个哦 李德福 是我 你说啥子"),
+          ("agent", "李大爷您好 您在蓉信分期买的那个助听器 分期还差三期没还")], []),
+        # the guarantee the listener signed, named by the agent, makes them a party to the debt
+        ([("agent", "请问是冯志勇先生吗？"), ("customer", "我是。"),
+          ("agent", "韩磊这笔贷款目前逾期本息合计十二万六千元。您签的是连带责任保证，银行有权要求您承担还款责任。")], []),
     ],
 )
 def test_who_answered_is_read_from_the_exchange(auditor, turns, expected):
+    assert categories(auditor, *turns) == expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("对对，我同意，你跟他说。", []),  # the debtor lets the friend speak for them
+        ("不行，这是我自己的事。", ["third_party_disclosure"]),
+    ],
+)
+def test_someone_the_debtor_lets_speak_for_them_is_a_party_to_the_debt(auditor, answer, expected):
+    turns = [("agent", "您好，请问是田志强先生吗？"), ("customer", "对，是我。"),
+             ("agent", "田先生，您是同意让您朋友来跟我沟通这笔贷款的事情，对吗？"), ("customer", answer),
+             ("customer", "喂，你好，我是他朋友郭亮。"), ("agent", "郭先生您好，这笔贷款本期应还两千六百四十元，逾期十九天。")]
     assert categories(auditor, *turns) == expected
 
 

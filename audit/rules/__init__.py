@@ -15,6 +15,7 @@ from functools import cached_property
 from audit.models import Finding, Turn
 from audit.nlp import AnalyzedText
 from audit.rulepack import ConductRule, ScopeConfig
+from audit.text import pauses
 
 AGENT_SIDE = ("agent", "unknown")  # an unknown speaker may be the agent: checked, but flagged for review
 CUSTOMER_SIDE = ("customer", "unknown")
@@ -54,8 +55,9 @@ class TurnView:
         in ``canonical`` it stands for (a pause stands for the character after it). Patterns that need the end of a
         phrase (「我厦门鹭信的 闪借那边委托」, 「不是 我是他拉长」) read this; the rest read ``canonical``."""
         text, where = [], []
+        paused_before = pauses(self.turn.text, self.offsets)
         for index, char in enumerate(self.canonical):
-            if index and any(c.isspace() for c in self.turn.text[self.offsets[index - 1] + 1:self.offsets[index]]):
+            if index in paused_before:
                 text.append(" ")
                 where.append(index)
             text.append(char)
@@ -164,10 +166,11 @@ def out_of_scope(scope: ScopeConfig, text: str, start: int, end: int, category: 
     """Why a hit at [start, end) is not the agent's own prohibited act (negated, disavowed, reported, quoted,
     a lawful notice, or in a turn of unknown speaker said in the customer's voice), or None."""
     clause_start, clause_end = clause_bounds(scope, text, start, end)
-    if speaker == "unknown" and category not in scope.customer_voice_not_for:
+    if speaker == "unknown":
         # the voice ends where the hit starts, or a few characters into it (the reader's words may begin with 你们)
+        cues = [scope.at_collectors] + ([scope.customer_voice] if category not in scope.customer_voice_not_for else [])
         for voice_end in range(start, min(end, start + 4) + 1):
-            voice = scope.customer_voice.search(text, clause_start, voice_end)
+            voice = next((m for cue in cues if (m := cue.search(text, clause_start, voice_end))), None)
             if voice:
                 return f"the customer's voice 「{voice.group(0)}」"
     before = text[clause_start:start]
@@ -212,6 +215,7 @@ def out_of_scope(scope: ScopeConfig, text: str, start: int, end: int, category: 
                                                  min(clause_end, end + SCOPE_AFTER_CHARS)])
         if lawful:
             return f"lawful notice 「{lawful.group(0)}」"
+    if category in scope.condition_categories:
         condition = scope.lawful_condition.search(text, sentence_start, start)
         if condition:
             return f"lawful notice, on condition 「{condition.group(0)}」"

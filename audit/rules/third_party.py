@@ -10,7 +10,8 @@ and fires nothing. A listener is told of the debt once: the first disclosure to 
 「让他还钱」 to the same person tells them nothing new. The agent can say who is on the line too: a turn that puts the
 debt on someone else (「他在我们这借的一万二」「你是他的担保人」) shows that whoever answered is not the debtor,
 whatever name they answered to. A guarantor who signed is a party to the debt: what is said to them is held back, and
-becomes a finding only if they deny having signed (「我就是个紧急联系人，啥都没签过」).
+becomes a finding only if they deny having signed (「我就是个紧急联系人，啥都没签过」). So is someone the debtor, asked
+on the call, lets speak for them (「您同意让您朋友来跟我沟通吗」「对，我同意」).
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ def find_third_party(pack: RulePack, call: CallView) -> OnTheLine:
     to_guarantor: set[int] = set()  # agent turns said to them as a guarantor
     to_debtor: set[int] = set()
     asked_if_debtor = asked_if_known = False  # the last agent turn asked whether this is the debtor / knows them
+    asked_consent = False  # the last agent turn asked whether the debtor lets someone else speak for them
     for view in call.turns:
         text = view.canonical
         # read run together, then with the pauses that end an answer (「是我 什么事」「不是 我是他拉长」)
@@ -93,6 +95,8 @@ def find_third_party(pack: RulePack, call: CallView) -> OnTheLine:
                 guarantor, withheld = None, []  # someone else on the line now
             if view.speaker == "customer" and guarantor is None and config.guarantor.search(text):
                 guarantor = "said"
+            if asked_consent and guarantor is None and config.consent_given.search(text):
+                guarantor = "said"  # a party by the debtor's leave: held back as for one who signed
             if said == "third_party" and holder is None and guarantor == "said":
                 withheld.extend(pending)
             elif said == "third_party" and holder is None:
@@ -108,7 +112,7 @@ def find_third_party(pack: RulePack, call: CallView) -> OnTheLine:
                 answered = answered or said == "third_party"
                 reached = reached or said in ("debtor", "handover")
                 pending = []
-            asked_if_debtor = asked_if_known = False
+            asked_if_debtor = asked_if_known = asked_consent = False
             continue
         if view.speaker in AGENT_SIDE and guarantor is None and config.guarantor.search(text):
             guarantor = "said"
@@ -122,6 +126,7 @@ def find_third_party(pack: RulePack, call: CallView) -> OnTheLine:
             answered = True
         asked_if_debtor = view.speaker in AGENT_SIDE and _asks_if_debtor(pack, text)
         asked_if_known = view.speaker in AGENT_SIDE and bool(config.acquaintance_question.search(text))
+        asked_consent = view.speaker in AGENT_SIDE and bool(config.consent_asked.search(text))
         if view.speaker in AGENT_SIDE and guarantor == "said":
             to_guarantor.add(view.index)
         if view.speaker in AGENT_SIDE and holder == "debtor":
