@@ -252,6 +252,12 @@ def test_third_party_status_ends_when_the_handed_over_debtor_is_verified(auditor
         # 是我 standing alone between pauses answers to the name
         ([("agent", "喂 您好 请问是李德福老先生吗"), ("customer", "哪个哦 李德福 是我 你说啥子"),
           ("agent", "李大爷您好 您在蓉信分期买的那个助听器 分期还差三期没还")], []),
+        # 吴语 answers (伊勿在, 姆妈) and the debtor named by what they are to the listener, owing 「我们」
+        ([("agent", "喂 您好 请问是沈俊吗"), ("customer", "沈俊 伊勿在 我是伊姆妈 侬啥人"),
+          ("agent", "阿姨 我们是浦汇银行信用卡中心的 你儿子信用卡欠了我们两万六 半年没还了")], ["third_party_disclosure"]),
+        # a sum asked for with no one named, said to the spouse who answered
+        ([("agent", "喂，你好，是赵鹏的家里吧？"), ("customer", "是，我是他爱人，他在外地跑车呢。"),
+          ("agent", "他的事你也跑不了。今天之内先还一万进来。")], ["third_party_collection"]),
         # the guarantee the listener signed, named by the agent, makes them a party to the debt
         ([("agent", "请问是冯志勇先生吗？"), ("customer", "我是。"),
           ("agent", "韩磊这笔贷款目前逾期本息合计十二万六千元。您签的是连带责任保证，银行有权要求您承担还款责任。")], []),
