@@ -73,6 +73,7 @@ class AnalyzedText:
     canonical: str  # same length; homophones of lexicon terms rewritten to the lexicon's spelling
     homophones: tuple[HomophoneSpan, ...]
     tokenize: Callable[[str], Any] = field(repr=False, compare=False)
+    pauses: frozenset[int] = frozenset()  # the characters a pause in the speech came right before
 
     @cached_property
     def doc(self):
@@ -206,7 +207,7 @@ class Analyzer:
         canonical = list(read)
         for span in homophones:
             canonical[span.char_start:span.char_end] = span.term
-        return AnalyzedText(text, "".join(canonical), homophones, tokenize)
+        return AnalyzedText(text, "".join(canonical), homophones, tokenize, pauses)
 
     def find_terms(self, analyzed: AnalyzedText, terms: frozenset[str] | None = None) -> list[TermHit]:
         """Lexicon terms in the canonical text, on word boundaries (optionally only those in ``terms``)."""

@@ -15,7 +15,6 @@ from functools import cached_property
 from audit.models import Finding, Turn
 from audit.nlp import AnalyzedText
 from audit.rulepack import ConductRule, ScopeConfig
-from audit.text import pauses
 
 AGENT_SIDE = ("agent", "unknown")  # an unknown speaker may be the agent: checked, but flagged for review
 CUSTOMER_SIDE = ("customer", "unknown")
@@ -55,9 +54,8 @@ class TurnView:
         in ``canonical`` it stands for (a pause stands for the character after it). Patterns that need the end of a
         phrase (「我厦门鹭信的 闪借那边委托」, 「不是 我是他拉长」) read this; the rest read ``canonical``."""
         text, where = [], []
-        paused_before = pauses(self.turn.text, self.offsets)
         for index, char in enumerate(self.canonical):
-            if index in paused_before:
+            if index in self.analyzed.pauses:
                 text.append(" ")
                 where.append(index)
             text.append(char)
