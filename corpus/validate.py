@@ -23,9 +23,10 @@ DISCLOSURES = ("greeting", "agent_identity", "institution", "right_party_verific
                "official_channel", "closing")
 SIGNALS = ("customer_abuse", "vulnerability", "complaint_intent", "dispute", "promise_to_pay")
 UTTERANCE_KEYS = {"id", "text", "listener", "labels", "kind"}
-UTTERANCE_OPTIONAL = {"source", "note", "author"}
+UTTERANCE_OPTIONAL = {"source", "note", "author", "speaker"}
 KINDS = ("violation", "hard_negative", "neutral")
 LISTENERS = ("debtor", "third_party", "unknown")
+SPEAKERS = ("agent", "customer")  # customer: the other side's words, always without labels
 
 
 def _lines(path: Path):
@@ -57,6 +58,8 @@ def check_utterances(path: Path, seen: set[str]) -> list[str]:
             problems.append(f"{where}: text must be 2-200 characters")
         if row["listener"] not in LISTENERS:
             problems.append(f"{where}: listener must be one of {LISTENERS}")
+        if row.get("speaker", "agent") not in SPEAKERS:
+            problems.append(f"{where}: speaker must be one of {SPEAKERS}")
         labels = row["labels"]
         if not isinstance(labels, list) or any(label not in CATEGORIES for label in labels) \
                 or len(set(labels)) != len(labels):
@@ -66,6 +69,8 @@ def check_utterances(path: Path, seen: set[str]) -> list[str]:
             problems.append(f"{where}: kind must be one of {KINDS}")
         elif (row["kind"] == "violation") != bool(labels):
             problems.append(f"{where}: kind 'violation' exactly when labels are not empty")
+        if row.get("speaker") == "customer" and labels:
+            problems.append(f"{where}: the customer's words carry no labels (only the agent's conduct is audited)")
     return problems
 
 
