@@ -15,8 +15,9 @@ say, and the third-party rules own that context. Such a sentence is left out of 
 (``unknown``), and counts as usual for every other category.
 
 Thresholds: for each category, the lowest score at which the out-of-fold flags of a leave-one-author-out
-cross-validation land on violating text at the target rate. Out-of-fold by author means each author's text was
-scored by a model that never saw that author, the situation the reader meets in production.
+cross-validation land on violating text at the target rate, counted on what agents say (the other side's words in
+the corpus, ``speaker: customer``, train the reader but set no threshold). Out-of-fold by author means each author's
+text was scored by a model that never saw that author, the situation the reader meets in production.
 
 scikit-learn and scipy (the ``train`` extra) are needed here only; the auditor scores with numpy alone.
 """
@@ -25,10 +26,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import re
 import shutil
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -68,7 +71,8 @@ def read_corpus(root: Path = ROOT) -> list[dict]:
             if row["listener"] == "third_party" and CONTEXT_ONLY in labels:
                 labels.discard(CONTEXT_ONLY)
                 unknown.add(CONTEXT_ONLY)
-            examples.append({"text": row["text"], "labels": labels, "unknown": unknown, "author": path.stem})
+            examples.append({"text": row["text"], "labels": labels, "unknown": unknown, "author": path.stem,
+                             "speaker": row.get("speaker", "agent")})
     kinds = json.loads((root / "tests" / "data" / "dev_clean.kinds.json").read_text(encoding="utf-8"))
     examples += call_examples(root / "tests" / "data" / "dev_clean.jsonl", "dev_clean",
                               lambda call, quote: kinds.get(call["call_id"], "").startswith("tp_"))
@@ -115,7 +119,8 @@ def sentence_examples(examples: list[dict]) -> list[dict]:
             sentence = example["text"][start:end]
             labels = {c for c, q in example.get("quotes", []) if q in sentence}
             unknown = {c for c, q in example.get("unknown_quotes", []) if q in sentence} - labels
-            expanded.append({"text": sentence, "labels": labels, "unknown": unknown, "author": example["author"]})
+            expanded.append({"text": sentence, "labels": labels, "unknown": unknown, "author": example["author"],
+                             "speaker": example.get("speaker", "agent")})
     return expanded
 
 
@@ -173,14 +178,42 @@ def predict(texts: list[str], vocabulary, idf, coef, intercept) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-(x @ coef + intercept)))
 
 
-def out_of_fold(texts: list[str], y: np.ndarray, groups: list[str]) -> np.ndarray:
+def out_of_fold(texts: list[str], y: np.ndarray, groups: list[str], workers: int | None = None) -> np.ndarray:
+    """Each group's texts scored by a model fitted without that group. The folds are independent fits (one
+    single-threaded liblinear fit per category), so they run one process per core; the result does not depend on it."""
+    held_out = [np.array([g == group for g in groups]) for group in sorted(set(groups))]
+    workers = max(1, min(workers or os.cpu_count() or 1, len(held_out)))
+    global _FOLDS
+    _FOLDS = (texts, y)  # read by the forked workers (copy on write), never pickled per fold
+    try:
+        if workers == 1:
+            fold_scores = [_fold_scores(held) for held in held_out]
+        else:
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                fold_scores = list(pool.map(_fold_scores, held_out))
+    finally:
+        _FOLDS = None
     scores = np.zeros(y.shape, dtype=float)
-    for group in sorted(set(groups)):
-        held = np.array([g == group for g in groups])
-        train_texts = [t for t, h in zip(texts, held) if not h]
-        model = fit(train_texts, y[~held])
-        scores[held] = predict([t for t, h in zip(texts, held) if h], *model)
+    for held, group_scores in zip(held_out, fold_scores):
+        scores[held] = group_scores
     return scores
+
+
+_FOLDS: tuple[list[str], np.ndarray] | None = None
+
+
+def _fold_scores(held: np.ndarray) -> np.ndarray:
+    texts, y = _FOLDS
+    model = fit([t for t, h in zip(texts, held) if not h], y[~held])
+    return predict([t for t, h in zip(texts, held) if h], *model)
+
+
+def said_by_agent(examples: list[dict]) -> np.ndarray:
+    """Which examples are the agent's words. The other side's (``speaker: customer`` in the corpus: what debtors and
+    relatives say in a mono recording, met as turns of unknown speaker) teach the reader that such words are no
+    conduct of the agent's, but set none of its thresholds: those are for what agents say, and a finding in a turn of
+    unknown speaker has a bar of its own (``audit.rules.learned``)."""
+    return np.array([e.get("speaker", "agent") == "agent" for e in examples])
 
 
 def choose_thresholds(scores: np.ndarray, y: np.ndarray) -> dict[str, float]:
@@ -284,7 +317,8 @@ def train_candidate(extra: list[dict], candidates_dir: Path, *, corpus_every: in
     examples = sentence_examples(read_corpus(root)[::max(1, corpus_every)] + list(extra))
     texts = canonical_texts([e["text"] for e in examples])
     y = targets(examples)
-    thresholds = choose_thresholds(out_of_fold(texts, y, [e["author"] for e in examples]), y)
+    agent = said_by_agent(examples)
+    thresholds = choose_thresholds(out_of_fold(texts, y, [e["author"] for e in examples])[agent], y[agent])
     staging = Path(candidates_dir) / f".training-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     write_model(staging, *fit(texts, y), thresholds, examples)

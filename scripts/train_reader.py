@@ -19,10 +19,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from audit.reader import MODEL_DIR  # noqa: E402
+from audit.rulepack import CONDUCT_CATEGORIES  # noqa: E402
+from audit.rules.learned import MIN_FINDING_SCORE_UNKNOWN_SPEAKER  # noqa: E402
 from audit.reader_training import *  # noqa: E402,F401,F403  (the names bench/ and tests/ read as train_reader.*)
 from audit.reader_training import (LearnedReader, canonical_texts, check_sample, choose_thresholds, fit,  # noqa: E402
-                                   out_of_fold, predict, read_corpus, report, sentence_examples, targets,
-                                   violating, write_model)
+                                   out_of_fold, predict, read_corpus, report, said_by_agent, sentence_examples,
+                                   targets, violating, write_model)
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -45,8 +47,15 @@ def main() -> int:
         print(f"largest score difference between the shipped model and a retrained one: {difference:.6f}")
         return 0 if difference < 5e-4 else 1
     scores = out_of_fold(texts, y, [e["author"] for e in examples])
-    thresholds = choose_thresholds(scores, y)
-    report(scores, y, thresholds, "leave-one-author-out (each author scored by a model that never saw it)")
+    agent = said_by_agent(examples)
+    thresholds = choose_thresholds(scores[agent], y[agent])
+    report(scores[agent], y[agent], thresholds, "leave-one-author-out (each author scored by a model that never saw "
+                                                "it), on what agents say")
+    other = scores[~agent]
+    flagged = other >= np.array([thresholds[c] for c in CONDUCT_CATEGORIES])
+    unknown_bar = flagged & (other >= MIN_FINDING_SCORE_UNKNOWN_SPEAKER)
+    print(f"the other side's sentences flagged out of fold: {int(flagged.any(axis=1).sum())} of {len(other)}; at the "
+          f"bar of a turn of unknown speaker: {int(unknown_bar.any(axis=1).sum())}")
     if args.cv_only:
         return 0
     write_model(args.out, *fit(texts, y), thresholds, examples)

@@ -55,3 +55,20 @@ def test_the_validator_names_the_file_line_and_problem(tmp_path):
                    "not json\n", encoding="utf-8")
     problems = validate.check_utterances(bad, set())
     assert len(problems) == 2 and problems[0].startswith(f"{bad}:1: labels") and f"{bad}:2:" in problems[1]
+
+
+def test_the_other_sides_words_carry_no_labels_and_set_no_threshold(tmp_path):
+    bad = tmp_path / "customer.jsonl"
+    bad.write_text('{"id": "X-1", "text": "你再打我就去你们公司闹", "listener": "unknown", "speaker": "customer", '
+                   '"labels": ["intimidation"], "kind": "violation"}\n'
+                   '{"id": "X-2", "text": "你们天天打电话烦不烦", "listener": "unknown", "speaker": "debtor", '
+                   '"labels": [], "kind": "hard_negative"}\n', encoding="utf-8")
+    problems = validate.check_utterances(bad, set())
+    assert len(problems) == 2 and "customer's words carry no labels" in problems[0] and "speaker must be" in problems[1]
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import train_reader
+
+    examples = train_reader.read_corpus()
+    agent = train_reader.said_by_agent(examples)
+    assert 0 < (~agent).sum() < agent.sum()
+    assert not any(examples[i]["labels"] for i in (~agent).nonzero()[0])

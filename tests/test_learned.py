@@ -14,7 +14,8 @@ from audit.auditor import SECOND_NAME_SCORE, Auditor
 from audit.models import Turn
 from audit.reader import MODEL_DIR, LearnedReader, load_reader
 from audit.rulepack import CONDUCT_CATEGORIES
-from audit.rules.learned import RULE_SET_ASIDE_BELOW, ReaderFindings, sentence_spans
+from audit.rules.learned import (RULE_SET_ASIDE_BELOW, RULE_SET_ASIDE_BELOW_UNKNOWN_SPEAKER, ReaderFindings,
+                                 sentence_spans)
 
 ROOT = Path(__file__).resolve().parents[1]
 # Sentences the rule pack has no rule for (checked below with the rules alone), in wording nobody wrote rules for.
@@ -66,7 +67,7 @@ def test_a_model_only_finding_needs_review_and_makes_the_call_review_not_fail(au
 
 def test_a_rule_confirmed_hit_fails_the_call_and_is_reported_once(auditor):
     audit = auditor.audit("t", (Turn("agent", "你再不还钱，我们今晚就派人去你家门口等你。"),))
-    assert [(f.category, f.match_kind) for f in audit.findings] == [("intimidation", "pattern")]
+    assert [f.match_kind for f in audit.findings if f.category == "intimidation"] == ["pattern"]
     assert audit.verdict == "fail"
 
 
@@ -123,6 +124,17 @@ def test_a_rule_hit_in_a_sentence_the_reader_reads_as_lawful_is_set_aside(audito
     scored = auditor.learned.score(auditor.view(turn))
     assert (max(float(row.max()) for *_, row in scored) < RULE_SET_ASIDE_BELOW) == set_aside
     assert [f.category for f in auditor.audit("t", turn).findings] == ([] if set_aside else ["unofficial_channel"])
+
+
+def test_a_rule_hit_in_a_turn_of_unknown_speaker_needs_the_reader_to_see_something(auditor, rules_alone):
+    # the customer's plea in a mono recording shares the rule's words (别逼我); said by the agent, the rule stands
+    text = "别逼我，我也是没办法，工地老板欠我工钱还没结"
+    score = max(float(row.max()) for *_, row in auditor.learned.score(auditor.view((Turn("agent", text),))))
+    assert RULE_SET_ASIDE_BELOW <= score < RULE_SET_ASIDE_BELOW_UNKNOWN_SPEAKER
+    for speaker, kept in (("agent", ["intimidation"]), ("unknown", [])):
+        turn = (Turn(speaker, text),)
+        assert [f.category for f in rules_alone.audit("t", turn).findings] == ["intimidation"]
+        assert [f.category for f in auditor.audit("t", turn).findings] == kept
 
 
 def test_a_sentence_too_short_to_weigh_yields_no_reader_finding(auditor):

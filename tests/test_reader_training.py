@@ -4,13 +4,14 @@ audit records; ``audit rescan`` re-audits with it."""
 
 import json
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from audit import reader as learned
 from audit.auditor import Auditor
 from audit.cli import app
-from audit.reader_training import DB_AUTHOR, db_examples
+from audit.reader_training import DB_AUTHOR, db_examples, out_of_fold
 from audit.scan import audit_to_line
 from audit.storage import Store
 from qa_calls import TURNS, segmented_call as transcript
@@ -84,3 +85,14 @@ def test_promote_refuses_a_folder_without_a_reader(seeded, tmp_path):
     result = CliRunner().invoke(app, ["model", "promote", str(tmp_path)])
     assert result.exit_code == 2 and "cannot be loaded" in result.output
     assert not (tmp_path / "readers" / "current").exists()
+
+
+def test_cross_validation_scores_do_not_depend_on_how_many_processes_fit_the_folds():
+    """The leave-one-author-out folds run one process per core; each fold's scores are its own model's either way."""
+    texts = [f"再不还钱我们就上门找你{i % 7}" for i in range(90)] + [f"请您按时在官方APP还款{i % 5}" for i in range(90)]
+    y = np.zeros((180, 12), dtype=int)
+    y[:90, 1] = 1
+    groups = [f"author{i % 4}" for i in range(180)]
+    alone, shared = out_of_fold(texts, y, groups, workers=1), out_of_fold(texts, y, groups, workers=2)
+    assert np.array_equal(alone, shared)
+    assert alone[:90, 1].mean() > alone[90:, 1].mean()  # each fold really scored its held-out author

@@ -5,7 +5,8 @@ above its threshold is a hit; the words that weighed most towards it are its evi
 through the same scope checks as a rule hit (negation, disavowal, reported speech, quotation, lawful notice). What
 survives becomes a finding with ``match_kind`` "model", the score, the sentence as quote, the category's legal basis
 and ``needs_review``: only a person, or a rule, can confirm what a model alone saw. The other way round, a rule's
-hit in a sentence the reader scores as clean in every category (``RULE_SET_ASIDE_BELOW``) is set aside.
+hit in a sentence the reader scores as clean in every category (``RULE_SET_ASIDE_BELOW``; a higher bar in a turn of
+unknown speaker, where the words may be the customer's) is set aside.
 """
 
 from __future__ import annotations
@@ -40,11 +41,19 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 # A rule's hit in a sentence the reader gives under this score in every category is set aside: the reader, trained on
 # negations, warnings and advice in every register, reads the sentence as lawful talk that shares the rule's words
-# (「任何人叫你转私人账户都毋通转」「跟家里人周转是您自己的安排，别为了还款去借网贷」). On l22–l24 with the rules they
-# were locked against and a reader never trained on them, 6 of the rules' 28 wrong findings sat under it, and none of
-# their 88 right ones; on all opened splits with a reader fitted without them, 1 of 877 right findings (none with
-# the corpus of the release that brought this).
-RULE_SET_ASIDE_BELOW = 0.02
+# (「任何人叫你转私人账户都毋通转」「跟家里人周转是您自己的安排，别为了还款去借网贷」). On l28–l31, which neither the rules
+# nor the reader had seen, the rules' 100 right findings all sat at 0.2 or above and 6 of their 7 wrong ones under it,
+# 5 of those under 0.1 (all in violation-free calls). On the other opened splits, with a reader fitted without them
+# (and rules written on them), 16 of 1,018 right findings sat under 0.1, and critical-call recall went from 0.976 to
+# 0.973 (2 of 747 calls).
+RULE_SET_ASIDE_BELOW = 0.1
+# In a turn of unknown speaker half the words are the customer's (「你不要逼我，人家欠我的钞票也收勿回来」), and a rule
+# reading them is wrong; what the collector says there, the reader sees plainly. On all opened splits, with a reader
+# fitted without them, the rules' 53 right findings in such turns scored 0.75 or more, their wrong ones 0.02 to 0.11.
+RULE_SET_ASIDE_BELOW_UNKNOWN_SPEAKER = 0.3
+# and a finding of the reader alone there needs this score: on the same splits, its findings in such turns scoring
+# 0.9 or more were right 29 times and wrong twice, those under it right twice and wrong 8 times.
+MIN_FINDING_SCORE_UNKNOWN_SPEAKER = 0.9
 
 # A sentence this short gives the reader too few words to weigh: one n-gram decides (「这礼拜哪天」 read as menace for
 # 哪天, 「我试试吧」). On all opened splits, with a reader fitted without them, its findings on sentences of under 9
@@ -72,18 +81,22 @@ class ReaderFindings:
             if len(_CJK.findall(view.canonical, start, end)) < MIN_FINDING_CJK_CHARS:
                 continue
             for hit in self.reader.above(row):
+                if view.speaker != "agent" and hit.score < MIN_FINDING_SCORE_UNKNOWN_SPEAKER:
+                    continue
                 finding = self._finding(view, start, end, hit)
                 if finding is not None:
                     findings.append(finding)
         return best_per_category(findings)
 
     def reads_lawful(self, call: CallView, finding: Finding, scored: list) -> bool:
-        """Whether the reader scores the sentence of a rule's finding under RULE_SET_ASIDE_BELOW in every category.
-        Findings that rest on who is listening (third parties) are the rules' alone: the reader cannot see that."""
+        """Whether the reader scores the sentence of a rule's finding under RULE_SET_ASIDE_BELOW in every category (under
+        RULE_SET_ASIDE_BELOW_UNKNOWN_SPEAKER in a turn of unknown speaker). Findings that rest on who is listening
+        (third parties) are the rules' alone: the reader cannot see that."""
         if finding.match_kind in ("context", "model"):
             return False
         for view, start, end, row in scored:
-            if view.index == finding.turn and row.max() < RULE_SET_ASIDE_BELOW:
+            below = RULE_SET_ASIDE_BELOW if view.speaker == "agent" else RULE_SET_ASIDE_BELOW_UNKNOWN_SPEAKER
+            if view.index == finding.turn and row.max() < below:
                 sentence_start, sentence_end = view.original(start, end)
                 if sentence_start <= finding.char_start and finding.char_end <= sentence_end:
                     return True
