@@ -216,10 +216,13 @@ def said_by_agent(examples: list[dict]) -> np.ndarray:
     return np.array([e.get("speaker", "agent") == "agent" for e in examples])
 
 
-def choose_thresholds(scores: np.ndarray, y: np.ndarray) -> dict[str, float]:
+def choose_thresholds(scores: np.ndarray, y: np.ndarray, counted: np.ndarray | None = None) -> dict[str, float]:
     """Per category, the lowest score at which the out-of-fold flags are violations (of any category) at least
-    ``TARGET_PRECISION`` of the time. A flag on clean speech costs a reviewer a call; a flag that names a related
-    category (insult for improper_conduct) costs little, and the authors themselves draw those lines differently."""
+    ``TARGET_PRECISION`` of the time, over the ``counted`` rows (all when None; ``said_by_agent`` for training). A
+    flag on clean speech costs a reviewer a call; a flag that names a related category (insult for improper_conduct)
+    costs little, and the authors themselves draw those lines differently."""
+    if counted is not None:
+        scores, y = scores[counted], y[counted]
     any_violation = violating(y)
     thresholds = {}
     for k, category in enumerate(CONDUCT_CATEGORIES):
@@ -317,8 +320,7 @@ def train_candidate(extra: list[dict], candidates_dir: Path, *, corpus_every: in
     examples = sentence_examples(read_corpus(root)[::max(1, corpus_every)] + list(extra))
     texts = canonical_texts([e["text"] for e in examples])
     y = targets(examples)
-    agent = said_by_agent(examples)
-    thresholds = choose_thresholds(out_of_fold(texts, y, [e["author"] for e in examples])[agent], y[agent])
+    thresholds = choose_thresholds(out_of_fold(texts, y, [e["author"] for e in examples]), y, said_by_agent(examples))
     staging = Path(candidates_dir) / f".training-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     write_model(staging, *fit(texts, y), thresholds, examples)

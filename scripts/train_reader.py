@@ -48,7 +48,7 @@ def main() -> int:
         return 0 if difference < 5e-4 else 1
     scores = out_of_fold(texts, y, [e["author"] for e in examples])
     agent = said_by_agent(examples)
-    thresholds = choose_thresholds(scores[agent], y[agent])
+    thresholds = choose_thresholds(scores, y, agent)
     report(scores[agent], y[agent], thresholds, "leave-one-author-out (each author scored by a model that never saw "
                                                 "it), on what agents say")
     other = scores[~agent]

@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "corpus"))
 
@@ -72,3 +74,11 @@ def test_the_other_sides_words_carry_no_labels_and_set_no_threshold(tmp_path):
     agent = train_reader.said_by_agent(examples)
     assert 0 < (~agent).sum() < agent.sum()
     assert not any(examples[i]["labels"] for i in (~agent).nonzero()[0])
+    # a customer's abuse scored like an agent's insult would raise the threshold if it counted
+    said = [{"speaker": "agent"}] * 40 + [{"speaker": "customer"}] * 10
+    scores = np.concatenate([np.linspace(0.55, 0.95, 40), np.full(10, 0.9)])[:, None].repeat(12, axis=1)
+    y = np.zeros((50, 12), dtype=int)
+    y[:40][np.linspace(0.55, 0.95, 40) >= 0.6] = 1
+    counted = train_reader.choose_thresholds(scores, y, train_reader.said_by_agent(said))
+    assert counted == train_reader.choose_thresholds(scores[:40], y[:40])
+    assert counted != train_reader.choose_thresholds(scores, y)
