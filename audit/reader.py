@@ -91,10 +91,15 @@ class LearnedReader:
                 self.idf = weights["idf"]
                 self.coef = weights["coef"]  # (features, categories)
                 self.intercept = weights["intercept"]
+                # a reader trained before the other-side head reads no sentence as the other side's
+                has_head = "other_side_coef" in weights
+                self.other_side_coef = weights["other_side_coef"] if has_head else None
+                self.other_side_intercept = float(weights["other_side_intercept"]) if has_head else 0.0
         except (OSError, ValueError, KeyError) as error:
             raise RuntimeError(f"learned reader in {model_dir} cannot be loaded: {error}") from error
         self.categories: tuple[str, ...] = tuple(meta["categories"])
         self.thresholds = np.array([meta["thresholds"][c] for c in self.categories])
+        self.other_side_bar: float = meta.get("other_side", {}).get("bar", 1.01)
         self.vocabulary = {feature: index for index, feature in enumerate(meta["features"])}
         if self.coef.shape != (len(self.vocabulary), len(self.categories)) or len(self.idf) != len(self.vocabulary):
             raise RuntimeError(f"learned reader in {model_dir}: weights do not fit its vocabulary")
@@ -110,6 +115,17 @@ class LearnedReader:
         logits = np.tile(self.intercept, (len(texts), 1))
         np.add.at(logits, np.array(rows, dtype=int),
                   np.array(values)[:, None] * self.coef[np.array(columns, dtype=int)])
+        return 1.0 / (1.0 + np.exp(-logits))
+
+    def other_side(self, texts: list[str]) -> np.ndarray:
+        """For each sentence, the probability that the other side (the debtor, or whoever answered) said it, not the
+        agent (``audit.other_side_training``); ``other_side_bar`` is where it counts. Zeros for a reader without it."""
+        if self.other_side_coef is None or not texts:
+            return np.zeros(len(texts))
+        rows, columns, values = tfidf_rows(texts, self.vocabulary, self.idf)
+        logits = np.full(len(texts), self.other_side_intercept)
+        np.add.at(logits, np.array(rows, dtype=int), np.array(values) * self.other_side_coef[np.array(columns,
+                                                                                                      dtype=int)])
         return 1.0 / (1.0 + np.exp(-logits))
 
     def hits(self, texts: list[str]) -> list[list[ReaderScore]]:

@@ -19,6 +19,8 @@ cross-validation land on violating text at the target rate, counted on what agen
 the corpus, ``speaker: customer``, train the reader but set no threshold). Out-of-fold by author means each author's
 text was scored by a model that never saw that author, the situation the reader meets in production.
 
+A second head, over the same features, reads whether the other side said a sentence (``audit.other_side_training``).
+
 scikit-learn and scipy (the ``train`` extra) are needed here only; the auditor scores with numpy alone.
 """
 
@@ -40,6 +42,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 
+from audit import other_side_training
 from audit.errors import AuditError
 from audit.nlp import Analyzer
 from audit.reader import LearnedReader, features, tfidf_rows
@@ -262,7 +265,15 @@ def corpus_digest(examples: list[dict]) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def write_model(model_dir: Path, vocabulary, idf, coef, intercept, thresholds, examples) -> None:
+def train_other_side(vocabulary: dict[str, int], idf: np.ndarray, root: Path = ROOT) -> other_side_training.OtherSide:
+    """The head that reads whether the other side said a sentence (``audit.other_side_training``), over the features
+    of the reader just fitted."""
+    rows = other_side_training.examples(root)
+    return other_side_training.train(matrix(canonical_texts([r[0] for r in rows]), vocabulary, idf), rows)
+
+
+def write_model(model_dir: Path, vocabulary, idf, coef, intercept, thresholds, examples,
+                other_side: other_side_training.OtherSide) -> None:
     model_dir.mkdir(parents=True, exist_ok=True)
     features_in_order = sorted(vocabulary, key=vocabulary.get)
     meta = {
@@ -273,10 +284,12 @@ def write_model(model_dir: Path, vocabulary, idf, coef, intercept, thresholds, e
         "training": {"examples": len(examples), "corpus_sha256": corpus_digest(examples), "seed": SEED, "C": C,
                      "min_df": MIN_DF, "target_precision": TARGET_PRECISION,
                      "authors": dict(sorted(Counter(e["author"] for e in examples).items()))},
+        "other_side": {"bar": other_side.bar, "examples": other_side.examples, "C": other_side_training.C},
     }
     (model_dir / "reader.json").write_text(json.dumps(meta, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
     np.savez_compressed(model_dir / "reader.npz", idf=idf.astype(np.float32), coef=coef.astype(np.float32),
-                        intercept=intercept.astype(np.float32))
+                        intercept=intercept.astype(np.float32), other_side_coef=other_side.coef.astype(np.float32),
+                        other_side_intercept=np.float32(other_side.intercept))
 
 
 def check_sample(texts: list[str]) -> list[str]:
@@ -323,7 +336,9 @@ def train_candidate(extra: list[dict], candidates_dir: Path, *, corpus_every: in
     thresholds = choose_thresholds(out_of_fold(texts, y, [e["author"] for e in examples]), y, said_by_agent(examples))
     staging = Path(candidates_dir) / f".training-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
-    write_model(staging, *fit(texts, y), thresholds, examples)
+    vocabulary, idf, coef, intercept = fit(texts, y)
+    write_model(staging, vocabulary, idf, coef, intercept, thresholds, examples,
+                train_other_side(vocabulary, idf, root))
     version = LearnedReader(staging).version
     folder = Path(candidates_dir) / version
     if folder.exists():  # the same training again: the same files

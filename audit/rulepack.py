@@ -113,6 +113,7 @@ class ScopeConfig:
     weak_negation_window_chars: int
     conditional_markers: re.Pattern
     negation_frame: re.Pattern
+    negation_past_pause: re.Pattern
     reported_speech: re.Pattern
     disavowal: re.Pattern
     warning_after: re.Pattern
@@ -425,7 +426,8 @@ def _load_third_party(data: LineMap, categories: dict[str, Category]) -> ThirdPa
 
 SCOPE_FILE = Keys({
     "clause_breaks": None,
-    "negation": fields("window_chars", "cue", "weak_window_chars", "weak_cue", "conditional_markers", "frame"),
+    "negation": fields("window_chars", "cue", "weak_window_chars", "weak_cue", "conditional_markers", "frame",
+                       "past_pause"),
     "disavowal": None, "warning_after": None, "reported_speech": None,
     "lawful_notice": fields("categories", "cue", "condition", "condition_also_for"),
     "customer_voice": fields("cue", "not_for", "at_collectors"),
@@ -446,6 +448,7 @@ def _load_scope(data: LineMap) -> ScopeConfig:
         weak_negation_window_chars=int(_require(negation, "weak_window_chars", int)),
         conditional_markers=_regex(negation, "conditional_markers"),
         negation_frame=_regex(negation, "frame"),
+        negation_past_pause=_regex(negation, "past_pause"),
         reported_speech=_regex(data, "reported_speech"),
         disavowal=_regex(data, "disavowal"),
         warning_after=_regex(data, "warning_after"),

@@ -23,8 +23,8 @@ from audit.rulepack import CONDUCT_CATEGORIES  # noqa: E402
 from audit.rules.learned import MIN_FINDING_SCORE_UNKNOWN_SPEAKER  # noqa: E402
 from audit.reader_training import *  # noqa: E402,F401,F403  (the names bench/ and tests/ read as train_reader.*)
 from audit.reader_training import (LearnedReader, canonical_texts, check_sample, choose_thresholds, fit,  # noqa: E402
-                                   out_of_fold, predict, read_corpus, report, said_by_agent, sentence_examples,
-                                   targets, violating, write_model)
+                                   matrix, out_of_fold, predict, read_corpus, report, said_by_agent,
+                                   sentence_examples, targets, train_other_side, violating, write_model)
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -43,7 +43,12 @@ def main() -> int:
           f"a category unknown {int((y < 0).any(axis=1).sum())}")
     if args.check:
         sample = check_sample(texts)
-        difference = float(np.abs(LearnedReader().probabilities(sample) - predict(sample, *fit(texts, y))).max())
+        vocabulary, idf, coef, intercept = fit(texts, y)
+        shipped = LearnedReader()
+        retrained_other_side = train_other_side(vocabulary, idf).scores(matrix(sample, vocabulary, idf))
+        difference = max(float(np.abs(shipped.probabilities(sample) - predict(sample, vocabulary, idf, coef,
+                                                                                intercept)).max()),
+                         float(np.abs(shipped.other_side(sample) - retrained_other_side).max()))
         print(f"largest score difference between the shipped model and a retrained one: {difference:.6f}")
         return 0 if difference < 5e-4 else 1
     scores = out_of_fold(texts, y, [e["author"] for e in examples])
@@ -58,7 +63,10 @@ def main() -> int:
           f"bar of a turn of unknown speaker: {int(unknown_bar.any(axis=1).sum())}")
     if args.cv_only:
         return 0
-    write_model(args.out, *fit(texts, y), thresholds, examples)
+    vocabulary, idf, coef, intercept = fit(texts, y)
+    other_side = train_other_side(vocabulary, idf)
+    print(other_side.report)
+    write_model(args.out, vocabulary, idf, coef, intercept, thresholds, examples, other_side)
     print(f"\nwrote {args.out} ({LearnedReader(args.out).version})")
     return 0
 

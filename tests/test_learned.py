@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import audit
@@ -91,6 +92,25 @@ def test_scope_suppresses_a_model_hit_as_it_suppresses_a_rule_hit(auditor, speak
     assert ReaderFindings(auditor.pack, auditor.reader).find(view) == []
 
 
+@pytest.mark.parametrize(("text", "category"), [
+    ("我跟你说我们同事这会儿就在你们车队门口等着呢", "intimidation"),  # 「我跟你说」 is the agent's own voice, no report
+    ("你唔使搞APP咁麻烦 你直接转去我微信", "unofficial_channel"),  # the don't ends at the pause; what follows is asked
+])
+def test_a_model_hit_no_scope_reaches_stands(auditor, rules_alone, text, category):
+    turn = (Turn("agent", text),)
+    assert rules_alone.audit("t", turn).findings == ()
+    assert [(f.category, f.match_kind) for f in auditor.audit("t", turn).findings] == [(category, "model")]
+
+
+def test_a_sentence_that_denies_one_thing_and_menaces_another_is_read_again_without_the_denial(auditor):
+    view = auditor.view((Turn("agent", "我啥也没说 牛丢了 那是 你自己没看住 还有啊 你家小子 在 镇上 二小 念三年级 对吧"),))
+    text = view.turns[0].canonical
+    first_start, first_end = auditor.reader.evidence(text, "intimidation")
+    assert "看住" in text[first_start:first_end]  # the words that weighed most first are the negated ones
+    findings = ReaderFindings(auditor.pack, auditor.reader).find(view)
+    assert [f.category for f in findings] == ["intimidation"] and "小子" in findings[0].matched
+
+
 def test_a_consequence_skipping_the_judgment_is_still_read(auditor):
     # 失信 needs a judgment not performed; a lawsuit alone is no condition that makes this a lawful notice
     audit = auditor.audit("t", (Turn("agent", "要是起诉，你就会被列为失信被执行人，高铁飞机都坐不了。"),))
@@ -122,18 +142,53 @@ def test_a_rule_hit_in_a_sentence_the_reader_reads_as_lawful_is_set_aside(audito
     turn = (Turn("agent", text),)
     assert [f.category for f in rules_alone.audit("t", turn).findings] == ["unofficial_channel"]
     scored = auditor.learned.score(auditor.view(turn))
-    assert (max(float(row.max()) for *_, row in scored) < RULE_SET_ASIDE_BELOW) == set_aside
+    assert (max(float(row.max()) for _, _, _, row, _ in scored) < RULE_SET_ASIDE_BELOW) == set_aside
     assert [f.category for f in auditor.audit("t", turn).findings] == ([] if set_aside else ["unofficial_channel"])
+
+
+def test_a_sentence_too_short_to_weigh_sets_no_rule_hit_aside(auditor):
+    turn = (Turn("agent", "我找人收拾你"),)
+    assert max(float(row.max()) for _, _, _, row, _ in auditor.learned.score(auditor.view(turn))) < RULE_SET_ASIDE_BELOW
+    assert [f.category for f in auditor.audit("t", turn).findings] == ["violence_threat"]  # six characters: no reading
 
 
 def test_a_rule_hit_in_a_turn_of_unknown_speaker_needs_the_reader_to_see_something(auditor, rules_alone):
     # the customer's plea in a mono recording shares the rule's words (别逼我); said by the agent, the rule stands
     text = "别逼我，我也是没办法，工地老板欠我工钱还没结"
-    score = max(float(row.max()) for *_, row in auditor.learned.score(auditor.view((Turn("agent", text),))))
+    score = max(float(row.max()) for _, _, _, row, _ in auditor.learned.score(auditor.view((Turn("agent", text),))))
     assert RULE_SET_ASIDE_BELOW <= score < RULE_SET_ASIDE_BELOW_UNKNOWN_SPEAKER
     for speaker, kept in (("agent", ["intimidation"]), ("unknown", [])):
         turn = (Turn(speaker, text),)
         assert [f.category for f in rules_alone.audit("t", turn).findings] == ["intimidation"]
+        assert [f.category for f in auditor.audit("t", turn).findings] == kept
+
+
+def test_a_reader_trained_without_the_other_side_head_reads_no_sentence_as_theirs(tmp_path):
+    for name in ("reader.json", "reader.npz"):
+        (tmp_path / name).write_bytes((MODEL_DIR / name).read_bytes())
+    weights = dict(np.load(tmp_path / "reader.npz"))
+    del weights["other_side_coef"], weights["other_side_intercept"]
+    np.savez_compressed(tmp_path / "reader.npz", **weights)
+    meta = json.loads((tmp_path / "reader.json").read_text(encoding="utf-8"))
+    del meta["other_side"]
+    (tmp_path / "reader.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    older = LearnedReader(tmp_path)
+    assert list(older.other_side(["老子怕你哦，你们去告啊"])) == [0.0] and older.other_side_bar > 1
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("我点知你系咪骗子", "insult"),  # 「how do I know you're no cheat」: the customer's doubt, in a mono recording
+    ("晚上也打 你们这是骚扰", "harassment"),  # the customer's complaint
+])
+def test_a_sentence_of_unknown_speaker_read_as_the_other_sides_words_yields_nothing(auditor, rules_alone, text,
+                                                                                     category):
+    canonical = auditor.view((Turn("unknown", text),)).turns[0].canonical
+    # the categories alone would let the rule's hit stand; the second head reads whose words these are
+    assert auditor.reader.probabilities([canonical]).max() >= RULE_SET_ASIDE_BELOW_UNKNOWN_SPEAKER
+    assert auditor.reader.other_side([canonical])[0] >= auditor.reader.other_side_bar
+    for speaker, kept in (("agent", [category]), ("unknown", [])):
+        turn = (Turn(speaker, text),)
+        assert [f.category for f in rules_alone.audit("t", turn).findings] == [category]
         assert [f.category for f in auditor.audit("t", turn).findings] == kept
 
 
@@ -142,7 +197,7 @@ def test_a_sentence_too_short_to_weigh_yields_no_reader_finding(auditor):
     # (MIN_FINDING_CJK_CHARS): the cost is this one, which no rule reads either
     turn = (Turn("agent", "行，你等着"),)
     scored = auditor.learned.score(auditor.view(turn))
-    assert [hit.category for *_, row in scored for hit in auditor.reader.above(row)] == ["intimidation"]
+    assert [hit.category for _, _, _, row, _ in scored for hit in auditor.reader.above(row)] == ["intimidation"]
     assert auditor.audit("t", turn).findings == ()
     longer = (Turn("agent", "你自己掂量着办吧"),)  # eight characters, and a rule reads it
     assert [f.match_kind for f in auditor.audit("t", longer).findings] == ["pattern"]

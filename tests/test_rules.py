@@ -59,6 +59,10 @@ def test_the_same_words_from_the_customer_are_never_a_violation(auditor, case):
         ("你再不还钱就抓你去坐牢。", ["false_legal_threat"]),
         ("你這個老賴，趕緊還錢", ["insult"]),  # Traditional input
         ("你这个老赖赶紧还钱", ["insult"]),  # no punctuation
+        # a pause ends what a negation with words of its own reaches; one the pause comes right after reaches on
+        ("五点前没有到账 后果自负", ["intimidation"]),
+        ("我们不会上门 也不会 找你家里人", []),
+        ("我室友说催收的会打给辅导员 打给爸妈", []),  # what a roommate said
     ],
 )
 def test_scope_negation_reports_and_lawful_notices(auditor, text, expected):
@@ -205,6 +209,10 @@ def test_third_party_status_ends_when_the_handed_over_debtor_is_verified(auditor
         ([("agent", "您好，请问是李伯吗？"), ("customer", "是我。"),
           ("agent", "您侄子李志文的经营贷，您是签了字的担保人，现在逾期两个月了，剩下本金一万二千三百元。"),
           ("customer", "我签了什么我都记不清了。"), ("agent", "按合同，担保人要承担保证责任，这笔钱您也得还。")], []),
+        # the agent names them guarantor while telling them: 「联系您这个保证人」
+        ([("agent", "您好，请问是白小军吗？"), ("customer", "不是，我是他舅舅。"),
+          ("agent", "是这样，白小军的车贷已经连续逾期三期，欠款一共一万零五百，我们联系他本人一个多月联系不上，"
+                    "所以按合同约定联系您这个保证人。")], []),
         # ...unless they deny having signed: then what was said to them was told to a third party
         ([("agent", "您好，请问是孙先生吗？"), ("customer", "是我。"),
           ("agent", "您朋友赵磊在我们那借了一万八，您是他的担保人。"),

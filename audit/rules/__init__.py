@@ -47,6 +47,11 @@ class TurnView:
     def canonical(self) -> str:
         return self.analyzed.canonical
 
+    @property
+    def pauses(self) -> frozenset[int]:
+        """The characters of ``canonical`` a pause in the speech came right before."""
+        return self.analyzed.pauses
+
     @cached_property
     def paused(self) -> tuple[str, tuple[int, ...]]:
         """``canonical`` with a space where the turn's text had one between Chinese characters (Whisper writes one
@@ -160,9 +165,10 @@ def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def out_of_scope(scope: ScopeConfig, text: str, start: int, end: int, category: str,
-                 speaker: str = "agent") -> str | None:
+                 speaker: str = "agent", pauses: frozenset[int] = frozenset()) -> str | None:
     """Why a hit at [start, end) is not the agent's own prohibited act (negated, disavowed, reported, quoted,
-    a lawful notice, or in a turn of unknown speaker said in the customer's voice), or None."""
+    a lawful notice, or in a turn of unknown speaker said in the customer's voice), or None. ``pauses``: the
+    characters of ``text`` a pause in the speech came right before (``TurnView.pauses``)."""
     clause_start, clause_end = clause_bounds(scope, text, start, end)
     if speaker == "unknown":
         # the voice ends where the hit starts, or a few characters into it (the reader's words may begin with 你们)
@@ -176,6 +182,7 @@ def out_of_scope(scope: ScopeConfig, text: str, start: int, end: int, category: 
     markers = list(scope.conditional_markers.finditer(before))
     if markers:
         consequence = before[markers[-1].end():]
+    consequence_start = start - len(consequence)
     # Only before the hit: threats carry 不 inside them (你跑不了, 弄不死你); a hit that negates itself
     # (「通讯录里的人我们一个都不会联系」) is caught by the disavowal check below.
     # a cue may need to see what it negates (「别」 before 转, not before 说), so each looks on into the hit, and back
@@ -184,7 +191,8 @@ def out_of_scope(scope: ScopeConfig, text: str, start: int, end: int, category: 
     negation = next((cue for window_chars, pattern in ((scope.negation_window_chars, scope.negation_cue), (
         scope.weak_negation_window_chars, scope.weak_negation_cue)) for cue in pattern.finditer(
         consequence + text[start:end], max(0, reach - window_chars)) if cue.start() < reach
-        and not _a_not_a(consequence + text[start:end], cue.start())), None)
+        and not _a_not_a(consequence + text[start:end], cue.start())
+        and not _phrase_ends_between(scope, text, pauses, consequence_start + cue.end(), start)), None)
     if negation:
         return f"negated by 「{negation.group(0)}」"
     if start >= 2 and _a_not_a(text, start - 1):  # 「看的是有没有犯罪记录」: whether there is, not that there is
@@ -218,6 +226,16 @@ def out_of_scope(scope: ScopeConfig, text: str, start: int, end: int, category: 
         if condition:
             return f"lawful notice, on condition 「{condition.group(0)}」"
     return None
+
+
+def _phrase_ends_between(scope: ScopeConfig, text: str, pauses: frozenset[int], cue_end: int,
+                         hit_start: int) -> bool:
+    """Whether the speaker paused after a negation's own words and before the hit: Whisper writes a pause where a
+    phrase ended, and ASR text has no commas, so the negation stays in its phrase (「你唔使搞APP咁麻烦 你直接转去我微信」
+    「五点前没有到账 后果自负」). A negation the pause comes right after negates the next phrase (「也不会 找你家里人」), and
+    so does one whose phrase holds only a verb of believing or heeding (``negation.past_pause``: 「唔好信啊 啲人话…」)."""
+    pause = next((at for at in sorted(pauses) if cue_end < at <= hit_start), None)
+    return pause is not None and not scope.negation_past_pause.fullmatch(text, cue_end, pause)
 
 
 def _a_not_a(text: str, at: int) -> bool:

@@ -65,7 +65,8 @@ class ConductRules:
             found.append((self.rules_by_id[rule_id], start, end, "token pattern", "token_pattern"))
         return [(rule, start, end, matched, kind) for rule, start, end, matched, kind in found
                 if not excepted(rule, scope, text, start, end) and not out_of_context(rule, text, start, end)
-                and out_of_scope(scope, text, start, end, rule.category, view.speaker) is None]
+                and out_of_scope(scope, text, start, end, rule.category, view.speaker,
+                                     view.pauses) is None]
 
     def find(self, call: CallView) -> list[Finding]:
         findings = []

@@ -6,7 +6,8 @@ through the same scope checks as a rule hit (negation, disavowal, reported speec
 survives becomes a finding with ``match_kind`` "model", the score, the sentence as quote, the category's legal basis
 and ``needs_review``: only a person, or a rule, can confirm what a model alone saw. The other way round, a rule's
 hit in a sentence the reader scores as clean in every category (``RULE_SET_ASIDE_BELOW``; a higher bar in a turn of
-unknown speaker, where the words may be the customer's) is set aside.
+unknown speaker, where the words may be the customer's) is set aside, and in a turn of unknown speaker so is all
+that a sentence the reader's second head reads as the other side's words would yield (``audit.other_side_training``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 from audit.models import Finding
 from audit.reader import LearnedReader
 from audit.rulepack import RulePack
-from audit.rules import AGENT_SIDE, CallView, TurnView, best_per_category, out_of_scope
+from audit.rules import AGENT_SIDE, CallView, TurnView, best_per_category, clause_bounds, out_of_scope
 
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;\n]*")
 _EDGE = "，。！？!?；;,、：: \n"
@@ -45,7 +46,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 # nor the reader had seen, the rules' 100 right findings all sat at 0.2 or above and 6 of their 7 wrong ones under it,
 # 5 of those under 0.1 (all in violation-free calls). On the other opened splits, with a reader fitted without them
 # (and rules written on them), 16 of 1,018 right findings sat under 0.1, and critical-call recall went from 0.976 to
-# 0.973 (2 of 747 calls).
+# 0.973 (2 of 747 calls). A sentence too short to weigh (MIN_FINDING_CJK_CHARS) sets nothing aside in an agent's turn:
+# there the reader's doubt about 「我找人收拾你」 is no reading of lawful talk.
 RULE_SET_ASIDE_BELOW = 0.1
 # In a turn of unknown speaker half the words are the customer's (「你不要逼我，人家欠我的钞票也收勿回来」), and a rule
 # reading them is wrong; what the collector says there, the reader sees plainly. On all opened splits, with a reader
@@ -60,6 +62,8 @@ MIN_FINDING_SCORE_UNKNOWN_SPEAKER = 0.9
 # Chinese characters were right 9 times and wrong 110; from 9 to 11 characters, right 22 and wrong 35; from 12, right
 # 856 and wrong 163. Such a sentence is still scored (it may set a rule's hit aside) and rules still read it.
 MIN_FINDING_CJK_CHARS = 9
+# How many times a sentence is read again without a phrase that scope took out (``_evidence_in_scope``).
+SCOPE_REREADS = 2
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -68,17 +72,22 @@ class ReaderFindings:
         self.pack = pack
         self.reader = reader
 
-    def score(self, call: CallView) -> list[tuple[TurnView, int, int, np.ndarray]]:
-        """Every sentence of every agent-side turn, with the reader's score for each category."""
+    def score(self, call: CallView) -> list[tuple[TurnView, int, int, np.ndarray, bool]]:
+        """Every sentence of every agent-side turn, with the reader's score for each category, and whether it reads
+        as the other side's words (only asked in a turn of unknown speaker)."""
         units = [(view, start, end) for view in call.turns if view.speaker in AGENT_SIDE
                  for start, end in sentence_spans(view.canonical)]
-        scores = self.reader.probabilities([view.canonical[start:end] for view, start, end in units])
-        return [(view, start, end, row) for (view, start, end), row in zip(units, scores)]
+        texts = [view.canonical[start:end] for view, start, end in units]
+        scores = self.reader.probabilities(texts)
+        unknown = [i for i, (view, _, _) in enumerate(units) if view.speaker != "agent"]
+        theirs = np.zeros(len(units), dtype=bool)
+        theirs[unknown] = self.reader.other_side([texts[i] for i in unknown]) >= self.reader.other_side_bar
+        return [(view, start, end, row, other) for (view, start, end), row, other in zip(units, scores, theirs)]
 
     def find(self, call: CallView, scored: list | None = None) -> list[Finding]:
         findings = []
-        for view, start, end, row in self.score(call) if scored is None else scored:
-            if len(_CJK.findall(view.canonical, start, end)) < MIN_FINDING_CJK_CHARS:
+        for view, start, end, row, theirs in self.score(call) if scored is None else scored:
+            if theirs or len(_CJK.findall(view.canonical, start, end)) < MIN_FINDING_CJK_CHARS:
                 continue
             for hit in self.reader.above(row):
                 if view.speaker != "agent" and hit.score < MIN_FINDING_SCORE_UNKNOWN_SPEAKER:
@@ -89,26 +98,63 @@ class ReaderFindings:
         return best_per_category(findings)
 
     def reads_lawful(self, call: CallView, finding: Finding, scored: list) -> bool:
-        """Whether the reader scores the sentence of a rule's finding under RULE_SET_ASIDE_BELOW in every category (under
-        RULE_SET_ASIDE_BELOW_UNKNOWN_SPEAKER in a turn of unknown speaker). Findings that rest on who is listening
-        (third parties) are the rules' alone: the reader cannot see that."""
+        """Whether the reader scores the sentence of a rule's finding under RULE_SET_ASIDE_BELOW in every category (if
+        it has words enough to weigh; under RULE_SET_ASIDE_BELOW_UNKNOWN_SPEAKER in a turn of unknown speaker, or
+        reads it there as the other side's words). Findings that rest on who is listening (third parties) are the rules' alone: the reader cannot see
+        that."""
         if finding.match_kind in ("context", "model"):
             return False
-        for view, start, end, row in scored:
-            below = RULE_SET_ASIDE_BELOW if view.speaker == "agent" else RULE_SET_ASIDE_BELOW_UNKNOWN_SPEAKER
-            if view.index == finding.turn and row.max() < below:
+        for view, start, end, row, theirs in scored:
+            if view.speaker == "agent":
+                set_aside = row.max() < RULE_SET_ASIDE_BELOW and \
+                    len(_CJK.findall(view.canonical, start, end)) >= MIN_FINDING_CJK_CHARS
+            else:
+                set_aside = theirs or row.max() < RULE_SET_ASIDE_BELOW_UNKNOWN_SPEAKER
+            if view.index == finding.turn and set_aside:
                 sentence_start, sentence_end = view.original(start, end)
                 if sentence_start <= finding.char_start and finding.char_end <= sentence_end:
                     return True
         return False
 
+    def _evidence_in_scope(self, view: TurnView, start: int, end: int, hit) -> tuple[int, int, float] | None:
+        """The words that weighed most towards the hit's category, where scope lets them stand, and the score of what
+        was read. Where scope takes them out (negated, reported, disavowed), the phrase they stand in is left out and
+        the rest of the sentence read again: a sentence may deny one thing and threaten another (「牛丢了那是你自己没
+        看住 还有啊 你家小子在镇上二小念三年级对吧」), and scope, like the rules', reaches one phrase, not the sentence."""
+        text, scope = view.canonical, self.pack.scope
+        column = self.reader.categories.index(hit.category)
+        kept, score = list(range(start, end)), hit.score
+        for attempt in range(SCOPE_REREADS + 1):
+            read = "".join(text[at] for at in kept)
+            if attempt:
+                score = float(self.reader.probabilities([read])[0][column])
+                if score < hit.threshold:
+                    return None
+            evidence_start, evidence_end = self.reader.evidence(read, hit.category)
+            evidence_start, evidence_end = kept[evidence_start], kept[evidence_end - 1] + 1
+            # words that run from a condition into its consequence (「他再唔覆电话 我哋就打畀佢通讯录」 weighed as
+            # 「电话我们就打给他通讯录」) are the consequence's: what the condition negates is no denial of the threat
+            markers = list(scope.conditional_markers.finditer(text, evidence_start + 1, evidence_end - 2))
+            if markers:
+                evidence_start = markers[-1].end()
+            if out_of_scope(scope, text, evidence_start, evidence_end, hit.category, view.speaker,
+                            view.pauses) is None:
+                return evidence_start, evidence_end, score
+            phrase_start, phrase_end = clause_bounds(scope, text, evidence_start, evidence_end)
+            phrase_start = max([phrase_start] + [at for at in view.pauses if at <= evidence_start])
+            phrase_end = min([phrase_end] + [at for at in view.pauses if at >= evidence_end])
+            kept = [at for at in kept if not phrase_start <= at < phrase_end]
+            if len(_CJK.findall("".join(text[at] for at in kept))) < MIN_FINDING_CJK_CHARS:
+                return None
+        return None
+
     def _finding(self, view: TurnView, start: int, end: int, hit) -> Finding | None:
         text = view.canonical
-        evidence_start, evidence_end = self.reader.evidence(text[start:end], hit.category)
-        evidence_start, evidence_end = start + evidence_start, start + evidence_end
-        scope = self.pack.scope
-        if out_of_scope(scope, text, evidence_start, evidence_end, hit.category, view.speaker) is not None:
+        found = self._evidence_in_scope(view, start, end, hit)
+        if found is None:
             return None
+        evidence_start, evidence_end, score = found
+        scope = self.pack.scope
         # the reader weighs the whole sentence, so what the consequence waits on counts anywhere in it
         # (「起诉以后法院判了你还不履行，就是强制执行」, where the words that weighed most come first)
         if hit.category in scope.lawful_categories and scope.lawful_condition.search(text, start, end):
@@ -117,11 +163,11 @@ class ReaderFindings:
         char_start, char_end, quote = view.quote(start, end)
         start_s, end_s = view.times(char_start, char_end)
         explanation = (f"learned reader {self.reader.version}: {category.description_zh or category.description} "
-                       f"(score {hit.score:.2f}, threshold {hit.threshold:.2f}); words that weighed most: "
+                       f"(score {score:.2f}, threshold {hit.threshold:.2f}); words that weighed most: "
                        f"「{text[evidence_start:evidence_end]}」; no rule confirms it: a reviewer decides")
         return Finding(
             rule_id=f"reader/{hit.category}", category=hit.category, severity=category.severity, turn=view.index,
             speaker=view.speaker, char_start=char_start, char_end=char_end, quote=quote,
             matched=text[evidence_start:evidence_end], match_kind="model", pinyin_match=False,
             legal_basis=category.basis, explanation=explanation, start_s=start_s, end_s=end_s, needs_review=True,
-            score=round(hit.score, 4))
+            score=round(score, 4))

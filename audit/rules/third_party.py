@@ -136,7 +136,7 @@ def find_third_party(pack: RulePack, call: CallView) -> OnTheLine:
         turn_findings = []
         for match in [] if told else config.debt_detail.finditer(text):
             if out_of_scope(scope, text, match.start(), match.end(), config.disclosure_rule.category,
-                            view.speaker) is None:
+                            view.speaker, view.pauses) is None:
                 turn_findings.append(make_finding(
                     config.disclosure_rule, view, match.start(), match.end(), config.debt_detail.pattern, "context",
                     f"debt detail 「{match.group(0)}」 given while the person on the line "
@@ -145,7 +145,7 @@ def find_third_party(pack: RulePack, call: CallView) -> OnTheLine:
             for pattern in config.collection_rule.patterns:
                 for match in pattern.finditer(text):
                     if out_of_scope(scope, text, match.start(), match.end(), "third_party_collection",
-                                    view.speaker) is None:
+                                    view.speaker, view.pauses) is None:
                         turn_findings.append(make_finding(
                             config.collection_rule, view, match.start(), match.end(), pattern.pattern, "context",
                             f"「{match.group(0)}」 asks a non-debtor to pay"))
