@@ -89,14 +89,17 @@ class LearnedReader:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
             with np.load(weights_path, allow_pickle=False) as weights:
                 self.idf = weights["idf"]
-                self.coef = weights["coef"]  # (features, categories)
                 self.intercept = weights["intercept"]
-                # a reader trained before the other-side head reads no sentence as the other side's
-                has_head = "other_side_coef" in weights
-                self.other_side_coef = weights["other_side_coef"] if has_head else None
-                self.other_side_intercept = float(weights["other_side_intercept"]) if has_head else 0.0
+                # the other-side head is one more column, read in the same pass; a reader trained without it
+                # reads no sentence as the other side's
+                self.has_other_side = "other_side_coef" in weights
+                other_coef = weights["other_side_coef"] if self.has_other_side else np.zeros(len(self.idf))
+                self._heads = np.column_stack([weights["coef"], other_coef])  # (features, categories + 1)
+                self._intercepts = np.append(self.intercept, weights["other_side_intercept"]
+                                             if self.has_other_side else 0.0)
         except (OSError, ValueError, KeyError) as error:
             raise RuntimeError(f"learned reader in {model_dir} cannot be loaded: {error}") from error
+        self.coef = self._heads[:, :-1]  # (features, categories)
         self.categories: tuple[str, ...] = tuple(meta["categories"])
         self.thresholds = np.array([meta["thresholds"][c] for c in self.categories])
         self.other_side_bar: float = meta.get("other_side", {}).get("bar", 1.01)
@@ -107,26 +110,26 @@ class LearnedReader:
         self.version = f"{meta['name']}@{digest[:12]}"
         self.meta = meta
 
+    def read(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """From one pass over each sentence's features: its (texts, categories) probabilities, and the probability
+        that the other side (the debtor, or whoever answered) said it, not the agent (``audit.other_side_training``;
+        ``other_side_bar`` is where it counts; zeros for a reader without that head)."""
+        if not texts:
+            return np.zeros((0, len(self.categories))), np.zeros(0)
+        rows, columns, values = tfidf_rows(texts, self.vocabulary, self.idf)
+        logits = np.tile(self._intercepts, (len(texts), 1))
+        np.add.at(logits, np.array(rows, dtype=int),
+                  np.array(values)[:, None] * self._heads[np.array(columns, dtype=int)])
+        scores = 1.0 / (1.0 + np.exp(-logits))
+        return scores[:, :-1], scores[:, -1] if self.has_other_side else np.zeros(len(texts))
+
     def probabilities(self, texts: list[str]) -> np.ndarray:
         """(texts, categories) probabilities."""
-        if not texts:
-            return np.zeros((0, len(self.categories)))
-        rows, columns, values = tfidf_rows(texts, self.vocabulary, self.idf)
-        logits = np.tile(self.intercept, (len(texts), 1))
-        np.add.at(logits, np.array(rows, dtype=int),
-                  np.array(values)[:, None] * self.coef[np.array(columns, dtype=int)])
-        return 1.0 / (1.0 + np.exp(-logits))
+        return self.read(texts)[0]
 
     def other_side(self, texts: list[str]) -> np.ndarray:
-        """For each sentence, the probability that the other side (the debtor, or whoever answered) said it, not the
-        agent (``audit.other_side_training``); ``other_side_bar`` is where it counts. Zeros for a reader without it."""
-        if self.other_side_coef is None or not texts:
-            return np.zeros(len(texts))
-        rows, columns, values = tfidf_rows(texts, self.vocabulary, self.idf)
-        logits = np.full(len(texts), self.other_side_intercept)
-        np.add.at(logits, np.array(rows, dtype=int), np.array(values) * self.other_side_coef[np.array(columns,
-                                                                                                      dtype=int)])
-        return 1.0 / (1.0 + np.exp(-logits))
+        """For each sentence, the probability that the other side said it (``read``)."""
+        return self.read(texts)[1]
 
     def hits(self, texts: list[str]) -> list[list[ReaderScore]]:
         """For each sentence, the categories whose score reaches their threshold, best first."""

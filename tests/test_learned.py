@@ -95,6 +95,8 @@ def test_scope_suppresses_a_model_hit_as_it_suppresses_a_rule_hit(auditor, speak
 @pytest.mark.parametrize(("text", "category"), [
     ("我跟你说我们同事这会儿就在你们车队门口等着呢", "intimidation"),  # 「我跟你说」 is the agent's own voice, no report
     ("你唔使搞APP咁麻烦 你直接转去我微信", "unofficial_channel"),  # the don't ends at the pause; what follows is asked
+    # the words that weighed most run from the condition (唔覆, not answering) into the consequence: they are its
+    ("你帮手传句话 佢再唔覆电话 我哋就打畀佢通讯录入面全部人", "third_party_disclosure"),
 ])
 def test_a_model_hit_no_scope_reaches_stands(auditor, rules_alone, text, category):
     turn = (Turn("agent", text),)

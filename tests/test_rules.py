@@ -10,6 +10,7 @@ import yaml
 from audit.auditor import Auditor
 from audit.models import Turn
 from audit.rulepack import CONDUCT_CATEGORIES
+from audit.rules import out_of_scope
 from audit.rules.conduct import required_chars
 
 CASES = yaml.safe_load((Path(__file__).parent / "data" / "conduct_cases.yaml").read_text(encoding="utf-8"))
@@ -67,6 +68,15 @@ def test_the_same_words_from_the_customer_are_never_a_violation(auditor, case):
 )
 def test_scope_negation_reports_and_lawful_notices(auditor, text, expected):
     assert categories(auditor, ("agent", text)) == expected
+
+
+@pytest.mark.parametrize(("text", "hit", "category", "negated"), [
+    ("我们不收任何费用", "费用", "unofficial_channel", True),  # 不收 negates a charge
+    ("好学校都不收失信人员的娃", "失信人员", "false_legal_threat", False),  # ...not a school taking the child
+])
+def test_bu_shou_negates_only_a_charge(auditor, text, hit, category, negated):
+    start = text.index(hit)
+    assert (out_of_scope(auditor.pack.scope, text, start, start + len(hit), category) is not None) == negated
 
 
 def test_quote_is_the_exact_slice_of_the_text_as_given(auditor):

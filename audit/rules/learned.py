@@ -77,12 +77,9 @@ class ReaderFindings:
         as the other side's words (only asked in a turn of unknown speaker)."""
         units = [(view, start, end) for view in call.turns if view.speaker in AGENT_SIDE
                  for start, end in sentence_spans(view.canonical)]
-        texts = [view.canonical[start:end] for view, start, end in units]
-        scores = self.reader.probabilities(texts)
-        unknown = [i for i, (view, _, _) in enumerate(units) if view.speaker != "agent"]
-        theirs = np.zeros(len(units), dtype=bool)
-        theirs[unknown] = self.reader.other_side([texts[i] for i in unknown]) >= self.reader.other_side_bar
-        return [(view, start, end, row, other) for (view, start, end), row, other in zip(units, scores, theirs)]
+        scores, other_side = self.reader.read([view.canonical[start:end] for view, start, end in units])
+        return [(view, start, end, row, view.speaker != "agent" and bool(other >= self.reader.other_side_bar))
+                for (view, start, end), row, other in zip(units, scores, other_side)]
 
     def find(self, call: CallView, scored: list | None = None) -> list[Finding]:
         findings = []
