@@ -56,12 +56,13 @@ class Auditor:
             scored = self.learned.score(call)
             conduct = [f for f in conduct if not self.learned.reads_lawful(call, f, scored)]
         line = find_third_party(self.pack, call)
-        conduct = [f for f in conduct if not _asks_guarantor(f, line.to_guarantor)]
+        conduct = [f for f in conduct if not _told_guarantor(f, line.to_guarantor, self.pack.third_party)]
         texts, yields_to = [turn.text for turn in turns], self.pack.scope.yields_to
         findings = apply_precedence(conduct + [f for f in line.findings if not _covered(f, conduct)], texts, yields_to)
         if self.learned:  # a model hit adds to the rules, never replaces one
             model = [f for f in self.learned.find(call, scored) if not _covered(f, findings)
-                     and not _named(f, findings, yields_to) and not _asks_guarantor(f, line.to_guarantor)
+                     and not _named(f, findings, yields_to)
+                     and not _told_guarantor(f, line.to_guarantor, self.pack.third_party)
                      and not _asks_debtor(f, line.to_debtor, self.pack.third_party)]
             # a near-certain reader names its own act: no rule's category outranks it (see _named)
             sure = [f for f in model if f.score >= SECOND_NAME_SCORE]
@@ -100,10 +101,13 @@ def _asks_debtor(finding, to_debtor: frozenset[int], config: ThirdPartyConfig) -
             and not any(p.search(finding.quote) for p in config.someone_else))
 
 
-def _asks_guarantor(finding, to_guarantor: frozenset[int]) -> bool:
-    """A demand to pay said to a guarantor who signed: lawful (民法典第六百八十八条), whoever read it as a demand on a
-    third party."""
-    return finding.category == "third_party_collection" and finding.turn in to_guarantor
+def _told_guarantor(finding, to_guarantor: frozenset[int], config: ThirdPartyConfig) -> bool:
+    """Said to a guarantor who signed, and lawful there (民法典第六百八十八条): a demand to pay, whoever read it as a
+    demand on a third party, and the liability they signed for, whoever read it as a false legal claim."""
+    if finding.turn not in to_guarantor:
+        return False
+    return finding.category == "third_party_collection" or (
+        finding.category == "false_legal_threat" and bool(config.guarantor_liability.search(finding.quote)))
 
 
 def _covered(finding, others) -> bool:

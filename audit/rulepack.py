@@ -96,6 +96,7 @@ class ThirdPartyConfig:
     not_guarantor: re.Pattern  # ...and the listener's answer that they did not (我就是个紧急联系人，啥都没签)
     consent_asked: re.Pattern  # an agent turn asking whether the debtor lets someone else speak for them
     consent_given: re.Pattern  # ...and the customer side's yes: that person is a party, as a guarantor is
+    guarantor_liability: re.Pattern  # the liability a guarantor signed for (连带责任): true when told to them
     debt_detail: re.Pattern
     disclosure_rule: ConductRule
     collection_rule: ConductRule
@@ -392,7 +393,7 @@ THIRD_PARTY_FILE = Keys({
     "third_party_answer": None, "right_party_confirmed": None, "handover": None, "agent_says_third_party": None,
     "verified_by_answer": fields("question", "not_question", "answer", "denial"),
     "known_to_debtor": fields("question", "answer"),
-    "guarantor": fields("said", "disputed", "consent_asked", "consent_given"),
+    "guarantor": fields("said", "disputed", "consent_asked", "consent_given", "liability"),
     "debt_detail": None, "disclosure_rule": _THIRD_PARTY_RULE, "collection_rule": _THIRD_PARTY_RULE,
     "someone_else": None,
 })
@@ -419,6 +420,7 @@ def _load_third_party(data: LineMap, categories: dict[str, Category]) -> ThirdPa
                             _with_fragments(data, "agent_says_third_party", _fragments(data), True),
                             _regex(guarantor, "said"), _regex(guarantor, "disputed"),
                             _regex(guarantor, "consent_asked"), _regex(guarantor, "consent_given"),
+                            _regex(guarantor, "liability"),
                             _regex(data, "debt_detail"),
                             rule("disclosure_rule"), rule("collection_rule"),
                             _with_fragments(data, "someone_else", _fragments(data), True))

@@ -128,6 +128,14 @@ def test_a_demand_on_the_verified_debtor_is_no_third_party_collection_unless_it_
     assert [f.category for f in someone_else.findings] == ["third_party_collection"]
 
 
+def test_the_liability_a_guarantor_signed_for_told_to_them_is_no_false_legal_claim(auditor):
+    spouse = (Turn("agent", "请问是方德胜先生吗？"), Turn("customer", "不是，我是他爱人。"))
+    liability = Turn("agent", "他不还，你就要承担连带责任，这是法律规定的。")
+    assert [f.category for f in auditor.audit("t", (*spouse, liability)).findings] == ["false_legal_threat"]
+    signed = (Turn("agent", "您在合同上签的是连带责任保证人，麻烦报一下身份证后四位。"), Turn("customer", "0917。是签过。"))
+    assert auditor.audit("t", (*spouse, *signed, liability)).findings == ()
+
+
 def test_a_near_certain_reader_names_its_own_act_beside_a_rules_other_name(auditor, rules_alone):
     turn = (Turn("agent", "老子让系统每天给你打三百个，打到你手机没电为止。"),)
     assert [f.category for f in rules_alone.audit("t", turn).findings] == ["improper_conduct"]
@@ -201,8 +209,8 @@ def test_a_sentence_too_short_to_weigh_yields_no_reader_finding(auditor):
     scored = auditor.learned.score(auditor.view(turn))
     assert [hit.category for _, _, _, row, _ in scored for hit in auditor.reader.above(row)] == ["intimidation"]
     assert auditor.audit("t", turn).findings == ()
-    longer = (Turn("agent", "你自己掂量着办吧"),)  # eight characters, and a rule reads it
-    assert [f.match_kind for f in auditor.audit("t", longer).findings] == ["pattern"]
+    ruled = (Turn("agent", "你给我等着瞧吧"),)  # as short, and a rule reads it
+    assert [f.match_kind for f in auditor.audit("t", ruled).findings] == ["pattern"]
 
 
 def test_customer_turns_are_never_read_as_agent_conduct(auditor):

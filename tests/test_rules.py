@@ -64,6 +64,12 @@ def test_the_same_words_from_the_customer_are_never_a_violation(auditor, case):
         ("五点前没有到账 后果自负", ["intimidation"]),
         ("我们不会上门 也不会 找你家里人", []),
         ("我室友说催收的会打给辅导员 打给爸妈", []),  # what a roommate said
+        # an open consequence left to the debtor; 「你自己掂量」 alone points back at what was said, here lawful
+        ("不然到时候后果你自己负", ["intimidation"]),
+        ("判决下来还有执行 你名下的车都可能被依法执行 你自己掂量", []),
+        # a fee the agent adds is a charge; the debtor's own payment code frozen by a court is no way to pay anyone
+        ("这个属于加急处理 要多收两百的加急费", ["unofficial_channel"]),
+        ("到时候法院查你的账户 你店里的收款码 该冻结的也得冻结", []),
     ],
 )
 def test_scope_negation_reports_and_lawful_notices(auditor, text, expected):
@@ -77,6 +83,19 @@ def test_scope_negation_reports_and_lawful_notices(auditor, text, expected):
 def test_bu_shou_negates_only_a_charge(auditor, text, hit, category, negated):
     start = text.index(hit)
     assert (out_of_scope(auditor.pack.scope, text, start, start + len(hit), category) is not None) == negated
+
+
+@pytest.mark.parametrize(("text", "hit", "reported"), [
+    ("你刚才说我们骗人", "骗人", True),
+    # talk about how the debtor speaks is the agent's own: 「你说普通话」 tells them to, 「你讲的什么鸟语」 mocks it
+    ("听不懂 你说普通话", "普通话", False),
+    ("你说啥 有人上你家堵门", "上你家堵门", True),  # what they said, asked back
+    ("你讲的什么鸟语 普通话会不会讲", "鸟语", False),
+])
+def test_talk_about_how_the_debtor_speaks_is_no_report(auditor, text, hit, reported):
+    start = text.index(hit)
+    why = out_of_scope(auditor.pack.scope, text, start, start + len(hit), "insult")
+    assert (why is not None and why.startswith("reported speech")) == reported
 
 
 def test_quote_is_the_exact_slice_of_the_text_as_given(auditor):
@@ -150,6 +169,9 @@ def test_third_party_on_the_line(auditor, agent_says, expected):
         # 「对」 to a question about a relationship verifies nothing
         ([("agent", "请问您是他家属吗？"), ("customer", "对。"), ("agent", "他欠款一万五，已经逾期两个月了。")],
          ["third_party_disclosure"]),
+        # the handed-over phone, an identity detail checked
+        ([("customer", "等下，他过来了。"), ("customer", "喂，我刘浩。"), ("agent", "刘先生您好，先核对一下，您出生年月是1990年5月吗？"),
+          ("customer", "对。"), ("agent", "您的信用卡逾期二十天，应还三千六。")], []),
         # fetched, but the next voice is another third party
         ([("customer", "我叫他爸来接。"), ("customer", "喂，我是他爸爸。"), ("agent", "他欠款一万五没还。")],
          ["third_party_disclosure"]),
@@ -179,6 +201,11 @@ def test_third_party_status_ends_when_the_handed_over_debtor_is_verified(auditor
           ("agent", "你认识季伟吧？他在我们这借的一万二，逾期半年了。")], ["third_party_disclosure"]),
         ([("agent", "你好，是符小燕吗？"), ("customer", "是我。"),
           ("agent", "你是吴振东的紧急联系人吧？他欠了两万三，三个月了。")], ["third_party_disclosure"]),
+        # the debt put on 他 at a lender named in passing
+        ([("agent", "你好，请问是罗建军家吗？"), ("customer", "是啊，你哪位？"),
+          ("agent", "他在恒信消费金融借的一万五，逾期四个多月了，人一直联系不上。")], ["third_party_disclosure"]),
+        ([("agent", "你好，我找一下你们财务室的孙丽。"), ("customer", "你哪位？"),
+          ("agent", "我是京华银行信用卡中心的，她那张卡欠了我们三万多，逾期半年了。")], ["third_party_disclosure"]),
         # asked for by name, the answer speaks of them
         ([("agent", "你好，我找一下你们仓库的马德胜。"), ("customer", "他在库房呢，你哪位？"),
           ("agent", "他在我们这边借了一万八，逾期四个多月了。")], ["third_party_disclosure"]),
@@ -279,6 +306,13 @@ def test_third_party_status_ends_when_the_handed_over_debtor_is_verified(auditor
         # the guarantee the listener signed, named by the agent, makes them a party to the debt
         ([("agent", "请问是冯志勇先生吗？"), ("customer", "我是。"),
           ("agent", "韩磊这笔贷款目前逾期本息合计十二万六千元。您签的是连带责任保证，银行有权要求您承担还款责任。")], []),
+        # telling a third party that the details are only for the debtor tells them nothing
+        ([*MOTHER_ANSWERS, ("agent", "谢谢您，不过我们只跟他本人沟通还款的事，麻烦让他回个电话。")], []),
+        ([("agent", "请问是邹德明先生吗？"), ("customer", "不是，我是他老婆。"),
+          ("agent", "邹德明的这笔车贷，您在借款合同上签的是共同借款人，现在逾期六十天，欠款一万九。")], []),
+        # asked whether the workplace has someone by that name, and it has: whoever answered is a third party
+        ([("agent", "你好，是华阳中学总务处吗？"), ("customer", "是的，什么事？"), ("agent", "你们学校有个老师叫戴敏吧？"),
+          ("customer", "有，戴老师在开会。"), ("agent", "戴敏在我们这边借了三万，逾期四个月了。")], ["third_party_disclosure"]),
     ],
 )
 def test_who_answered_is_read_from_the_exchange(auditor, turns, expected):
