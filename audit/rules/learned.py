@@ -67,6 +67,11 @@ SCOPE_REREADS = 2
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
+def _too_short(text: str) -> bool:
+    """Whether a sentence has too few Chinese characters for the reader to weigh (``MIN_FINDING_CJK_CHARS``)."""
+    return len(_CJK.findall(text)) < MIN_FINDING_CJK_CHARS
+
+
 class ReaderFindings:
     def __init__(self, pack: RulePack, reader: LearnedReader):
         self.pack = pack
@@ -84,7 +89,7 @@ class ReaderFindings:
     def find(self, call: CallView, scored: list | None = None) -> list[Finding]:
         findings = []
         for view, start, end, row, theirs in self.score(call) if scored is None else scored:
-            if theirs or len(_CJK.findall(view.canonical, start, end)) < MIN_FINDING_CJK_CHARS:
+            if theirs or _too_short(view.canonical[start:end]):
                 continue
             for hit in self.reader.above(row):
                 if view.speaker != "agent" and hit.score < MIN_FINDING_SCORE_UNKNOWN_SPEAKER:
@@ -97,14 +102,13 @@ class ReaderFindings:
     def reads_lawful(self, call: CallView, finding: Finding, scored: list) -> bool:
         """Whether the reader scores the sentence of a rule's finding under RULE_SET_ASIDE_BELOW in every category (if
         it has words enough to weigh; under RULE_SET_ASIDE_BELOW_UNKNOWN_SPEAKER in a turn of unknown speaker, or
-        reads it there as the other side's words). Findings that rest on who is listening (third parties) are the rules' alone: the reader cannot see
-        that."""
+        reads it there as the other side's words). Findings that rest on who is listening (third parties) are the
+        rules' alone: the reader cannot see that."""
         if finding.match_kind in ("context", "model"):
             return False
         for view, start, end, row, theirs in scored:
             if view.speaker == "agent":
-                set_aside = row.max() < RULE_SET_ASIDE_BELOW and \
-                    len(_CJK.findall(view.canonical, start, end)) >= MIN_FINDING_CJK_CHARS
+                set_aside = row.max() < RULE_SET_ASIDE_BELOW and not _too_short(view.canonical[start:end])
             else:
                 set_aside = theirs or row.max() < RULE_SET_ASIDE_BELOW_UNKNOWN_SPEAKER
             if view.index == finding.turn and set_aside:
@@ -141,7 +145,7 @@ class ReaderFindings:
             phrase_start = max([phrase_start] + [at for at in view.pauses if at <= evidence_start])
             phrase_end = min([phrase_end] + [at for at in view.pauses if at >= evidence_end])
             kept = [at for at in kept if not phrase_start <= at < phrase_end]
-            if len(_CJK.findall("".join(text[at] for at in kept))) < MIN_FINDING_CJK_CHARS:
+            if _too_short("".join(text[at] for at in kept)):
                 return None
         return None
 
