@@ -306,6 +306,19 @@ def test_third_party_status_ends_when_the_handed_over_debtor_is_verified(auditor
         # the guarantee the listener signed, named by the agent, makes them a party to the debt
         ([("agent", "请问是冯志勇先生吗？"), ("customer", "我是。"),
           ("agent", "韩磊这笔贷款目前逾期本息合计十二万六千元。您签的是连带责任保证，银行有权要求您承担还款责任。")], []),
+        # a yes that names what they are to the debtor in 吴语 (伊 for 他/她) says who answered
+        ([("agent", "喂，请问是钱佳琪家里吗？"), ("customer", "是呀，我是伊外婆，伊在杭州上班。"),
+          ("agent", "外婆您好，钱佳琪在我们这里分期欠了四千二，两个月没还了。")], ["third_party_disclosure"]),
+        # the listener is the contact the debtor gave, whatever name they answered to
+        ([("agent", "喂，是苏晓雨吧？"), ("customer", "是我，你哪位？"),
+          ("agent", "我是橙子分期的，你表哥陆凯留的紧急联系人是你。"), ("customer", "哦，他怎么了？"),
+          ("agent", "他就是欠钱不还，六千八，拖了三个月了。")], ["third_party_disclosure"]),
+        # a teacher told that a student of theirs owes
+        ([("agent", "喂，请问是城南职校的吴老师吗？"), ("customer", "我是，你哪里？"),
+          ("agent", "吴老师，我这边是速花平台的，你们班那个 严子豪 欠我们平台九千 一直不还。")],
+         ["third_party_disclosure"]),
+        ([("agent", "请问是方老师吗？"), ("customer", "是我，什么事？"),
+          ("agent", "有个学生叫韩冬是您带的吧？他在网贷平台欠款一万一 已经严重逾期。")], ["third_party_disclosure"]),
         # telling a third party that the details are only for the debtor tells them nothing
         ([*MOTHER_ANSWERS, ("agent", "谢谢您，不过我们只跟他本人沟通还款的事，麻烦让他回个电话。")], []),
         ([("agent", "请问是邹德明先生吗？"), ("customer", "不是，我是他老婆。"),
