@@ -110,7 +110,9 @@ def test_a_sentence_that_denies_one_thing_and_menaces_another_is_read_again_with
     first_start, first_end = auditor.reader.evidence(text, "intimidation")
     assert "看住" in text[first_start:first_end]  # the words that weighed most first are the negated ones
     findings = ReaderFindings(auditor.pack, auditor.reader).find(view)
-    assert [f.category for f in findings] == ["intimidation"] and "小子" in findings[0].matched
+    # found again in what is left once the denied phrase is out: its evidence lies past 「看住」
+    assert [f.category for f in findings] == ["intimidation"]
+    assert text.index(findings[0].matched) > text.index("看住")
 
 
 def test_a_consequence_skipping_the_judgment_is_still_read(auditor):
@@ -157,14 +159,14 @@ def test_a_rule_hit_in_a_sentence_the_reader_reads_as_lawful_is_set_aside(audito
 
 
 def test_a_sentence_too_short_to_weigh_sets_no_rule_hit_aside(auditor):
-    turn = (Turn("agent", "我找人收拾你"),)
+    turn = (Turn("agent", "我黑白两道都有人"),)
     assert max(float(row.max()) for _, _, _, row, _ in auditor.learned.score(auditor.view(turn))) < RULE_SET_ASIDE_BELOW
-    assert [f.category for f in auditor.audit("t", turn).findings] == ["violence_threat"]  # six characters: no reading
+    assert [f.category for f in auditor.audit("t", turn).findings] == ["intimidation"]  # seven characters: no reading
 
 
 def test_a_rule_hit_in_a_turn_of_unknown_speaker_needs_the_reader_to_see_something(auditor, rules_alone):
     # the customer's plea in a mono recording shares the rule's words (别逼我); said by the agent, the rule stands
-    text = "别逼我，我也是没办法，工地老板欠我工钱还没结"
+    text = "你别逼我，我也是打工的，上面压着呢"
     score = max(float(row.max()) for _, _, _, row, _ in auditor.learned.score(auditor.view((Turn("agent", text),))))
     assert RULE_SET_ASIDE_BELOW <= score < RULE_SET_ASIDE_BELOW_UNKNOWN_SPEAKER
     for speaker, kept in (("agent", ["intimidation"]), ("unknown", [])):

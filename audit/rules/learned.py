@@ -47,7 +47,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 # 5 of those under 0.1 (all in violation-free calls). On the other opened splits, with a reader fitted without them
 # (and rules written on them), 16 of 1,018 right findings sat under 0.1, and critical-call recall went from 0.976 to
 # 0.973 (2 of 747 calls). A sentence too short to weigh (MIN_FINDING_CJK_CHARS) sets nothing aside in an agent's turn:
-# there the reader's doubt about 「我找人收拾你」 is no reading of lawful talk.
+# there the reader's doubt about 「我黑白两道都有人」 is no reading of lawful talk.
 RULE_SET_ASIDE_BELOW = 0.1
 # In a turn of unknown speaker half the words are the customer's (「你不要逼我，人家欠我的钞票也收勿回来」), and a rule
 # reading them is wrong; what the collector says there, the reader sees plainly. On all opened splits, with a reader
