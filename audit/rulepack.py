@@ -410,14 +410,14 @@ def _load_third_party(data: LineMap, categories: dict[str, Category]) -> ThirdPa
                            patterns=_regexes(spec, "patterns"), description_zh=_chinese(spec))
 
     verified, known = _require(data, "verified_by_answer", dict), _require(data, "known_to_debtor", dict)
-    guarantor = _require(data, "guarantor", dict)
-    return ThirdPartyConfig(_with_fragments(data, "third_party_answer", _fragments(data), True),
-                            _with_fragments(data, "right_party_confirmed", _fragments(data), True),
+    guarantor, fragments = _require(data, "guarantor", dict), _fragments(data)
+    return ThirdPartyConfig(_with_fragments(data, "third_party_answer", fragments, True),
+                            _with_fragments(data, "right_party_confirmed", fragments, True),
                             _regexes(data, "handover", True), _regex(verified, "question"),
                             _regex(verified, "not_question"), _regex(verified, "answer"), _regex(verified, "denial"),
-                            _regex(known, "question"),
+                            _with_fragments(known, "question", fragments, True)[0],
                             _regex(known, "answer"),
-                            _with_fragments(data, "agent_says_third_party", _fragments(data), True),
+                            _with_fragments(data, "agent_says_third_party", fragments, True),
                             _regex(guarantor, "said"), _regex(guarantor, "disputed"),
                             _regex(guarantor, "consent_asked"), _regex(guarantor, "consent_given"),
                             _regex(guarantor, "liability"),

@@ -175,6 +175,13 @@ def test_third_party_on_the_line(auditor, agent_says, expected):
         # fetched, but the next voice is another third party
         ([("customer", "我叫他爸来接。"), ("customer", "喂，我是他爸爸。"), ("agent", "他欠款一万五没还。")],
          ["third_party_disclosure"]),
+        # called to the phone (「恁的电话」), an identity detail asked and given as its digits
+        ([("customer", "你等着 建新 建新 恁的电话"), ("customer", "喂 我吴建新"),
+          ("agent", "吴先生你好 跟你核对一下 身份证后四位是"), ("customer", "四六一二"),
+          ("agent", "好 对上了 你那笔借款 欠款七千三百 逾期一百零二天")], []),
+        # ...digits said to a question that asks for none verify nothing
+        ([("agent", "请问您是他家属吗？"), ("customer", "一三八一二"), ("agent", "他欠款一万五，已经逾期两个月了。")],
+         ["third_party_disclosure"]),
     ],
 )
 def test_third_party_status_ends_when_the_handed_over_debtor_is_verified(auditor, turns, expected):
@@ -288,6 +295,21 @@ def test_third_party_status_ends_when_the_handed_over_debtor_is_verified(auditor
         # asked whether the debtor is in debt, the one asking is whoever answered: the agent knows
         ([("agent", "请问易文斌在家吗？"), ("customer", "他不在，我是他爷爷。"),
           ("unknown", "他是不是在外面欠了别个钱咯？前几天也有人打过来。")], []),
+        # a yes to the name, in a turn that names the listener the debtor's contact, is the contact's yes
+        ([("agent", "喂 你好 请问是李先生吗 蒋秀兰留的紧急联系人是你"), ("customer", "我是 蒋秀兰是我家阿姨啊 怎么了"),
+          ("agent", "蒋秀兰在我们平台借了八千块 已经逾期七十多天了")], ["third_party_disclosure"]),
+        # asked whether they are the debtor's relative, and they are; the debt then put on 「你儿子」 at length
+        ([("agent", "喂 是彭志军的妈妈吗"), ("customer", "是咯 你是哪个"),
+          ("agent", "我是悠付平台的 你儿子彭志军在我们平台分期买东西欠了四千三")], ["third_party_disclosure"]),
+        # asked whether they know her, a pause before 你; the contact the debtor made of them
+        ([("agent", "喂，请问是李春生老师吗？"), ("customer", "我是，你哪位？"),
+          ("agent", "李老师，我是赣鑫小贷的。你们学校的黄丽娟老师，你认识吧？"), ("customer", "认识，同事。怎么了？"),
+          ("agent", "她在我们这借了两万，现在逾期四个多月。")], ["third_party_disclosure"]),
+        # 阿姐, 阿爸: 闽粤 kin terms; the debtor handing the phone over (「阿爸你来听」) leaves earlier details the debtor's
+        ([("agent", "喂 请问是陈泽鹏吗"), ("customer", "阿是做什么"), ("agent", "我泉盛小贷的 你借的一万六 到现在一分没还"),
+          ("customer", "阿爸你来听"), ("customer", "喂 我是伊阿爸 阿鹏做什么了"), ("agent", "你好 麻烦让他回个电话")], []),
+        ([("agent", "喂 郑晓玲吗"), ("customer", "嗯 是"), ("customer", "喂 我是她阿姐 你哪个单位的"),
+          ("agent", "你妹妹欠了我们六千多 你做阿姐的劝劝她")], ["third_party_disclosure"]),
         # a no to 「请问是X先生吗」 says someone else answered
         ([("agent", "请问是黄世军黄先生吗？"), ("customer", "不是。"), ("agent", "借款逾期四十四天了，欠款七千七。")],
          ["third_party_disclosure"]),
@@ -336,6 +358,7 @@ def test_who_answered_is_read_from_the_exchange(auditor, turns, expected):
     ("answer", "expected"),
     [
         ("对对，我同意，你跟他说。", []),  # the debtor lets the friend speak for them
+        ("确定确定 你跟他讲", []),
         ("不行，这是我自己的事。", ["third_party_disclosure"]),
     ],
 )

@@ -155,7 +155,7 @@ def clause_bounds(scope: ScopeConfig, text: str, start: int, end: int) -> tuple[
 SCOPE_BEFORE_CHARS = 14  # how far before a hit reported speech or a lawful notice may stand
 SCOPE_AFTER_CHARS = 20  # how far after a hit a disavowal or lawful notice may stand
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]")
-_OPEN_QUOTES, _CLOSE_QUOTES = "「“‘\"『", "」”’\"』"
+_OPEN_QUOTES, _CLOSE_QUOTES = "「“‘『", "」”’』"
 
 
 def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
@@ -214,7 +214,8 @@ def out_of_scope(scope: ScopeConfig, text: str, start: int, end: int, category: 
         return f"reported speech 「{reported.group(0)}」"
     opened = sum(text.count(q, sentence_start, start) for q in _OPEN_QUOTES)
     closed = sum(text.count(q, sentence_start, start) for q in _CLOSE_QUOTES)
-    if opened > closed:
+    # a straight quote opens and closes alike: an odd count before the hit leaves one open
+    if opened > closed or text.count('"', sentence_start, start) % 2:
         return "inside quotation marks"
     if category in scope.lawful_categories:
         lawful = scope.lawful_notice.search(text[max(clause_start, start - SCOPE_BEFORE_CHARS):

@@ -116,7 +116,9 @@ def find_third_party(pack: RulePack, call: CallView) -> OnTheLine:
             continue
         if view.speaker in AGENT_SIDE and guarantor is None and config.guarantor.search(text):
             guarantor = "said"
-        if view.speaker in AGENT_SIDE and any(p.search(text) for p in config.agent_says_third_party):
+        puts_debt_elsewhere = view.speaker in AGENT_SIDE and any(
+            p.search(text) for p in config.agent_says_third_party)
+        if puts_debt_elsewhere:
             if holder is None and guarantor == "said":
                 withheld.extend(pending)
             elif holder is None:
@@ -124,7 +126,8 @@ def find_third_party(pack: RulePack, call: CallView) -> OnTheLine:
                 told = _discloses(config, pending)
             holder, pending = "third_party", []
             answered = True
-        asked_if_debtor = view.speaker in AGENT_SIDE and _asks_if_debtor(pack, text)
+        # 「请问是李先生吗 蒋秀兰留的紧急联系人是你」 asks who the contact is, not whether this is the debtor
+        asked_if_debtor = view.speaker in AGENT_SIDE and _asks_if_debtor(pack, text) and not puts_debt_elsewhere
         asked_if_known = view.speaker in AGENT_SIDE and bool(config.acquaintance_question.search(text))
         asked_consent = view.speaker in AGENT_SIDE and bool(config.consent_asked.search(text))
         if view.speaker in AGENT_SIDE and guarantor == "said":
