@@ -465,6 +465,16 @@ def test_the_official_channel_is_owed_to_a_debtor_fetched_to_the_phone(auditor, 
         ("您好，北辰汽车金融常海波，工号2031，本次通话录音。", "institution", "present"),
         ("好的，打扰了。我是深圳恒信的郑先生，本次通话有录音。", "institution", "present"),
         ("你好，逾期的金额，你知道吧？", "institution", "missing"),  # 金额 starts with a surname but is no name
+        # the name asked, then who calls: the agent waits for the answer before the debt
+        ("喂 你好 陈锦发吧 我是橙意借的 姓庄", "right_party_verification", "present"),
+        ("喂，冉小虎？", "right_party_verification", "present"),
+        ("喂 陈小勇是吧 我黔鹿普惠的 你那个九千二 今天第六十天了啊", "right_party_verification", "missing"),
+        # the lender's short name opening the turn, or named bare with what it is
+        ("瑞禾的 你那笔钱到底还不还 五千四", "institution", "present"),
+        ("对 悠付的 你那个分期两千八百六", "institution", "present"),
+        ("喂 庄国辉吗 泉盛小贷", "institution", "present"),
+        ("好的 你那个欠款什么时候还", "institution", "missing"),
+        ("是的 你那个分期逾期了", "institution", "missing"),
         ("您好，京畿信诚商务咨询的李卫东，受小橙花委托，咱电话录音。", "agent_identity", "present"),
         ("我佛山汇通的 姓梁 那个 受闪借委托 通话录音啊", "agent_identity", "present"),
         # whatever stands between the greeting and the agent's own name is the institution

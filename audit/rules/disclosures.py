@@ -18,13 +18,16 @@ NOT_APPLICABLE_WHEN_THIRD_PARTY = frozenset({"purpose", "official_channel"})
 
 
 def _first_match(rule: DisclosureRule, view: TurnView, before_char: int | None = None) -> tuple[int, int] | None:
-    """The span of ``view.canonical`` (up to ``before_char``) that says it, read as run together or, failing that,
-    with the turn's pauses (see ``TurnView.paused``)."""
+    """The span of ``view.canonical`` (ending by ``before_char``) that says it, read as run together or, failing that,
+    with the turn's pauses (see ``TurnView.paused``). Patterns see the whole turn: what follows a question says
+    whether the agent waited for its answer."""
     for text, to_canonical in view.readings:
-        if before_char is not None:
-            text = text[:before_char] if to_canonical is None else text[:bisect_left(to_canonical, before_char)]
+        limit = len(text) if before_char is None else (
+            before_char if to_canonical is None else bisect_left(to_canonical, before_char))
         for pattern in rule.patterns:
             for match in pattern.finditer(text):
+                if match.end() > limit:
+                    break
                 if not any(exception.search(text, max(0, match.start() - 6), match.end() + 6)
                            for exception in rule.exceptions):
                     return (match.start(), match.end()) if to_canonical is None else view.in_canonical(
