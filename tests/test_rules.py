@@ -465,6 +465,8 @@ def test_the_official_channel_is_owed_to_a_debtor_fetched_to_the_phone(auditor, 
         ("您好，北辰汽车金融常海波，工号2031，本次通话录音。", "institution", "present"),
         ("好的，打扰了。我是深圳恒信的郑先生，本次通话有录音。", "institution", "present"),
         ("你好，逾期的金额，你知道吧？", "institution", "missing"),  # 金额 starts with a surname but is no name
+        ("我系金满仓嘅曾生 你今日有冇得处理", "agent_identity", "present"),
+        ("喂 崔永刚吗 金穗花的 我叫李娜 你那钱拖了快俩月了", "agent_identity", "present"),
         # the name asked, then who calls: the agent waits for the answer before the debt
         ("喂 你好 陈锦发吧 我是橙意借的 姓庄", "right_party_verification", "present"),
         ("喂，冉小虎？", "right_party_verification", "present"),
