@@ -509,6 +509,19 @@ def test_openings_as_agents_say_them(auditor, opening, disclosure, status):
     assert statuses(auditor, turns)[0][disclosure] == status
 
 
+@pytest.mark.parametrize(
+    ("says", "status"),
+    [
+        ("喂 邓显贵 渝来花的 你欠四千 五个月了", "present"),
+        ("喂 汪小虎 皖禾消费金融的 你那个钱拖到么斯时候", "present"),
+        ("喂 汪小虎 皖禾消费金融的 你现在方便讲话吗", "missing"),
+    ],
+)
+def test_purpose_said_the_way_hurried_agents_say_it(auditor, says, status):
+    turns = [("agent", says), ("customer", "嗯"), ("agent", "那你今天处理一下，再见。")]
+    assert statuses(auditor, turns)[0]["purpose"] == status
+
+
 def test_disclosure_is_unverifiable_where_recognition_was_poor(auditor):
     turns = [Turn("agent", "喂您好请问张伟先生吗", avg_logprob=-1.6)] + [Turn(*t) for t in COMPLIANT[1:]]
     assert statuses(auditor, turns)[0]["recording_notice"] == "unverifiable"
