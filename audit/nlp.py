@@ -34,8 +34,9 @@ COMMON_WORD_FREQ = 20
 # 「让人扎了」「被人砸了」: 人 is the someone who does what follows, so a misheard word cannot start at it (人扎 is no 人渣)
 SOMEONE_DOES = frozenset({"让人", "被人", "叫人", "给人", "有人", "找人", "派人"})
 USER_WORD_FREQ = 200_000  # high enough that jieba keeps a lexicon term whole inside a longer run of characters
-# The name of the person asked for (「请问是庞子淇本人吗」「是潘志强先生吗」) is a name, not a misheard word.
-_ADDRESSED_NAME = re.compile(r"(?<=是)[\u4e00-\u9fff]{2,3}(?=本人|先生|女士|小姐)")
+# The name of the person asked for (「请问是庞子淇本人吗」「是潘志强先生吗」「是叶诗涵吗」) is a name, not a misheard word
+# (是叶 is no 失业).
+_ADDRESSED_NAME = re.compile(r"(?<=是)[\u4e00-\u9fff]{2,3}(?=本人|先生|女士|小姐|吗|吧|伐|嘛|么|是吧|对吧)")
 
 
 @lru_cache(maxsize=65_536)

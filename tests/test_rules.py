@@ -470,6 +470,10 @@ def test_the_official_channel_is_owed_to_a_debtor_fetched_to_the_phone(auditor, 
         # the name asked, then who calls: the agent waits for the answer before the debt
         ("喂 你好 陈锦发吧 我是橙意借的 姓庄", "right_party_verification", "present"),
         ("喂，冉小虎？", "right_party_verification", "present"),
+        ("喂，是章婷婷伐？", "right_party_verification", "present"),  # 伐 asks as 吗 does (吴语)
+        ("喂,你好,是叶诗涵吗?", "right_party_verification", "present"),  # 是叶 is a name asked for, no 失业
+        ("喂 游晓峰 是你本人吧", "right_party_verification", "present"),
+        ("喂 你好 是钟伟吧 我是金橙借款的 姓熊", "right_party_verification", "present"),  # the lender's name is no debt
         ("喂，是刘洋家吧？我是恒辽消费金融的，姓马。你那六千八的分期逾期俩月了", "right_party_verification", "missing"),
         ("喂，您好，请问杨帆在吗？我是广发银行信用卡中心的，你那笔借款逾期了", "right_party_verification", "missing"),
         ("喂 陈小勇是吧 我黔鹿普惠的 你那个九千二 今天第六十天了啊", "right_party_verification", "missing"),
