@@ -126,8 +126,10 @@ def find_third_party(pack: RulePack, call: CallView) -> OnTheLine:
                 told = _discloses(config, pending)
             holder, pending = "third_party", []
             answered = True
-        # 「请问是李先生吗 蒋秀兰留的紧急联系人是你」 asks who the contact is, not whether this is the debtor
-        asked_if_debtor = view.speaker in AGENT_SIDE and _asks_if_debtor(pack, text) and not puts_debt_elsewhere
+        # 「请问是李先生吗 蒋秀兰留的紧急联系人是你」 asks who the contact is, and 「您签的是连带责任保证人，麻烦报一下身份证后
+        # 四位」 checks the guarantor: neither asks whether this is the debtor
+        asked_if_debtor = (view.speaker in AGENT_SIDE and _asks_if_debtor(pack, text) and not puts_debt_elsewhere
+                           and not config.guarantor.search(text))
         asked_if_known = view.speaker in AGENT_SIDE and bool(config.acquaintance_question.search(text))
         asked_consent = view.speaker in AGENT_SIDE and bool(config.consent_asked.search(text))
         if view.speaker in AGENT_SIDE and guarantor == "said":
