@@ -48,7 +48,7 @@ def test_a_fresh_install_of_the_wheel_audits_a_call(wheel, tmp_path):
     call = {"call_id": "wheel_1", "turns": [
         {"speaker": "agent", "text": "您好，我是安和商务的催收员小王，工号3301，本次通话录音。请问是张伟本人吗？"},
         {"speaker": "customer", "text": "是我。"},
-        {"speaker": "agent", "text": "你再不还钱，明天我们就去你单位闹，让你同事都知道你是老赖。"}]}
+        {"speaker": "agent", "text": "你这个老赖，再不还钱，明天我们就去你单位闹，让你同事都知道你欠钱不还。"}]}
     (tmp_path / "in.jsonl").write_text(json.dumps(call, ensure_ascii=False) + "\n", encoding="utf-8")
     run = subprocess.run([str(python), "-m", "audit", "scan", "in.jsonl", "--out", "out.jsonl"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=600)
