@@ -88,7 +88,8 @@ def read_corpus(root: Path = ROOT) -> list[dict]:
 
 def call_examples(path: Path, author: str, context_only: Callable[[dict, str], bool]) -> list[dict]:
     """The agent turns of a labelled call file as examples; ``context_only(call, quote)`` says whether a
-    third_party_disclosure quote is one only because a third party is listening."""
+    third_party_disclosure quote is one only because a third party is listening. ``before``: the nearest earlier
+    turn that is not the agent's (the reader does not read it; ``bench/reader_with_context.py`` does)."""
     examples = []
     for line in path.read_text(encoding="utf-8").splitlines():
         call = json.loads(line)
@@ -98,12 +99,16 @@ def call_examples(path: Path, author: str, context_only: Callable[[dict, str], b
             context = violation["category"] == CONTEXT_ONLY and context_only(call, violation["quote"])
             (unknown if context else quotes).setdefault(violation["turn"], []).append(
                 (violation["category"], violation["quote"]))
+        before = ""
         for index, turn in enumerate(call["turns"]):
-            if turn["speaker"] == "agent":
-                turn_quotes = quotes.get(index, [])
-                examples.append({"text": turn["text"], "labels": {c for c, _ in turn_quotes}, "author": author,
-                                 "quotes": turn_quotes, "unknown_quotes": unknown.get(index, []),
-                                 "unknown": {c for c, _ in unknown.get(index, [])} - {c for c, _ in turn_quotes}})
+            if turn["speaker"] != "agent":
+                before = turn["text"]
+                continue
+            turn_quotes = quotes.get(index, [])
+            examples.append({"text": turn["text"], "labels": {c for c, _ in turn_quotes}, "author": author,
+                             "quotes": turn_quotes, "unknown_quotes": unknown.get(index, []),
+                             "unknown": {c for c, _ in unknown.get(index, [])} - {c for c, _ in turn_quotes},
+                             "before": before})
     return examples
 
 
@@ -123,7 +128,7 @@ def sentence_examples(examples: list[dict]) -> list[dict]:
             labels = {c for c, q in example.get("quotes", []) if q in sentence}
             unknown = {c for c, q in example.get("unknown_quotes", []) if q in sentence} - labels
             expanded.append({"text": sentence, "labels": labels, "unknown": unknown, "author": example["author"],
-                             "speaker": example.get("speaker", "agent")})
+                             "speaker": example.get("speaker", "agent"), "before": example.get("before", "")})
     return expanded
 
 

@@ -114,10 +114,11 @@ def find_third_party(pack: RulePack, call: CallView) -> OnTheLine:
                 pending = []
             asked_if_debtor = asked_if_known = asked_consent = False
             continue
-        if view.speaker in AGENT_SIDE and guarantor is None and config.guarantor.search(text):
+        agent = view.speaker in AGENT_SIDE
+        names_guarantor = agent and bool(config.guarantor.search(text))
+        puts_debt_elsewhere = agent and any(p.search(text) for p in config.agent_says_third_party)
+        if names_guarantor and guarantor is None:
             guarantor = "said"
-        puts_debt_elsewhere = view.speaker in AGENT_SIDE and any(
-            p.search(text) for p in config.agent_says_third_party)
         if puts_debt_elsewhere:
             if holder is None and guarantor == "said":
                 withheld.extend(pending)
@@ -128,8 +129,7 @@ def find_third_party(pack: RulePack, call: CallView) -> OnTheLine:
             answered = True
         # 「请问是李先生吗 蒋秀兰留的紧急联系人是你」 asks who the contact is, and 「您签的是连带责任保证人，麻烦报一下身份证后
         # 四位」 checks the guarantor: neither asks whether this is the debtor
-        asked_if_debtor = (view.speaker in AGENT_SIDE and _asks_if_debtor(pack, text) and not puts_debt_elsewhere
-                           and not config.guarantor.search(text))
+        asked_if_debtor = agent and _asks_if_debtor(pack, text) and not (puts_debt_elsewhere or names_guarantor)
         asked_if_known = view.speaker in AGENT_SIDE and bool(config.acquaintance_question.search(text))
         asked_consent = view.speaker in AGENT_SIDE and bool(config.consent_asked.search(text))
         if view.speaker in AGENT_SIDE and guarantor == "said":
