@@ -52,10 +52,12 @@ class Auditor:
         evidence is quoted from the text as given), then score it with the scorecard."""
         call = self.view(turns)
         conduct = self.conduct.find(call)
+        theirs = frozenset()
         if self.learned:  # the reader's scores, once: they set rule hits aside and make the model's findings
             scored = self.learned.score(call)
             conduct = [f for f in conduct if not self.learned.reads_lawful(call, f, scored)]
-        line = find_third_party(self.pack, call)
+            theirs = frozenset((view.index, start, end) for view, start, end, _, other in scored if other)
+        line = find_third_party(self.pack, call, theirs)
         conduct = [f for f in conduct if not _told_guarantor(f, line.to_guarantor, self.pack.third_party)]
         texts, yields_to = [turn.text for turn in turns], self.pack.scope.yields_to
         findings = apply_precedence(conduct + [f for f in line.findings if not _covered(f, conduct)], texts, yields_to)

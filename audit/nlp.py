@@ -31,8 +31,8 @@ jieba.setLogLevel(logging.WARNING)
 # A homophone of a two-character term is believed only if the span is not itself a common word: 于七 is an ASR error
 # for 逾期, 预期 ("expected") is a real word that sounds the same. jieba's dictionary counts say which is which.
 COMMON_WORD_FREQ = 20
-# 「让人扎了」「被人砸了」: 人 is the someone who does what follows, so a misheard word cannot start at it (人扎 is no 人渣)
-SOMEONE_DOES = frozenset({"让人", "被人", "叫人", "给人", "有人", "找人", "派人"})
+# 「让人扎了」「被人砸了」「遭人扎了」: 人 is the someone who does what follows, so a misheard word cannot start at it (人扎 is no 人渣)
+SOMEONE_DOES = frozenset({"让人", "被人", "叫人", "给人", "有人", "找人", "派人", "遭人", "挨人"})
 USER_WORD_FREQ = 200_000  # high enough that jieba keeps a lexicon term whole inside a longer run of characters
 # The name of the person asked for (「请问是庞子淇本人吗」「是潘志强先生吗」「是叶诗涵吗」) is a name, not a misheard word
 # (是叶 is no 失业).

@@ -124,6 +124,9 @@ class ScopeConfig:
     # categories the condition frames although the cue does not: a veiled consequence after a judgment not
     # performed (「判决以后不履行的，法院可以强制执行，后果要您自己承担」) is that lawful consequence
     condition_categories: frozenset[str]
+    # a visit announced as the rules for one ask (ahead, with a badge, with consent): no menace in these categories
+    lawful_visit: re.Pattern | None
+    lawful_visit_categories: frozenset[str]
     customer_voice: re.Pattern
     customer_voice_not_for: frozenset[str]
     # words aimed at the collectors as a group (「你们这帮催收的」): the customer's voice for every category, insults too
@@ -431,7 +434,7 @@ SCOPE_FILE = Keys({
     "negation": fields("window_chars", "cue", "weak_window_chars", "weak_cue", "conditional_markers", "frame",
                        "past_pause"),
     "disavowal": None, "warning_after": None, "reported_speech": None,
-    "lawful_notice": fields("categories", "cue", "condition", "condition_also_for"),
+    "lawful_notice": fields("categories", "cue", "condition", "condition_also_for", "visit", "visit_for"),
     "customer_voice": fields("cue", "not_for", "at_collectors"),
     "yields_to": fields(*CONDUCT_CATEGORIES, noun="category"),
 })
@@ -458,6 +461,8 @@ def _load_scope(data: LineMap) -> ScopeConfig:
         lawful_categories=frozenset(_strings(lawful, "categories", True)),
         lawful_condition=_regex(lawful, "condition"),
         condition_categories=frozenset(_strings(lawful, "categories", True) + _strings(lawful, "condition_also_for")),
+        lawful_visit=_regex(lawful, "visit") if "visit" in lawful else None,
+        lawful_visit_categories=frozenset(_strings(lawful, "visit_for")),
         customer_voice=_regex(voice, "cue"),
         customer_voice_not_for=frozenset(_strings(voice, "not_for", True)),
         at_collectors=_regex(voice, "at_collectors"),

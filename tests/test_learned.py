@@ -258,3 +258,23 @@ def test_training_reproduces_the_shipped_models_scores():
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "largest score difference" in run.stdout
+
+
+@pytest.mark.parametrize(("listener", "told"), [
+    # the wife's own guess at what the call is about: her words, not the agent's disclosure
+    ("是不是又在网上欠钱了 你跟我讲 我不骂他", False),
+    ("他欠钱关我什么事 我只管发工资", False),
+    ("上回也有人打来 讲他欠了钱 吓得我几晚没睡着", False),
+    # the agent telling her, in the same mono recording
+    ("你是他老婆是吧 那跟你说也一样 他在我们平台借了六千 逾期三个月了", True),
+])
+def test_a_debt_detail_in_a_turn_of_unknown_speaker_read_as_the_listeners_words_tells_nobody(auditor, rules_alone,
+                                                                                              listener, told):
+    turns = (Turn("unknown", "喂你好 我是长青金融的 姓周 请问是赵刚吗"),
+             Turn("unknown", "他出去了 我是他老婆 你们找他么事"),
+             Turn("agent", "是他本人的业务 不方便跟您讲 麻烦让他回个电话"),
+             Turn("unknown", listener))
+    def told_her(audit) -> bool:
+        return any(f.category == "third_party_disclosure" and f.turn == 3 for f in audit.findings)
+    assert told_her(rules_alone.audit("t", turns))  # the rules alone cannot tell whose words these are
+    assert told_her(auditor.audit("t", turns)) == told

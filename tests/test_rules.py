@@ -348,6 +348,10 @@ def test_third_party_status_ends_when_the_handed_over_debtor_is_verified(auditor
         # asked whether the workplace has someone by that name, and it has: whoever answered is a third party
         ([("agent", "你好，是华阳中学总务处吗？"), ("customer", "是的，什么事？"), ("agent", "你们学校有个老师叫戴敏吧？"),
           ("customer", "有，戴老师在开会。"), ("agent", "戴敏在我们这边借了三万，逾期四个月了。")], ["third_party_disclosure"]),
+        # a mono recording: the turn that puts the debt on the worker is the agent's, though it opens like 「他在上班」
+        ([("unknown", "喂 哪个"), ("unknown", "是不是物流园的何老板 我恒泰小贷的 你那里是不是有个叫孙建的司机"),
+          ("unknown", "是在我这儿 做啥子"), ("unknown", "他在我们恒泰借了一万 逾期三个月了 你是他老板 帮我们说一下")],
+         ["third_party_disclosure"]),
     ],
 )
 def test_who_answered_is_read_from_the_exchange(auditor, turns, expected):

@@ -222,6 +222,11 @@ def out_of_scope(scope: ScopeConfig, text: str, start: int, end: int, category: 
                                                  min(clause_end, end + SCOPE_AFTER_CHARS)])
         if lawful:
             return f"lawful notice 「{lawful.group(0)}」"
+    if scope.lawful_visit and category in scope.lawful_visit_categories:
+        # the terms of a visit follow it in clauses of their own (「…上门核实，会带工牌，到之前会短信通知」)
+        visit = scope.lawful_visit.search(text, max(sentence_start, start - SCOPE_BEFORE_CHARS), after_end)
+        if visit:
+            return f"a visit announced as the rules ask 「{visit.group(0)}」"
     if category in scope.condition_categories:
         condition = scope.lawful_condition.search(text, sentence_start, start)
         if condition:

@@ -11,7 +11,9 @@ and fires nothing. A listener is told of the debt once: the first disclosure to 
 debt on someone else (「他在我们这借的一万二」「你是他的担保人」) shows that whoever answered is not the debtor,
 whatever name they answered to. A guarantor who signed is a party to the debt: what is said to them is held back, and
 becomes a finding only if they deny having signed (「我就是个紧急联系人，啥都没签过」). So is someone the debtor, asked
-on the call, lets speak for them (「您同意让您朋友来跟我沟通吗」「对，我同意」).
+on the call, lets speak for them (「您同意让您朋友来跟我沟通吗」「对，我同意」). In a turn of unknown speaker, a sentence
+the reader reads as the other side's (「是不是又欠钱了 你跟我讲」「他欠钱关我什么事」) is the listener's, and tells nobody
+anything.
 """
 
 from __future__ import annotations
@@ -65,7 +67,10 @@ class OnTheLine:
     to_debtor: frozenset[int] = frozenset()
 
 
-def find_third_party(pack: RulePack, call: CallView) -> OnTheLine:
+def find_third_party(pack: RulePack, call: CallView,
+                     theirs: frozenset[tuple[int, int, int]] = frozenset()) -> OnTheLine:
+    """``theirs``: sentences (turn, start, end in the canonical text) of turns of unknown speaker that the reader reads
+    as the other side's words."""
     config = pack.third_party
     scope = pack.scope
     holder: str | None = None
@@ -82,9 +87,12 @@ def find_third_party(pack: RulePack, call: CallView) -> OnTheLine:
     for view in call.turns:
         text = view.canonical
         # read run together, then with the pauses that end an answer (「是我 什么事」「不是 我是他拉长」)
+        # a turn of unknown speaker that puts the debt on someone else (「他在我们汇泽借了八千」) is the agent's, not the
+        # answer 「他在上班」 its first words look like
+        puts_debt_elsewhere = view.speaker in AGENT_SIDE and any(p.search(text) for p in config.agent_says_third_party)
         said = next((who for reading, _ in view.readings if (who := _line_holder(
             pack, reading, asked_if_debtor, asked_if_known, holder is None))), None) if (
-            view.speaker in CUSTOMER_SIDE) else None
+            view.speaker == "customer" or (view.speaker in CUSTOMER_SIDE and not puts_debt_elsewhere)) else None
         if view.speaker in CUSTOMER_SIDE and guarantor == "said" and config.not_guarantor.search(text):
             findings.extend(withheld)
             told = told or _discloses(config, withheld)
@@ -116,7 +124,6 @@ def find_third_party(pack: RulePack, call: CallView) -> OnTheLine:
             continue
         agent = view.speaker in AGENT_SIDE
         names_guarantor = agent and bool(config.guarantor.search(text))
-        puts_debt_elsewhere = agent and any(p.search(text) for p in config.agent_says_third_party)
         if names_guarantor and guarantor is None:
             guarantor = "said"
         if puts_debt_elsewhere:
@@ -139,7 +146,10 @@ def find_third_party(pack: RulePack, call: CallView) -> OnTheLine:
         if view.speaker not in AGENT_SIDE or holder == "debtor":
             continue
         turn_findings = []
+        spoken_by_them = [(start, end) for index, start, end in theirs if index == view.index]
         for match in [] if told else config.debt_detail.finditer(text):
+            if any(start <= match.start() < end for start, end in spoken_by_them):
+                continue
             if out_of_scope(scope, text, match.start(), match.end(), config.disclosure_rule.category,
                             view.speaker, view.pauses) is None:
                 turn_findings.append(make_finding(
@@ -149,6 +159,8 @@ def find_third_party(pack: RulePack, call: CallView) -> OnTheLine:
         if holder == "third_party":
             for pattern in config.collection_rule.patterns:
                 for match in pattern.finditer(text):
+                    if any(start <= match.start() < end for start, end in spoken_by_them):
+                        continue
                     if out_of_scope(scope, text, match.start(), match.end(), "third_party_collection",
                                     view.speaker, view.pauses) is None:
                         turn_findings.append(make_finding(
