@@ -513,6 +513,16 @@ def test_the_official_channel_is_owed_to_a_debtor_fetched_to_the_phone(auditor, 
         # asking whether the listener is someone else verifies nobody
         ("喂，你好，请问是赵磊的家属吗？", "right_party_verification", "missing"),
         ("喂，您好，请问您认识杨帆吗？", "right_party_verification", "missing"),
+        ("喂 孃孃 是不是黄超他妈 我筑安的 小雷", "right_party_verification", "missing"),
+        # a lender named 分期 is no debt detail after the name: the agent waits for the answer
+        ("喂 王长江吧 米粒分期的 我三峡誉诚小杜", "right_party_verification", "present"),
+        ("喂 你好 是高永胜吧 我是麦穗分期的 工号3108", "right_party_verification", "present"),
+        ("喂 是不是孙浩 你好 我这边是长淮消费金融法务部的 我姓石", "right_party_verification", "present"),
+        # an identity detail asked for, and 请问系咪 read as 请问是否
+        ("喂 你好 南岭银行信用卡中心 工号五五三九 麻烦讲下身份证尾四位 核对身份", "right_party_verification", "present"),
+        ("喂 你好 禅信商务 受禾苗分付委托嘅 麻烦报下注册手机尾号四位", "right_party_verification", "present"),
+        ("喂 你好 田晓燕 嗯 核实一下是本人吗 我三峡誉诚 速借花委托", "right_party_verification", "present"),
+        ("喂 你好 穗诚资产 我姓杜 请问系咪 关 关美仪", "right_party_verification", "present"),
     ],
 )
 def test_openings_as_agents_say_them(auditor, opening, disclosure, status):
