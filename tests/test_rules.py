@@ -507,6 +507,11 @@ def test_the_official_channel_is_owed_to_a_debtor_fetched_to_the_phone(auditor, 
         ("阿姨你好，我是北辰这边的，请问是欧阳明本人吗？", "institution", "present"),
         ("你好 我是鑫融花 工号7703 请问是贺文斌吗", "institution", "present"),
         ("喂，邓志强吗？蜜桃借条的。", "institution", "present"),
+        # whom the agency acts for, without 受; greetings stacked before the name; a pause after 我
+        ("你好，邹桂生师傅吧？株洲正衡，工号5205，华湘银行信用卡委托，录音的。", "institution", "present"),
+        ("喂 你好 渝聚的 我姓牟 请问是何雨欣何小姐不", "institution", "present"),
+        ("喂 是张红梅吧 我 汇辰的 有点事跟你讲", "institution", "present"),
+        ("喂，我是认真的，请问是张红梅吗？", "institution", "missing"),
         # 「我是X的」 names an institution, not the agent; 「刘经理你好」 names the listener
         ("喂，你好，我是易来借的，请问是周浩吗？", "agent_identity", "missing"),
         ("刘经理你好，我是蜜桃借条合作的瀚诚资产的，请问是刘洋吗？", "agent_identity", "missing"),
