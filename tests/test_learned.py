@@ -274,7 +274,6 @@ def test_a_debt_detail_in_a_turn_of_unknown_speaker_read_as_the_listeners_words_
              Turn("unknown", "他出去了 我是他老婆 你们找他么事"),
              Turn("agent", "是他本人的业务 不方便跟您讲 麻烦让他回个电话"),
              Turn("unknown", listener))
-    def told_her(audit) -> bool:
-        return any(f.category == "third_party_disclosure" and f.turn == 3 for f in audit.findings)
-    assert told_her(rules_alone.audit("t", turns))  # the rules alone cannot tell whose words these are
-    assert told_her(auditor.audit("t", turns)) == told
+    told_her = [any(f.category == "third_party_disclosure" and f.turn == 3 for f in audit.findings)
+                for audit in (rules_alone.audit("t", turns), auditor.audit("t", turns))]
+    assert told_her == [True, told]  # the rules alone cannot tell whose words these are
