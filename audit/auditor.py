@@ -60,6 +60,8 @@ class Auditor:
         line = find_third_party(self.pack, call, theirs)
         conduct = [f for f in conduct if not _told_guarantor(f, line.to_guarantor, self.pack.third_party)]
         texts, yields_to = [turn.text for turn in turns], self.pack.scope.yields_to
+        # a rule's threat to tell that yields to publication covers no debt detail told to whoever is on the line
+        conduct = apply_precedence(conduct, texts, yields_to)
         findings = apply_precedence(conduct + [f for f in line.findings if not _covered(f, conduct)], texts, yields_to)
         if self.learned:  # a model hit adds to the rules, never replaces one
             model = [f for f in self.learned.find(call, scored) if not _covered(f, findings)

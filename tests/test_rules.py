@@ -352,6 +352,10 @@ def test_third_party_status_ends_when_the_handed_over_debtor_is_verified(auditor
         ([("unknown", "喂 哪个"), ("unknown", "是不是物流园的何老板 我恒泰小贷的 你那里是不是有个叫孙建的司机"),
           ("unknown", "是在我这儿 做啥子"), ("unknown", "他在我们恒泰借了一万 逾期三个月了 你是他老板 帮我们说一下")],
          ["third_party_disclosure"]),
+        # a debt detail told to whoever answered is its own act beside a threat to publish
+        ([("agent", "请问是杜海涛吗？"), ("customer", "不是，我是他弟弟。"),
+          ("agent", "他在我们平台欠了八千，再不还就发到你们村的微信群里，让全村都看看。")],
+         ["privacy_exposure", "third_party_disclosure"]),
         # what is owed, said as 欠 and an amount
         ([("agent", "喂，请问是黄俊杰吗？"), ("customer", "不是，我是他室友，你哪位？"),
           ("agent", "你跟他说一声，他欠禾苗分付四千三，今天要处理。")], ["third_party_disclosure"]),

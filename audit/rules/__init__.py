@@ -298,13 +298,15 @@ def best_per_category(findings: list[Finding]) -> list[Finding]:
 
 def apply_precedence(findings: list[Finding], turn_texts: list[str],
                      yields_to: dict[str, frozenset[str]]) -> list[Finding]:
-    """Drop a generic category where a more specific one (``yields_to``) fired in the same sentence of the turn."""
+    """Drop a generic category where a more specific one (``yields_to``) fired in the same sentence of the turn. What
+    is told to the person on the line (``match_kind`` "context": a debt detail said to a third party) is an act of its
+    own and never yields."""
     def same_sentence(a: Finding, b: Finding) -> bool:
         first, second = sorted((a, b), key=lambda f: f.char_start)
         return first.char_end >= second.char_start or not _SENTENCE_END.search(
             turn_texts[a.turn], first.char_end, second.char_start)
 
-    return [f for f in findings if not any(
+    return [f for f in findings if f.match_kind == "context" or not any(
         other.turn == f.turn and other.category in yields_to.get(f.category, ()) and same_sentence(f, other)
         for other in findings)]
 
