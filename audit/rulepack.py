@@ -277,14 +277,14 @@ CONDUCT_FILE = Keys({
 })
 
 
-def _load_conduct(data: LineMap) -> tuple[dict[str, Category], tuple[ConductRule, ...]]:
+def _load_conduct(data: LineMap, shared: dict[str, str]) -> tuple[dict[str, Category], tuple[ConductRule, ...]]:
     categories: dict[str, Category] = {}
     declared = _require(data, "categories", dict)
     for category_id in declared:
         spec = _require(declared, category_id, dict)
         categories[category_id] = Category(category_id, _severity(spec), _strings(spec, "basis", True),
                                            _require(spec, "description", str), _chinese(spec))
-    rules, fragments = [], _fragments(data)
+    rules, fragments = [], _fragments(data, shared)
     seen: set[str] = set()
     for spec in _entries(data, "rules"):
         rule_id = _require(spec, "id", str)
@@ -328,13 +328,21 @@ DISCLOSURES_FILE = Keys({
 })
 
 
-def _fragments(data: LineMap) -> dict[str, str]:
-    """Named pieces of regex (``fragments: {surname: "[王李…]"}``) that patterns use as ``{surname}``."""
+def _fragments(data: LineMap, shared: dict[str, str] | None = None) -> dict[str, str]:
+    """Named pieces of regex (``fragments: {role: "妈妈|…"}``) that patterns use as ``{role}``: the file's own, and
+    the profile's (``shared``, from profile.yaml: ``{surname}``), which a file's fragment may use too."""
     fragments = _require(data, "fragments", dict) if "fragments" in data else {}
-    for name in fragments:
-        if not re.fullmatch(r"[a-z_]+", str(name)) or not isinstance(fragments[name], str):
+    shared = shared or {}
+    own = {}
+    for name, text in fragments.items():
+        if not re.fullmatch(r"[a-z_]+", str(name)) or not isinstance(text, str):
             raise data.error("fragments", f"'{name}': a fragment is a lower-case name and a regex string")
-    return {f"{{{name}}}": text for name, text in fragments.items()}
+        if f"{{{name}}}" in shared:
+            raise data.error("fragments", f"'{name}' is one of the profile's fragments (profile.yaml): one definition")
+        for token, fragment in shared.items():
+            text = text.replace(token, fragment)
+        own[f"{{{name}}}"] = text
+    return {**shared, **own}
 
 
 def _with_fragments(spec: LineMap, key: str, fragments: dict[str, str], required: bool = False
@@ -345,13 +353,13 @@ def _with_fragments(spec: LineMap, key: str, fragments: dict[str, str], required
             text = text.replace(token, fragment)
         unknown = re.search(r"\{[a-z_]+\}", text)  # a misspelt fragment would otherwise match itself, literally
         if unknown:
-            raise spec.error(key, f"{unknown.group(0)} is not one of the file's fragments")
+            raise spec.error(key, f"{unknown.group(0)} is not one of the file's or the profile's fragments")
         texts.append(text)
     return tuple(_compile(spec, key, text) for text in texts)
 
 
-def _load_disclosures(data: LineMap) -> tuple[tuple[DisclosureRule, ...], re.Pattern]:
-    rules, fragments = [], _fragments(data)
+def _load_disclosures(data: LineMap, shared: dict[str, str]) -> tuple[tuple[DisclosureRule, ...], re.Pattern]:
+    rules, fragments = [], _fragments(data, shared)
     for spec in _entries(data, "disclosures"):
         disclosure = _require(spec, "disclosure", str)
         if disclosure not in DISCLOSURES:
@@ -402,7 +410,7 @@ THIRD_PARTY_FILE = Keys({
 })
 
 
-def _load_third_party(data: LineMap, categories: dict[str, Category]) -> ThirdPartyConfig:
+def _load_third_party(data: LineMap, categories: dict[str, Category], shared: dict[str, str]) -> ThirdPartyConfig:
     def rule(key: str) -> ConductRule:
         spec = _require(data, key, dict)
         category = _require(spec, "category", str)
@@ -413,7 +421,7 @@ def _load_third_party(data: LineMap, categories: dict[str, Category]) -> ThirdPa
                            patterns=_regexes(spec, "patterns"), description_zh=_chinese(spec))
 
     verified, known = _require(data, "verified_by_answer", dict), _require(data, "known_to_debtor", dict)
-    guarantor, fragments = _require(data, "guarantor", dict), _fragments(data)
+    guarantor, fragments = _require(data, "guarantor", dict), _fragments(data, shared)
     return ThirdPartyConfig(_with_fragments(data, "third_party_answer", fragments, True),
                             _with_fragments(data, "right_party_confirmed", fragments, True),
                             _regexes(data, "handover", True), _regex(verified, "question"),
@@ -426,7 +434,7 @@ def _load_third_party(data: LineMap, categories: dict[str, Category]) -> ThirdPa
                             _regex(guarantor, "liability"),
                             _regex(data, "debt_detail"),
                             rule("disclosure_rule"), rule("collection_rule"),
-                            _with_fragments(data, "someone_else", _fragments(data), True))
+                            _with_fragments(data, "someone_else", fragments, True))
 
 
 SCOPE_FILE = Keys({
@@ -443,6 +451,9 @@ SCOPE_FILE = Keys({
 def _load_scope(data: LineMap) -> ScopeConfig:
     negation = _require(data, "negation", dict)
     lawful = _require(data, "lawful_notice", dict)
+    if ("visit" in lawful) != ("visit_for" in lawful):
+        raise lawful.error("visit_for", "'visit' (the terms of a lawful visit) and 'visit_for' (the categories they "
+                                        "clear) come together")
     voice = _require(data, "customer_voice", dict)
     yields_to = _require(data, "yields_to", dict) if "yields_to" in data else {}
     return ScopeConfig(
@@ -461,7 +472,7 @@ def _load_scope(data: LineMap) -> ScopeConfig:
         lawful_categories=frozenset(_strings(lawful, "categories", True)),
         lawful_condition=_regex(lawful, "condition"),
         condition_categories=frozenset(_strings(lawful, "categories", True) + _strings(lawful, "condition_also_for")),
-        lawful_visit=_regex(lawful, "visit") if "visit" in lawful else None,
+        lawful_visit=_regex(lawful, "visit") if "visit" in lawful else None,  # visit_for comes with it (above)
         lawful_visit_categories=frozenset(_strings(lawful, "visit_for")),
         customer_voice=_regex(voice, "cue"),
         customer_voice_not_for=frozenset(_strings(voice, "not_for", True)),
@@ -478,6 +489,7 @@ PROFILE_FILE = Keys({
     "files": None,
     "call_time": fields("rule_id", "quiet_start", "quiet_end", "severity", "basis", "description", "description_zh"),
     "vocabulary": None,
+    "fragments": None,  # pieces of regex every rule file may use, written {name} there (the file's own beside them)
     "dialect_words": None,
     "contact_frequency": ListOf(fields("rule_id", "counts", "per", "window_days", "max", "severity", "basis",
                                        "description")),
@@ -524,14 +536,15 @@ def load_rule_pack(profile: str = "cn", root: str | Path | None = None) -> RuleP
     for required in RULE_FILES:
         if required not in files:
             raise spec.error("files", f"must list {required}")
-    categories, conduct_rules = _load_conduct(files["conduct.yaml"].data)
-    disclosures, repayment = _load_disclosures(files["disclosures.yaml"].data)
+    shared = _fragments(spec)
+    categories, conduct_rules = _load_conduct(files["conduct.yaml"].data, shared)
+    disclosures, repayment = _load_disclosures(files["disclosures.yaml"].data, shared)
     signals, amount, date = _load_signals(files["signals.yaml"].data)
     call_time = _require(spec, "call_time", dict)
     for clock_field in ("quiet_start", "quiet_end"):
         if not re.fullmatch(r"\d{2}:\d{2}", str(call_time.get(clock_field, ""))):
             raise call_time.error(clock_field, "must be a time like \"22:00\"")
-    third_party = _load_third_party(files["third_party.yaml"].data, categories)
+    third_party = _load_third_party(files["third_party.yaml"].data, categories, shared)
     contact_limits = _load_contact_limits(spec)
     ids = [rule.id for rule in conduct_rules] + [rule.id for rule in disclosures] + [rule.id for rule in signals] + [
         third_party.disclosure_rule.id, third_party.collection_rule.id, call_time.get("rule_id")] + [

@@ -3,7 +3,9 @@
     OMP_NUM_THREADS=1 .venv/bin/python bench/reader_bars_and_windows.py [--held-out REGEX]
 
 Fits the reader (its training examples, features and C, as ``scripts/train_reader.py`` does, with the shipped
-reader's bars) without the opened splits the regex names (default l52–l55), then, on those splits:
+reader's bars) without the opened splits the regex names (default l52–l55), then, on those splits (the second head,
+which reads whose words a sentence is, is trained as ``train_other_side`` trains it: on every opened split's turns of
+known speaker, these included):
 
 1. every category's bar lowered by 0.05 to 0.2, the whole auditor scored as ``audit eval --disclosure-labels done``
    scores it (critical calls, macro-F1, false alarms on violation-free calls);

@@ -59,11 +59,17 @@ def test_version_changes_when_a_rule_changes(profile_copy):
         ("conduct.yaml", "description_zh: 扬言打断手脚、致残", "description_zh: [打断]",
          r"line \d+, field 'rules.description_zh': must be a non-empty string"),
         ("conduct.yaml", "description_zh: 扬言打断手脚、致残", "descripton_zh: 扬言打断手脚、致残", r"descripton_zh"),
-        # named pieces of pattern: a name must be lower-case, and a pattern may only use names the file declares
-        ("disclosures.yaml", "  surname: ", "  Surname: ", r"field 'fragments': 'Surname'"),
+        # named pieces of pattern: a name must be lower-case, a pattern may only use names the file or the profile
+        # declares, and a file may not define again what the profile does
+        ("profile.yaml", "  surname: ", "  Surname: ", r"field 'fragments': 'Surname'"),
+        ("disclosures.yaml", "  not_a_given_name: ", "  Not_a_given_name: ", r"field 'fragments': 'Not_a_given_name'"),
         ("disclosures.yaml", "|{surname}(?:专员|经理|主管)", "|{surnam}(?:专员|经理|主管)",
-         r"line \d+, field 'disclosures.patterns': \{surnam\} is not one of the file's fragments"),
-        ("third_party.yaml", "的?(?:{role})", "的?(?:{roles})", r"\{roles\} is not one of the file's fragments"),
+         r"line \d+, field 'disclosures.patterns': \{surnam\} is not one of the file's or the profile's fragments"),
+        ("third_party.yaml", "的?(?:{role})", "的?(?:{roles})", r"\{roles\} is not one of the file's"),
+        ("conduct.yaml", "  colleague: ", "  surname: \"[张]\"\n  colleague: ",
+         r"field 'fragments': 'surname' is one of the profile's fragments"),
+        # the terms of a lawful visit and the categories they clear come together
+        ("scope.yaml", "  visit_for: [intimidation]\n", "", r"field 'lawful_notice.visit_for'"),
         # a dialect word is read as a Mandarin word of its own length, or offsets into the turn would not hold
         ("profile.yaml", "  唔使: 不用", "  唔使: 不需要", r"line \d+, field 'dialect_words': '唔使': '不需要'"),
     ],

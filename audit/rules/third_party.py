@@ -137,19 +137,21 @@ def find_third_party(pack: RulePack, call: CallView,
         # 「请问是李先生吗 蒋秀兰留的紧急联系人是你」 asks who the contact is, and 「您签的是连带责任保证人，麻烦报一下身份证后
         # 四位」 checks the guarantor: neither asks whether this is the debtor
         asked_if_debtor = agent and _asks_if_debtor(pack, text) and not (puts_debt_elsewhere or names_guarantor)
-        asked_if_known = view.speaker in AGENT_SIDE and bool(config.acquaintance_question.search(text))
-        asked_consent = view.speaker in AGENT_SIDE and bool(config.consent_asked.search(text))
-        if view.speaker in AGENT_SIDE and guarantor == "said":
+        asked_if_known = agent and bool(config.acquaintance_question.search(text))
+        asked_consent = agent and bool(config.consent_asked.search(text))
+        if agent and guarantor == "said":
             to_guarantor.add(view.index)
-        if view.speaker in AGENT_SIDE and holder == "debtor":
+        if agent and holder == "debtor":
             to_debtor.add(view.index)
-        if view.speaker not in AGENT_SIDE or holder == "debtor":
+        if not agent or holder == "debtor":
             continue
         turn_findings = []
         spoken_by_them = [(start, end) for index, start, end in theirs if index == view.index]
-        for match in [] if told else config.debt_detail.finditer(text):
-            if any(start <= match.start() < end for start, end in spoken_by_them):
-                continue
+
+        def agents_words(match) -> bool:
+            return not any(start <= match.start() < end for start, end in spoken_by_them)
+
+        for match in [] if told else filter(agents_words, config.debt_detail.finditer(text)):
             if out_of_scope(scope, text, match.start(), match.end(), config.disclosure_rule.category,
                             view.speaker, view.pauses) is None:
                 turn_findings.append(make_finding(
@@ -158,9 +160,7 @@ def find_third_party(pack: RulePack, call: CallView,
                     "is not the debtor"))
         if holder == "third_party":
             for pattern in config.collection_rule.patterns:
-                for match in pattern.finditer(text):
-                    if any(start <= match.start() < end for start, end in spoken_by_them):
-                        continue
+                for match in filter(agents_words, pattern.finditer(text)):
                     if out_of_scope(scope, text, match.start(), match.end(), "third_party_collection",
                                     view.speaker, view.pauses) is None:
                         turn_findings.append(make_finding(
