@@ -83,6 +83,8 @@ class SignalRule:
 @dataclass(frozen=True)
 class ThirdPartyConfig:
     answer: tuple[re.Pattern, ...]
+    # a post of their own (「我是前台」): someone else, but only while nobody has said who is on the line
+    own_post: tuple[re.Pattern, ...]
     right_party: tuple[re.Pattern, ...]
     handover: tuple[re.Pattern, ...]  # the person on the line fetches someone else: who listens is open again
     verification_question: re.Pattern  # an agent turn asking whether this is the debtor
@@ -131,6 +133,8 @@ class ScopeConfig:
     customer_voice_not_for: frozenset[str]
     # words aimed at the collectors as a group (「你们这帮催收的」): the customer's voice for every category, insults too
     at_collectors: re.Pattern
+    # ...and the same a few words after the hit, in its sentence (「吃完再打你一顿 哈哈哈 你们这些催债的」)
+    at_collectors_after: re.Pattern
     yields_to: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
@@ -401,7 +405,7 @@ def _load_signals(data: LineMap) -> tuple[tuple[SignalRule, ...], re.Pattern, re
 _THIRD_PARTY_RULE = fields("id", "category", "description", "description_zh", "patterns")  # severity and basis come from the category
 THIRD_PARTY_FILE = Keys({
     "fragments": None,
-    "third_party_answer": None, "right_party_confirmed": None, "handover": None, "agent_says_third_party": None,
+    "third_party_answer": None, "own_post_answer": None, "right_party_confirmed": None, "handover": None, "agent_says_third_party": None,
     "verified_by_answer": fields("question", "not_question", "answer", "denial"),
     "known_to_debtor": fields("question", "answer"),
     "guarantor": fields("said", "disputed", "consent_asked", "consent_given", "liability"),
@@ -423,6 +427,7 @@ def _load_third_party(data: LineMap, categories: dict[str, Category], shared: di
     verified, known = _require(data, "verified_by_answer", dict), _require(data, "known_to_debtor", dict)
     guarantor, fragments = _require(data, "guarantor", dict), _fragments(data, shared)
     return ThirdPartyConfig(_with_fragments(data, "third_party_answer", fragments, True),
+                            _with_fragments(data, "own_post_answer", fragments, True),
                             _with_fragments(data, "right_party_confirmed", fragments, True),
                             _regexes(data, "handover", True), _regex(verified, "question"),
                             _regex(verified, "not_question"), _regex(verified, "answer"), _regex(verified, "denial"),
@@ -443,7 +448,7 @@ SCOPE_FILE = Keys({
                        "past_pause"),
     "disavowal": None, "warning_after": None, "reported_speech": None,
     "lawful_notice": fields("categories", "cue", "condition", "condition_also_for", "visit", "visit_for"),
-    "customer_voice": fields("cue", "not_for", "at_collectors"),
+    "customer_voice": fields("cue", "not_for", "at_collectors", "at_collectors_after"),
     "yields_to": fields(*CONDUCT_CATEGORIES, noun="category"),
 })
 
@@ -477,6 +482,7 @@ def _load_scope(data: LineMap) -> ScopeConfig:
         customer_voice=_regex(voice, "cue"),
         customer_voice_not_for=frozenset(_strings(voice, "not_for", True)),
         at_collectors=_regex(voice, "at_collectors"),
+        at_collectors_after=_regex(voice, "at_collectors_after"),
         yields_to={generic: frozenset(_strings(yields_to, generic, True)) for generic in yields_to},
     )
 

@@ -127,6 +127,8 @@ def test_finding_in_an_unknown_speakers_turn_asks_for_review(auditor):
         ("你们再不还，我们就天天打。", ["harassment"], ["harassment"]),
         ("那你们就等着吧，到时候别怪我们。", ["intimidation"], ["intimidation"]),
         ("你们河南人是不是都这样，借钱就不还？", ["insult"], ["insult"]),
+        # the collectors named as a group a few words after the threat name whom it was aimed at
+        ("你来店里 老子请你吃火锅 吃完再打你一顿 哈哈哈 你们这些催债的", [], ["improper_conduct", "violence_threat"]),
     ],
 )
 def test_a_turn_of_unknown_speaker_in_the_customers_voice_is_no_violation(auditor, text, as_unknown, as_agent):
@@ -359,6 +361,21 @@ def test_third_party_status_ends_when_the_handed_over_debtor_is_verified(auditor
         # what is owed, said as 欠 and an amount
         ([("agent", "喂，请问是黄俊杰吗？"), ("customer", "不是，我是他室友，你哪位？"),
           ("agent", "你跟他说一声，他欠禾苗分付四千三，今天要处理。")], ["third_party_disclosure"]),
+        # a post of their own says who answered at the start of a call, not once the debtor has said who they are
+        ([("agent", "喂，是城东卫生院吗？"), ("customer", "是，我是前台。"), ("agent", "你们单位的孟强欠我们四千二。")],
+         ["third_party_disclosure"]),
+        ([("unknown", "喂你好 我北融银行信用卡中心委托的 姓巩 是庞春来吧"), ("unknown", "你等会儿 我是他媳妇 老庞 电话"),
+          ("unknown", "喂 我是庞春来"), ("unknown", "庞先生 你那张卡 欠款九千三百一 逾期八十天"),
+          ("unknown", "九千三 我就欠五千多 我是会计 账我算得明白"),
+          ("unknown", "账单明细在app里 利息违约金都按合同 你有异议打客服申请核账")], []),
+        # the person asked for, by name, busy at hand; and the one asked about, named with what they do
+        ([("unknown", "喂 是浴池吧 我找一下你们这儿的田丽"), ("unknown", "田丽在里边干活呢 你谁啊"),
+          ("unknown", "我这边松辽消费金融的 你们那个搓澡的田丽 在我们这欠了一万零四百")], ["third_party_disclosure"]),
+        ([("agent", "喂，黄师傅吗？"), ("customer", "是我 我在后厨忙 你快点讲"),
+          ("agent", "您那个卡欠了一万三千七 拖了快四个月了")], []),
+        # asked whether the workplace has someone by that name, with a question mark and no particle
+        ([("customer", "你好，人事科。"), ("agent", "你们这是不是有个护士叫杨雪梅？"), ("customer", "有，你什么事？"),
+          ("agent", "杨雪梅在我们这里借了两万，到现在逾期五个多月。")], ["third_party_disclosure"]),
     ],
 )
 def test_who_answered_is_read_from_the_exchange(auditor, turns, expected):

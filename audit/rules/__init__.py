@@ -177,6 +177,9 @@ def out_of_scope(scope: ScopeConfig, text: str, start: int, end: int, category: 
             voice = next((m for cue in cues if (m := cue.search(text, clause_start, voice_end))), None)
             if voice:
                 return f"the customer's voice 「{voice.group(0)}」"
+        voice = scope.at_collectors_after.search(text, end, sentence_bounds(text, start, end)[1] + 1)
+        if voice and voice.start() <= end + SCOPE_AFTER_CHARS:
+            return f"the customer's voice 「{voice.group(0)}」"
     before = text[clause_start:start]
     consequence = before
     markers = list(scope.conditional_markers.finditer(before))

@@ -27,13 +27,14 @@ from audit.rulepack import RulePack
 
 def _line_holder(pack: RulePack, text: str, asked_if_debtor: bool, asked_if_known: bool, opening: bool) -> str | None:
     """Who a customer-side turn says is on the line: "debtor", "third_party", "handover" (someone else is being
-    fetched) or None (it does not say). A no to 「是王芳吗」 says someone else only while nobody has said who is on the
-    line (``opening``): later in the call 「是故意不还吗」「不是」 is the debtor answering."""
+    fetched) or None (it does not say). A no to 「是王芳吗」, or a post of their own (「我是会计」), says someone else
+    only while nobody has said who is on the line (``opening``): later in the call 「是故意不还吗」「不是」 is the debtor
+    answering, and 「我是会计 账我算得明白」 the debtor speaking of their job."""
     config = pack.third_party
     if any(p.search(text) for p in config.right_party):
         return "debtor"
     # a yes that goes on to say who they are is that: 「是，我是他妈」 to 「是马有德家吗」
-    if any(p.search(text) for p in config.answer):
+    if any(p.search(text) for p in config.answer) or (opening and any(p.search(text) for p in config.own_post)):
         return "third_party"
     if asked_if_debtor and config.affirmative.search(text):
         return "debtor"
