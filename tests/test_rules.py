@@ -533,6 +533,11 @@ def test_the_official_channel_is_owed_to_a_debtor_fetched_to_the_phone(auditor, 
         ("喂 你好 渝聚的 我姓牟 请问是何雨欣何小姐不", "institution", "present"),
         ("喂 是张红梅吧 我 汇辰的 有点事跟你讲", "institution", "present"),
         ("喂，我是认真的，请问是张红梅吗？", "institution", "missing"),
+        # the lender, 委托 and the agency run together; the agency as a clause of its own before the agent's name
+        ("喂 你好 吉顺汽车金融委托长春启泰 我工号C1190 电话录音 是杨帆吧", "institution", "present"),
+        ("喂 你好 北融银行信用卡那个 委托的大连湾港诚信 我姓郎 是齐大军吧", "institution", "present"),
+        ("喂，郭建军，起了没？我掐着点打的。金城瑞丰的，我姓阎。", "institution", "present"),
+        ("喂，郭建军，起了没？这么早打给你，是你自己说的，我姓阎。", "institution", "missing"),
         # 「我是X的」 names an institution, not the agent; 「刘经理你好」 names the listener
         ("喂，你好，我是易来借的，请问是周浩吗？", "agent_identity", "missing"),
         ("刘经理你好，我是蜜桃借条合作的瀚诚资产的，请问是刘洋吗？", "agent_identity", "missing"),
