@@ -373,6 +373,9 @@ def test_third_party_status_ends_when_the_handed_over_debtor_is_verified(auditor
           ("unknown", "我这边松辽消费金融的 你们那个搓澡的田丽 在我们这欠了一万零四百")], ["third_party_disclosure"]),
         ([("agent", "喂，黄师傅吗？"), ("customer", "是我 我在后厨忙 你快点讲"),
           ("agent", "您那个卡欠了一万三千七 拖了快四个月了")], []),
+        # what they are to the debtor given as the reason to pay
+        ([*MOTHER_ANSWERS, ("agent", "那您当妈的先给垫上，娃在外头也不容易。")], ["third_party_collection"]),
+        ([*MOTHER_ANSWERS, ("agent", "您当妈的劝劝他，让他自己回个电话。")], []),
         # asked whether the workplace has someone by that name, with a question mark and no particle
         ([("customer", "你好，人事科。"), ("agent", "你们这是不是有个护士叫杨雪梅？"), ("customer", "有，你什么事？"),
           ("agent", "杨雪梅在我们这里借了两万，到现在逾期五个多月。")], ["third_party_disclosure"]),
