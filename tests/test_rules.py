@@ -376,6 +376,7 @@ def test_third_party_status_ends_when_the_handed_over_debtor_is_verified(auditor
         # what they are to the debtor given as the reason to pay
         ([*MOTHER_ANSWERS, ("agent", "那您当妈的先给垫上，娃在外头也不容易。")], ["third_party_collection"]),
         ([*MOTHER_ANSWERS, ("agent", "您当妈的劝劝他，让他自己回个电话。")], []),
+        ([*MOTHER_ANSWERS, ("agent", "那您让他家里人赶紧凑钱，这事就了了。")], ["third_party_collection"]),
         # asked whether the workplace has someone by that name, with a question mark and no particle
         ([("customer", "你好，人事科。"), ("agent", "你们这是不是有个护士叫杨雪梅？"), ("customer", "有，你什么事？"),
           ("agent", "杨雪梅在我们这里借了两万，到现在逾期五个多月。")], ["third_party_disclosure"]),
