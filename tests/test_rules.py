@@ -599,12 +599,28 @@ def test_disclosure_is_unverifiable_without_any_agent_speech(auditor):
         ("你再打我就去12378投诉你们", "complaint_intent"),
         ("这钱不是我借的，我从来没办过这张卡", "dispute"),
         ("你个王八蛋", "customer_abuse"),
+        # the amount or a charge disputed, as customers say it
+        ("一万三 额借的是八千 咋就一万三了", "dispute"),
+        ("不对 俺一期就五千六 两期一万一千二 咋多出来七百多 恁们是不是乱收钱", "dispute"),
+        ("年费我是不认的，开卡的时候说好免年费。", "dispute"),
+        ("合同上哪有这个加急费", "dispute"),
     ],
 )
 def test_customer_signals(auditor, customer_says, signal):
     audit = auditor.audit("t", (Turn("agent", "您好，请问是张伟吗？"), Turn("customer", customer_says)))
     assert signal in {s.signal for s in audit.signals}
     assert not audit.findings  # the customer's words are never the agent's violation
+
+
+@pytest.mark.parametrize("customer_says", [
+    "晚几天还会多收钱吗？",  # asks, disputes nothing
+    "我一个种地的，一年都莫得好多收入，哪来两万多。",
+    "一万五给你 那公司那边认不认",
+    "我借了一万，现在还差五千，月底还上。",
+])
+def test_a_question_about_charges_or_hardship_is_no_dispute(auditor, customer_says):
+    audit = auditor.audit("t", (Turn("agent", "您好，请问是张伟吗？"), Turn("customer", customer_says)))
+    assert "dispute" not in {s.signal for s in audit.signals}
 
 
 def test_promise_to_pay_carries_amount_and_date(auditor):
