@@ -604,6 +604,12 @@ def test_disclosure_is_unverifiable_without_any_agent_speech(auditor):
         ("不对 俺一期就五千六 两期一万一千二 咋多出来七百多 恁们是不是乱收钱", "dispute"),
         ("年费我是不认的，开卡的时候说好免年费。", "dispute"),
         ("合同上哪有这个加急费", "dispute"),
+        # illness, a livelihood lost and a family struck, as customers tell them
+        ("我不知道啥服务费 我一个退休老师 前阵子血压高住了半个月院 哪有钱", "vulnerability"),
+        ("额上个月在工地上 从架子上摔下来了 腿摔断了 现在还打着钢板", "vulnerability"),
+        ("矿上三个月没开资了 你们天天打", "vulnerability"),
+        ("今年雪下得早 死了二十几只羊 额哪有钱", "vulnerability"),
+        ("额男人跑了 额一个人带个娃", "vulnerability"),
     ],
 )
 def test_customer_signals(auditor, customer_says, signal):
@@ -622,6 +628,14 @@ def test_a_question_about_charges_or_hardship_is_no_dispute(auditor, customer_sa
     audit = auditor.audit("t", (Turn("agent", "您好，请问是张伟吗？"), Turn("customer", customer_says)))
     assert "dispute" not in {s.signal for s in audit.signals}
 
+
+@pytest.mark.parametrize("customer_says", [
+    "工资还没发，十五号发了就还。",  # wages late: when, not whether
+    "我一个月两千多收入，先还五百行不行。",
+])
+def test_money_merely_late_is_no_vulnerability(auditor, customer_says):
+    audit = auditor.audit("t", (Turn("agent", "您好，请问是张伟吗？"), Turn("customer", customer_says)))
+    assert "vulnerability" not in {s.signal for s in audit.signals}
 
 def test_promise_to_pay_carries_amount_and_date(auditor):
     audit = auditor.audit("t", (Turn("customer", "我下个月十号还三千六百八十元"),))
