@@ -637,6 +637,7 @@ def test_money_merely_late_is_no_vulnerability(auditor, customer_says):
     audit = auditor.audit("t", (Turn("agent", "您好，请问是张伟吗？"), Turn("customer", customer_says)))
     assert "vulnerability" not in {s.signal for s in audit.signals}
 
+
 def test_promise_to_pay_carries_amount_and_date(auditor):
     audit = auditor.audit("t", (Turn("customer", "我下个月十号还三千六百八十元"),))
     promise = next(s for s in audit.signals if s.signal == "promise_to_pay")
