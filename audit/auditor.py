@@ -79,7 +79,8 @@ class Auditor:
             findings=tuple(findings), disclosures=tuple(check_disclosures(
                 self.pack, call, line.third_party_answered and not line.debtor_reached,
                 tuple((f.turn, f.char_start, f.char_end) for f in findings if f.category == "unofficial_channel"))),
-            signals=tuple(find_signals(self.pack, call, self.borrowed)), call_time_violation=call_time["violation"],
+            signals=tuple(find_signals(self.pack, call, self.borrowed, theirs if self.learned else None)),
+            call_time_violation=call_time["violation"],
             # critical whoever may have said it: on a turn of unknown speaker it awaits a person (verdict review),
             # as a finding of the reader alone does
             call_time=call_time, critical=any(f.severity == "critical" for f in findings) or call_time["violation"],

@@ -35,7 +35,7 @@ def _scorecard(tmp_path: Path) -> tuple[Path, Callable]:
 # case -> (copy a shipped file and say how to load it, text on the line to break, what it becomes, field, problem)
 CASES = {
     "rule pack: duplicate key": (_rule_pack, "  date: ", "  amount: ", "promise_details.amount",
-                                 "given twice (first on line 42)"),
+                                 "given twice (first on line 56)"),
     "rule pack: unknown key": (_rule_pack, "requires_amount_or_date:", "requires_amount:", "signals.requires_amount",
                                "unknown field 'requires_amount'; known: id, signal, description"),
     "rule pack: alias": (_rule_pack, "from_categories: [insult, violence_threat]", "from_categories: *abuse",

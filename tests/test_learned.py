@@ -277,3 +277,17 @@ def test_a_debt_detail_in_a_turn_of_unknown_speaker_read_as_the_listeners_words_
     told_her = [any(f.category == "third_party_disclosure" and f.turn == 3 for f in audit.findings)
                 for audit in (rules_alone.audit("t", turns), auditor.audit("t", turns))]
     assert told_her == [True, told]  # the rules alone cannot tell whose words these are
+
+
+@pytest.mark.parametrize(("turn", "abuse"), [
+    # the agent's insult in a mono recording: a finding, not the customer's abuse
+    ("找工作 找四个月 你这种老赖我见多了 脸皮比城墙还厚", False),
+    ("你们这帮吸血鬼 天天打 烦不烦 滚", True),
+])
+def test_abuse_in_a_turn_of_unknown_speaker_counts_where_the_reader_reads_the_other_sides_words(auditor, rules_alone,
+                                                                                             turn, abuse):
+    turns = (Turn("unknown", "喂 你好 我恒信的 是李强吧"), Turn("unknown", "是我 啥事"), Turn("unknown", turn))
+    found = ["customer_abuse" in {s.signal for s in audit.signals}
+             for audit in (rules_alone.audit("t", turns), auditor.audit("t", turns))]
+    assert found == [True, abuse]  # the rules alone cannot tell whose words these are
+

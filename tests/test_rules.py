@@ -610,6 +610,7 @@ def test_disclosure_is_unverifiable_without_any_agent_speech(auditor):
         ("矿上三个月没开资了 你们天天打", "vulnerability"),
         ("今年雪下得早 死了二十几只羊 额哪有钱", "vulnerability"),
         ("额男人跑了 额一个人带个娃", "vulnerability"),
+        ("你们就是一帮骗子，滚！", "customer_abuse"),
     ],
 )
 def test_customer_signals(auditor, customer_says, signal):
@@ -627,6 +628,16 @@ def test_customer_signals(auditor, customer_says, signal):
 def test_a_question_about_charges_or_hardship_is_no_dispute(auditor, customer_says):
     audit = auditor.audit("t", (Turn("agent", "您好，请问是张伟吗？"), Turn("customer", customer_says)))
     assert "dispute" not in {s.signal for s in audit.signals}
+
+
+@pytest.mark.parametrize("customer_says", [
+    "你们这是诈骗吧？最近骗子多得很。",  # a caution, not abuse
+    "你们不会是骗子吧？我在APP上还。",
+    "再借不是越滚越多？",  # debt rolling over
+])
+def test_caution_and_rolling_debt_are_no_abuse(auditor, customer_says):
+    audit = auditor.audit("t", (Turn("agent", "您好，请问是张伟吗？"), Turn("customer", customer_says)))
+    assert "customer_abuse" not in {s.signal for s in audit.signals}
 
 
 @pytest.mark.parametrize("customer_says", [

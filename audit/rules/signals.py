@@ -2,7 +2,8 @@
 
 Checked on customer turns and on turns whose speaker is unknown, so that 「不想活了」 is never lost to a role the
 recogniser could not assign. Negation applies (「我没说不还」 is not a dispute); reported speech does not, since the
-customer's own words are what matter.
+customer's own words are what matter. Abuse in a turn of unknown speaker counts only in a sentence the reader's
+second head reads as the other side's: there the insults are most often the agent's, and a finding already.
 """
 
 from __future__ import annotations
@@ -13,14 +14,23 @@ from audit.rules.conduct import ConductRules
 from audit.rulepack import RulePack
 
 
-def find_signals(pack: RulePack, call: CallView, borrowed: dict[str, ConductRules]) -> list[Signal]:
-    """``borrowed`` maps a signal to conduct rules it reuses (customer_abuse uses the insult lexicon)."""
+ABUSE = "customer_abuse"
+
+
+def find_signals(pack: RulePack, call: CallView, borrowed: dict[str, ConductRules],
+                 theirs: frozenset[tuple[int, int, int]] | None = None) -> list[Signal]:
+    """``borrowed`` maps a signal to conduct rules it reuses (customer_abuse uses the insult lexicon). ``theirs``:
+    sentences (turn, start, end in the canonical text) of turns of unknown speaker that the reader reads as the other
+    side's words, or None without a reader."""
     signals: list[Signal] = []
     for view in call.turns:
         if view.speaker not in CUSTOMER_SIDE:
             continue
         text = view.canonical
+        spoken_by_them = [(start, end) for index, start, end in theirs or () if index == view.index]
         for rule in pack.signals:
+            if rule.signal == ABUSE and view.speaker != "customer" and theirs is not None and not spoken_by_them:
+                continue
             hit = None
             for pattern in rule.patterns:
                 hit = next((m for m in pattern.finditer(text)
@@ -33,6 +43,9 @@ def find_signals(pack: RulePack, call: CallView, borrowed: dict[str, ConductRule
                 if conduct_hit:
                     hit = (conduct_hit[1], conduct_hit[2], conduct_hit[3])
             if hit is None:
+                continue
+            if rule.signal == ABUSE and view.speaker != "customer" and theirs is not None and not any(
+                    start <= hit[0] < end for start, end in spoken_by_them):
                 continue
             details = _promise_details(pack, text) if rule.signal == "promise_to_pay" else {}
             if rule.requires_amount_or_date and not details:
