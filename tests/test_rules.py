@@ -474,6 +474,22 @@ def test_the_official_channel_is_owed_to_a_debtor_fetched_to_the_phone(auditor, 
 
 
 @pytest.mark.parametrize(
+    ("says", "status"),
+    [
+        # the lender's 官方客服 given to check who calls or to dispute, another lender's app, the app's figure waved off:
+        # no channel to pay through
+        ("您可以拨东瓯银行官方客服电话核实我们的身份，欠款一万二，您什么时候还款？", "missing"),
+        ("我们有个合作平台，您下个app，身份证一刷就能借五千，先把欠款还上。", "missing"),
+        ("APP上那个不准的，欠款以我们这边为准，一万二，您什么时候还款？", "missing"),
+        ("欠款一万二，还款走沛华银行App或者官方客服热线都行。", "present"),
+    ],
+)
+def test_an_app_or_the_official_helpline_named_for_something_else_is_no_repayment_channel(auditor, says, status):
+    turns = [COMPLIANT[0], COMPLIANT[1], ("agent", says), ("customer", "好，我下周五还两千。"), COMPLIANT[4]]
+    assert statuses(auditor, turns)[0]["official_channel"] == status
+
+
+@pytest.mark.parametrize(
     ("opening", "disclosure", "status"),
     [
         ("喂，是唐建波不？", "right_party_verification", "present"),
