@@ -405,7 +405,8 @@ def _load_signals(data: LineMap) -> tuple[tuple[SignalRule, ...], re.Pattern, re
 _THIRD_PARTY_RULE = fields("id", "category", "description", "description_zh", "patterns")  # severity and basis come from the category
 THIRD_PARTY_FILE = Keys({
     "fragments": None,
-    "third_party_answer": None, "own_post_answer": None, "right_party_confirmed": None, "handover": None, "agent_says_third_party": None,
+    "third_party_answer": None, "own_post_answer": None, "right_party_confirmed": None, "handover": None,
+    "agent_says_third_party": None,
     "verified_by_answer": fields("question", "not_question", "answer", "denial"),
     "known_to_debtor": fields("question", "answer"),
     "guarantor": fields("said", "disputed", "consent_asked", "consent_given", "liability"),

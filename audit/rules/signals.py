@@ -27,10 +27,7 @@ def find_signals(pack: RulePack, call: CallView, borrowed: dict[str, ConductRule
         if view.speaker not in CUSTOMER_SIDE:
             continue
         text = view.canonical
-        spoken_by_them = [(start, end) for index, start, end in theirs or () if index == view.index]
         for rule in pack.signals:
-            if rule.signal == ABUSE and view.speaker != "customer" and theirs is not None and not spoken_by_them:
-                continue
             hit = None
             for pattern in rule.patterns:
                 hit = next((m for m in pattern.finditer(text)
@@ -44,8 +41,7 @@ def find_signals(pack: RulePack, call: CallView, borrowed: dict[str, ConductRule
                     hit = (conduct_hit[1], conduct_hit[2], conduct_hit[3])
             if hit is None:
                 continue
-            if rule.signal == ABUSE and view.speaker != "customer" and theirs is not None and not any(
-                    start <= hit[0] < end for start, end in spoken_by_them):
+            if rule.signal == ABUSE and not _theirs(view, hit[0], theirs):
                 continue
             details = _promise_details(pack, text) if rule.signal == "promise_to_pay" else {}
             if rule.requires_amount_or_date and not details:
@@ -54,6 +50,13 @@ def find_signals(pack: RulePack, call: CallView, borrowed: dict[str, ConductRule
             signals.append(Signal(rule.signal, view.index, quote, start, end, hit[2], view.times(start, end)[0],
                                   details))
     return signals
+
+
+def _theirs(view, at: int, theirs: frozenset[tuple[int, int, int]] | None) -> bool:
+    """Whether the words at ``at`` of a customer-side turn are the other side's, as far as anything here can tell."""
+    if view.speaker == "customer" or theirs is None:
+        return True
+    return any(index == view.index and start <= at < end for index, start, end in theirs)
 
 
 def _negated(text: str, start: int) -> bool:
