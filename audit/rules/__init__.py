@@ -164,6 +164,12 @@ def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return sentence_start, next((m.start() for m in _SENTENCE_END.finditer(text, end)), len(text))
 
 
+def in_their_words(theirs: frozenset[tuple[int, int, int]], turn: int, at: int) -> bool:
+    """Whether character ``at`` of turn ``turn`` lies in a sentence (turn, start, end in the canonical text) that the
+    reader's second head reads as the other side's words."""
+    return any(index == turn and start <= at < end for index, start, end in theirs)
+
+
 def out_of_scope(scope: ScopeConfig, text: str, start: int, end: int, category: str,
                  speaker: str = "agent", pauses: frozenset[int] = frozenset()) -> str | None:
     """Why a hit at [start, end) is not the agent's own prohibited act (negated, disavowed, reported, quoted,

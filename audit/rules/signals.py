@@ -9,7 +9,7 @@ second head reads as the other side's: there the insults are most often the agen
 from __future__ import annotations
 
 from audit.models import Signal
-from audit.rules import CUSTOMER_SIDE, CallView
+from audit.rules import CUSTOMER_SIDE, CallView, in_their_words
 from audit.rules.conduct import ConductRules
 from audit.rulepack import RulePack
 
@@ -54,9 +54,7 @@ def find_signals(pack: RulePack, call: CallView, borrowed: dict[str, ConductRule
 
 def _theirs(view, at: int, theirs: frozenset[tuple[int, int, int]] | None) -> bool:
     """Whether the words at ``at`` of a customer-side turn are the other side's, as far as anything here can tell."""
-    if view.speaker == "customer" or theirs is None:
-        return True
-    return any(index == view.index and start <= at < end for index, start, end in theirs)
+    return view.speaker == "customer" or theirs is None or in_their_words(theirs, view.index, at)
 
 
 def _negated(text: str, start: int) -> bool:

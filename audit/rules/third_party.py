@@ -21,7 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from audit.models import Finding
-from audit.rules import AGENT_SIDE, CUSTOMER_SIDE, CallView, best_per_category, make_finding, out_of_scope
+from audit.rules import (AGENT_SIDE, CUSTOMER_SIDE, CallView, best_per_category, in_their_words, make_finding,
+                         out_of_scope)
 from audit.rulepack import RulePack
 
 
@@ -147,10 +148,9 @@ def find_third_party(pack: RulePack, call: CallView,
         if not agent or holder == "debtor":
             continue
         turn_findings = []
-        spoken_by_them = [(start, end) for index, start, end in theirs if index == view.index]
 
         def agents_words(match) -> bool:
-            return not any(start <= match.start() < end for start, end in spoken_by_them)
+            return not in_their_words(theirs, view.index, match.start())
 
         for match in [] if told else filter(agents_words, config.debt_detail.finditer(text)):
             if out_of_scope(scope, text, match.start(), match.end(), config.disclosure_rule.category,
