@@ -204,6 +204,14 @@ def test_a_sentence_of_unknown_speaker_read_as_the_other_sides_words_yields_noth
         assert [f.category for f in auditor.audit("t", turn).findings] == kept
 
 
+def test_a_sentence_whose_weightiest_words_are_the_customers_is_the_customers(auditor):
+    # the words that weighed most are what customers say of the collectors' trade (「就知道要钱」): in a turn of
+    # unknown speaker the sentence they end is the customer's, not read again without them
+    text = "蒜还在库里 价钱贱得跟土一样 卖了也不够本 你这帮孙子就知道要钱"
+    assert [f.category for f in auditor.audit("t", (Turn("agent", text),)).findings] == ["insult"]
+    assert auditor.audit("t", (Turn("unknown", text),)).findings == ()
+
+
 def test_a_sentence_too_short_to_weigh_yields_no_reader_finding(auditor):
     # the reader is sure of 「行，你等着」, but on so few words it is wrong far more often than right
     # (MIN_FINDING_CJK_CHARS): the cost is this one, which no rule reads either

@@ -70,6 +70,20 @@ def test_the_same_words_from_the_customer_are_never_a_violation(auditor, case):
         # a fee the agent adds is a charge; the debtor's own payment code frozen by a court is no way to pay anyone
         ("这个属于加急处理 要多收两百的加急费", ["unofficial_channel"]),
         ("到时候法院查你的账户 你店里的收款码 该冻结的也得冻结", []),
+        # a dare after a condition, across a comma or after 不然; the lawsuit named as where to meet is no menace
+        ("周五要是没看到钱，你自己看着办。", ["intimidation"]),
+        ("你让他今天把钱打了 不然你看着办", ["intimidation"]),
+        ("今晚十二点前打到卡里，不然明天西出站口见。", ["intimidation"]),
+        ("协商不了的话，不然我们法院见。", []),
+        # a frame the speaker paused inside is two phrases: 「没说」, then the dare
+        ("俺啥也没说 你让他今天把钱打了 不然你看着办", ["intimidation"]),
+        ("我没说你不还，我是说你要按时还。", []),
+        # a frame before a list reaches each of its items
+        ("您说的是有人讲要把您身份证照片发到导游群、发抖音，对吗？", []),
+        ("再不还就把你照片发到导游群、发抖音", ["privacy_exposure"]),
+        # able to pay and not paying is the condition of 失信 itself
+        ("一般欠钱是民事 但是法院判了你有钱不还 会上失信名单 坐飞机高铁都受限制", []),
+        ("一人逾期 全家连带 这是规定", ["false_legal_threat"]),
     ],
 )
 def test_scope_negation_reports_and_lawful_notices(auditor, text, expected):
@@ -380,6 +394,21 @@ def test_third_party_status_ends_when_the_handed_over_debtor_is_verified(auditor
         # asked whether the workplace has someone by that name, with a question mark and no particle
         ([("customer", "你好，人事科。"), ("agent", "你们这是不是有个护士叫杨雪梅？"), ("customer", "有，你什么事？"),
           ("agent", "杨雪梅在我们这里借了两万，到现在逾期五个多月。")], ["third_party_disclosure"]),
+        # away at work, a relation in regional words, a shift: whoever answered is not the debtor
+        ([("unknown", "喂 谢光明嘛"), ("unknown", "他出车了 我是他屋头的 你哪个"),
+          ("unknown", "我蜀云借这边的 谢哥在我们这里借了五千 拖了两个多月了")], ["third_party_disclosure"]),
+        ([("unknown", "你们老板在吗 刘金贵"), ("unknown", "老板出去送货了 你哪里 有啥事俺给你记下来"),
+          ("unknown", "俺是唐山冀融的 你们老板那辆车 贷款三期没还了")], ["third_party_disclosure"]),
+        ([("agent", "我找孟晓雪，她是你们科护士吧？"), ("customer", "是，她今天夜班，白天不在。我是护士长，有什么事？"),
+          ("agent", "孟晓雪在和泰消费金融借了两万三，逾期三个多月了。")], ["third_party_disclosure"]),
+        # someone of the listener's village named with where they borrowed, in a turn holding both voices
+        ([("unknown", "喂 这是后岭村村委吗"), ("unknown", "是 俺是村会计 恁哪里 俺临沂诚达的 恁村王德福 在沃丰贷了两万五 逾期一年了")],
+         ["third_party_disclosure"]),
+        # the lender's name is no debt detail, whoever is asked for after it
+        ([("agent", "喂 你好 我是米袋借款的 你是陈浩的室友吧"), ("customer", "是 咋了")], []),
+        # the debtor back and fetched: the third party's status ends
+        ([("unknown", "喂 谢光明嘛"), ("unknown", "他出车了 我是他屋头的 你哪个"), ("agent", "麻烦让他回个电话"),
+          ("unknown", "你等哈 他刚刚回来了"), ("unknown", "喂 哪个"), ("agent", "谢光明是吧 你五千块拖了两个月了")], []),
     ],
 )
 def test_who_answered_is_read_from_the_exchange(auditor, turns, expected):

@@ -152,6 +152,7 @@ def clause_bounds(scope: ScopeConfig, text: str, start: int, end: int) -> tuple[
     return clause_start, clause_end
 
 
+CUSTOMERS_VOICE = "the customer's voice"  # how out_of_scope's reason begins when the words are the customer's
 SCOPE_BEFORE_CHARS = 14  # how far before a hit reported speech or a lawful notice may stand
 SCOPE_AFTER_CHARS = 20  # how far after a hit a disavowal or lawful notice may stand
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]")
@@ -182,10 +183,10 @@ def out_of_scope(scope: ScopeConfig, text: str, start: int, end: int, category: 
         for voice_end in range(start, min(end, start + 4) + 1):
             voice = next((m for cue in cues if (m := cue.search(text, clause_start, voice_end))), None)
             if voice:
-                return f"the customer's voice 「{voice.group(0)}」"
-        voice = scope.at_collectors_after.search(text, end, sentence_bounds(text, start, end)[1] + 1)
+                return f"{CUSTOMERS_VOICE} 「{voice.group(0)}」"
+        voice = scope.at_collectors_after.search(text, start, sentence_bounds(text, start, end)[1] + 1)
         if voice and voice.start() <= end + SCOPE_AFTER_CHARS:
-            return f"the customer's voice 「{voice.group(0)}」"
+            return f"{CUSTOMERS_VOICE} 「{voice.group(0)}」"
     before = text[clause_start:start]
     consequence = before
     markers = list(scope.conditional_markers.finditer(before))
@@ -218,7 +219,11 @@ def out_of_scope(scope: ScopeConfig, text: str, start: int, end: int, category: 
         scope.warning_after.search(text, end, after_end))
     if disavowal:
         return f"disavowed by 「{disavowal.group(0)}」"
-    reported = scope.reported_speech.search(text, max(sentence_start, start - SCOPE_BEFORE_CHARS), end)
+    # a frame the speaker paused inside is two phrases (「我啥也没说 你让他今天把钱打了」: 没说, then 你); one before a list
+    # reaches each of its items (「有人讲要把您身份证照片发到导游群、发抖音」)
+    reported = next((m for m in scope.reported_speech.finditer(
+        text, max(sentence_start, _list_start(text, start, sentence_start) - SCOPE_BEFORE_CHARS), end)
+                     if not any(m.start() < at < m.end() for at in pauses)), None)
     if reported:
         return f"reported speech 「{reported.group(0)}」"
     opened = sum(text.count(q, sentence_start, start) for q in _OPEN_QUOTES)
@@ -241,6 +246,15 @@ def out_of_scope(scope: ScopeConfig, text: str, start: int, end: int, category: 
         if condition:
             return f"lawful notice, on condition 「{condition.group(0)}」"
     return None
+
+
+def _list_start(text: str, start: int, floor: int) -> int:
+    """Where the list whose item begins at ``start`` begins (items joined by 、), not before ``floor``."""
+    while start > floor and text[start - 1] == "、":
+        start -= 1
+        while start > floor and text[start - 1] not in "，。！？；、,;!?":
+            start -= 1
+    return start
 
 
 def _phrase_ends_between(scope: ScopeConfig, text: str, pauses: frozenset[int], cue_end: int,
