@@ -152,7 +152,6 @@ def clause_bounds(scope: ScopeConfig, text: str, start: int, end: int) -> tuple[
     return clause_start, clause_end
 
 
-CUSTOMERS_VOICE = "the customer's voice"  # how out_of_scope's reason begins when the words are the customer's
 SCOPE_BEFORE_CHARS = 14  # how far before a hit reported speech or a lawful notice may stand
 SCOPE_AFTER_CHARS = 20  # how far after a hit a disavowal or lawful notice may stand
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]")
@@ -171,22 +170,31 @@ def in_their_words(theirs: frozenset[tuple[int, int, int]], turn: int, at: int) 
     return any(index == turn and start <= at < end for index, start, end in theirs)
 
 
+def customers_voice(scope: ScopeConfig, text: str, start: int, end: int, category: str, speaker: str) -> str | None:
+    """In a turn of unknown speaker, the words that say a hit at [start, end) is the customer's (「你们天天打电话」 before
+    it, 「你们这些催债的」 in or after it), or None."""
+    if speaker != "unknown":
+        return None
+    clause_start = clause_bounds(scope, text, start, end)[0]
+    # the voice ends where the hit starts, or a few characters into it (the reader's words may begin with 你们)
+    cues = [scope.at_collectors] + ([scope.customer_voice] if category not in scope.customer_voice_not_for else [])
+    for voice_end in range(start, min(end, start + 4) + 1):
+        voice = next((m for cue in cues if (m := cue.search(text, clause_start, voice_end))), None)
+        if voice:
+            return voice.group(0)
+    voice = scope.at_collectors_after.search(text, start, sentence_bounds(text, start, end)[1] + 1)
+    return voice.group(0) if voice and voice.start() <= end + SCOPE_AFTER_CHARS else None
+
+
 def out_of_scope(scope: ScopeConfig, text: str, start: int, end: int, category: str,
                  speaker: str = "agent", pauses: frozenset[int] = frozenset()) -> str | None:
     """Why a hit at [start, end) is not the agent's own prohibited act (negated, disavowed, reported, quoted,
     a lawful notice, or in a turn of unknown speaker said in the customer's voice), or None. ``pauses``: the
     characters of ``text`` a pause in the speech came right before (``TurnView.pauses``)."""
+    voice = customers_voice(scope, text, start, end, category, speaker)
+    if voice:
+        return f"the customer's voice 「{voice}」"
     clause_start, clause_end = clause_bounds(scope, text, start, end)
-    if speaker == "unknown":
-        # the voice ends where the hit starts, or a few characters into it (the reader's words may begin with 你们)
-        cues = [scope.at_collectors] + ([scope.customer_voice] if category not in scope.customer_voice_not_for else [])
-        for voice_end in range(start, min(end, start + 4) + 1):
-            voice = next((m for cue in cues if (m := cue.search(text, clause_start, voice_end))), None)
-            if voice:
-                return f"{CUSTOMERS_VOICE} 「{voice.group(0)}」"
-        voice = scope.at_collectors_after.search(text, start, sentence_bounds(text, start, end)[1] + 1)
-        if voice and voice.start() <= end + SCOPE_AFTER_CHARS:
-            return f"{CUSTOMERS_VOICE} 「{voice.group(0)}」"
     before = text[clause_start:start]
     consequence = before
     markers = list(scope.conditional_markers.finditer(before))

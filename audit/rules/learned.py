@@ -19,7 +19,7 @@ import numpy as np
 from audit.models import Finding
 from audit.reader import LearnedReader
 from audit.rulepack import RulePack
-from audit.rules import (AGENT_SIDE, CUSTOMERS_VOICE, CallView, TurnView, best_per_category, clause_bounds,
+from audit.rules import (AGENT_SIDE, CallView, TurnView, best_per_category, clause_bounds, customers_voice,
                          out_of_scope)
 
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;\n]*")
@@ -139,11 +139,11 @@ class ReaderFindings:
             markers = list(scope.conditional_markers.finditer(text, evidence_start + 1, evidence_end - 2))
             if markers:
                 evidence_start = markers[-1].end()
-            why = out_of_scope(scope, text, evidence_start, evidence_end, hit.category, view.speaker, view.pauses)
-            if why is None:
-                return evidence_start, evidence_end, score
-            if why.startswith(CUSTOMERS_VOICE):
+            if customers_voice(scope, text, evidence_start, evidence_end, hit.category, view.speaker):
                 return None  # what the reader weighed most is the customer's: so is the sentence it read
+            if out_of_scope(scope, text, evidence_start, evidence_end, hit.category, view.speaker,
+                            view.pauses) is None:
+                return evidence_start, evidence_end, score
             phrase_start, phrase_end = clause_bounds(scope, text, evidence_start, evidence_end)
             phrase_start = max([phrase_start] + [at for at in view.pauses if at <= evidence_start])
             phrase_end = min([phrase_end] + [at for at in view.pauses if at >= evidence_end])
