@@ -34,9 +34,11 @@ COMMON_WORD_FREQ = 20
 # 「让人扎了」「被人砸了」「遭人扎了」: 人 is the someone who does what follows, so a misheard word cannot start at it (人扎 is no 人渣)
 SOMEONE_DOES = frozenset({"让人", "被人", "叫人", "给人", "有人", "找人", "派人", "遭人", "挨人"})
 USER_WORD_FREQ = 200_000  # high enough that jieba keeps a lexicon term whole inside a longer run of characters
-# The name of the person asked for (「请问是庞子淇本人吗」「是潘志强先生吗」「是叶诗涵吗」) is a name, not a misheard word
-# (是叶 is no 失业).
-_ADDRESSED_NAME = re.compile(r"(?<=是)[\u4e00-\u9fff]{2,3}(?=本人|先生|女士|小姐|吗|吧|伐|嘛|么|是吧|对吧)")
+# The name of the person asked for (「请问是庞子淇本人吗」「是潘志强先生吗」「是叶诗涵吗」「武来福是吧」「你好，邵帅在吗」) is
+# a name, not a misheard word (是叶 is no 失业, 武来 no 无赖, 帅在 no 衰仔).
+_ADDRESSED_NAME = re.compile(r"(?<=是)[\u4e00-\u9fff]{2,3}(?=本人|先生|女士|小姐|吗|吧|伐|嘛|么|是吧|对吧)"
+                             r"|(?:^|(?<=[，,。！？?!\s])|(?<=找)|(?<=请问))[\u4e00-\u9fff]{2,3}"
+                             r"(?=是吧|是吗|是不是|在吗|在不在|在不|在家吗|在么|在伐|本人吗)")
 
 
 @lru_cache(maxsize=65_536)

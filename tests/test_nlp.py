@@ -4,7 +4,7 @@ import pytest
 
 from audit.nlp import Analyzer
 
-TERMS = ["逾期", "录音", "工号", "不想活了", "套现", "打断你的腿", "老赖", "借款", "人情", "通缉", "死胖子"]
+TERMS = ["逾期", "录音", "工号", "不想活了", "套现", "打断你的腿", "老赖", "借款", "人情", "通缉", "死胖子", "无赖", "衰仔"]
 
 
 @pytest.fixture(scope="module")
@@ -20,6 +20,7 @@ def analyzer():
         ("我公号三一零八", "我工号三一零八"),
         ("我真的不想火了", "我真的不想活了"),
         ("淘现出来先还上", "套现出来先还上"),
+        ("你就是个武来", "你就是个无赖"),  # the same sound, not a name asked for
     ],
 )
 def test_asr_homophones_of_lexicon_words_are_read_as_those_words(analyzer, text, canonical):
@@ -39,6 +40,8 @@ def test_asr_homophones_of_lexicon_words_are_read_as_those_words(analyzer, text,
         "逾期会按合同计罚息",  # 同计 sounds like 通缉 but takes half of the word 合同
         "请问是潘志强先生吗",  # 是潘志 reaches 死胖子 only by bending every one of its sounds
         "请问是庞子淇本人吗",  # the name of the person asked for is a name, though 是庞子 sounds like 死胖子
+        "武来福是吧？我鑫瑞达的",  # ...however it is asked for: 武来 sounds like 无赖
+        "你好，邵帅在吗？",  # 帅在 sounds like 衰仔
     ],
 )
 def test_real_words_that_sound_alike_are_left_alone(analyzer, text):

@@ -169,6 +169,7 @@ MOTHER_ANSWERS = [
     [
         ("他在我们这欠款一万五，已经逾期两个月了。", ["third_party_disclosure"]),
         ("这个钱您看能不能先帮他还上？", ["third_party_collection"]),
+        ("奶奶您手头要是方便，先帮他还个两千，他回来再还您。", ["third_party_collection"]),
         ("好的，那麻烦您转告他回个电话，谢谢您。", []),
     ],
 )
@@ -332,6 +333,10 @@ def test_third_party_status_ends_when_the_handed_over_debtor_is_verified(auditor
         # a debtor's 「我不是亏了？」 is no 「我不是张伟」
         ([("agent", "请问是韩建华吗？"), ("customer", "是我。"), ("agent", "这两万按合同由您本人还。"),
           ("customer", "那我不是亏了？"), ("agent", "您对账单有疑问，可以在APP里申请核查。")], []),
+        # ...nor the debtor's question 「俺不是还了吗」, after verifying
+        ([("agent", "孙先生您好，易分付贷后服务中心，我是刘伟，通话录音。请报一下身份证后四位。"),
+          ("customer", "1135。咋又打？上回说了还五百，俺不是还了吗？"),
+          ("agent", "7号的500元收到了。剩下2,626.40元，已经逾期，今天是问剩下这部分。")], []),
         # 是我 standing alone between pauses answers to the name
         ([("agent", "喂 您好 请问是李德福老先生吗"), ("customer", "哪个哦 李德福 是我 你说啥子"),
           ("agent", "李大爷您好 您在蓉信分期买的那个助听器 分期还差三期没还")], []),
