@@ -81,7 +81,7 @@ def test_a_rule_confirmed_hit_fails_the_call_and_is_reported_once(auditor):
         ("agent", "他们说「今晚就去你家门口等你」。"),  # quoted
         ("agent", "判决生效后你还不还，法院直接冻结你名下所有账户。"),  # waits on a judgment not performed
         # ...anywhere in the sentence the reader weighed, after the words that weighed most too
-        ("agent", "平台已经在走起诉流程了，起诉以后判下来你还不还，才会强制执行。"),
+        ("agent", "平台已经在走起诉流程了，判下来你还不还，法院就强制执行，冻结你的工资卡。"),
         ("unknown", "你们天天打电话，我也没办法啊。"),  # the customer's voice, in a turn of unknown speaker
     ],
 )
